@@ -1,0 +1,1 @@
+"""wardbot: a Zalo Official Account assistant for ward and commune governments."""

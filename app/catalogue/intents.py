@@ -1,0 +1,57 @@
+"""Built-in intents and the lexicon, as loaded from the intents/ folder."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from app.catalogue.models import Frozen, NonEmpty
+
+REQUIRED_INTENTS = ("greeting", "thanks", "help", "office_hours", "contact", "online_services")
+
+
+class Intent(Frozen):
+    """A conversational intent with its trigger phrases and a Jinja2 answer template.
+
+    The template sees `ward` (the WardProfile) and helper values prepared by the dialogue.
+    """
+
+    id: Annotated[str, Field(pattern=r"^[a-z_]+$")]
+    description: NonEmpty
+    phrases: tuple[NonEmpty, ...] = Field(min_length=1)
+    answer: NonEmpty
+
+
+class Lexicon(Frozen):
+    """How residents write, mapped to how the catalogue is written.
+
+    Keys and values are compared after normalisation (lower case, diacritics folded), so
+    `đk` and `dk` are the same key.
+    """
+
+    abbreviations: dict[str, str] = {}
+    """Single tokens: `ks` -> `khai sinh`, `j` -> `gi`."""
+    phrases: dict[str, str] = {}
+    """Multi-word colloquial or old terms: `ho khau` -> `thuong tru`, `cong chung` -> `chung thuc`."""
+    stopwords: tuple[str, ...] = ()
+    """Words that carry no meaning for matching (dạ, ạ, ad, cho hỏi, ...)."""
+
+
+class IntentSet(Frozen):
+    intents: tuple[Intent, ...]
+    lexicon: Lexicon
+
+    @model_validator(mode="after")
+    def _required_and_unique(self) -> IntentSet:
+        ids = [i.id for i in self.intents]
+        missing = [i for i in REQUIRED_INTENTS if i not in ids]
+        if missing:
+            raise ValueError(f"missing built-in intents: {missing}")
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate intent ids: {dupes}")
+        return self
+
+    def get(self, intent_id: str) -> Intent | None:
+        return next((i for i in self.intents if i.id == intent_id), None)

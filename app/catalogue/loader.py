@@ -1,0 +1,147 @@
+"""Read procedures.yaml and intents/ into validated objects, or a CatalogueError naming each line.
+
+ruamel.yaml keeps the line of every key, so a pydantic error location such as
+`procedures.3.deadline` is reported as `procedures.yaml:212: procedures[3] (1.000656).deadline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+from app.catalogue.intents import Intent, IntentSet, Lexicon
+from app.catalogue.models import Catalogue
+from app.errors import CatalogueError, Problem
+
+M = TypeVar("M", bound=BaseModel)
+
+INTENTS_FILE = "intents.yaml"
+LEXICON_FILE = "lexicon.yaml"
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything the bot knows, loaded together so a reload swaps it in one step."""
+
+    catalogue: Catalogue
+    intents: IntentSet
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CatalogueError([Problem(str(path), None, "", "file not found")]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError([Problem(str(path), None, "", f"cannot read: {exc}")]) from exc
+    try:
+        return YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise CatalogueError([Problem(str(path), line, "", f"YAML syntax: {message}")]) from exc
+
+
+def _line_of(node: Any, loc: Sequence[int | str]) -> tuple[int | None, str]:
+    """Follow a pydantic error location into the ruamel tree: the deepest line and a readable path."""
+    line: int | None = getattr(getattr(node, "lc", None), "line", None)
+    line = line + 1 if line is not None else None
+    parts: list[str] = []
+    for key in loc:
+        lc = getattr(node, "lc", None)
+        if isinstance(node, list) and isinstance(key, int) and key < len(node):
+            if lc is not None:
+                line = lc.item(key)[0] + 1
+            item = node[key]
+            label = f"[{key}]"
+            if isinstance(item, dict) and ("code" in item or "id" in item):
+                label += f" ({item.get('code') or item.get('id')})"
+            parts.append(label)
+            node = item
+        elif isinstance(node, dict) and key in node:
+            if lc is not None:
+                line = lc.key(key)[0] + 1
+            parts.append(f".{key}" if parts else str(key))
+            node = node[key]
+        else:
+            parts.append(f".{key}" if parts else str(key))
+            break
+    return line, "".join(parts)
+
+
+def _validate(model: type[M], data: Any, path: Path) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            line, where = _line_of(data, error["loc"])
+            problems.append(Problem(str(path), line, where, error["msg"]))
+        raise CatalogueError(problems) from exc
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    return _validate(Catalogue, _read_yaml(path), path)
+
+
+def load_intents(folder: Path) -> IntentSet:
+    intents_path, lexicon_path = folder / INTENTS_FILE, folder / LEXICON_FILE
+    problems: list[Problem] = []
+    raw_intents: Any = None
+    raw_lexicon: Any = None
+    for path in (intents_path, lexicon_path):
+        try:
+            if path == intents_path:
+                raw_intents = _read_yaml(path)
+            else:
+                raw_lexicon = _read_yaml(path)
+        except CatalogueError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise CatalogueError(problems)
+    intents: list[Intent] = []
+    for index, item in enumerate((raw_intents or {}).get("intents") or []):
+        try:
+            intents.append(_validate(Intent, item, intents_path))
+        except CatalogueError as exc:
+            problems.extend(
+                Problem(p.path, p.line, f"intents[{index}].{p.location}", p.message)
+                for p in exc.problems
+            )
+    try:
+        lexicon = _validate(Lexicon, raw_lexicon or {}, lexicon_path)
+    except CatalogueError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise CatalogueError(problems)
+    try:
+        return IntentSet(intents=tuple(intents), lexicon=lexicon)
+    except ValidationError as exc:
+        raise CatalogueError(
+            [Problem(str(intents_path), None, "", e["msg"]) for e in exc.errors()]
+        ) from exc
+
+
+def load_content(procedures: Path, intents: Path) -> Content:
+    """Load both content sources, reporting the problems of both at once."""
+    problems: list[Problem] = []
+    catalogue: Catalogue | None = None
+    intent_set: IntentSet | None = None
+    try:
+        catalogue = load_catalogue(procedures)
+    except CatalogueError as exc:
+        problems.extend(exc.problems)
+    try:
+        intent_set = load_intents(intents)
+    except CatalogueError as exc:
+        problems.extend(exc.problems)
+    if problems or catalogue is None or intent_set is None:
+        raise CatalogueError(problems)
+    return Content(catalogue=catalogue, intents=intent_set)

@@ -1,0 +1,1 @@
+"""What to answer: pure decisions from a match and the conversation state."""

@@ -1,0 +1,85 @@
+"""The exception tree of wardbot.
+
+    WardbotError
+    ├── CatalogueError          procedures.yaml or intents/ is unreadable or invalid
+    └── ZaloError               anything that went wrong talking to Zalo
+        ├── ZaloTransportError  network failure, timeout or HTTP 5xx: transient
+        ├── ZaloRateLimited     error -32: transient, back off
+        ├── ZaloTokenError      -216 / -220 / -124: the access token must be refreshed
+        ├── ZaloAuthError       the OAuth endpoint refused to refresh (e.g. -118): a human must re-consent
+        ├── ZaloRecipientError  the user cannot receive this message (-213, -227, -230, -232, -244): permanent
+        └── ZaloRequestError    any other error code: our request or the account is wrong
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class WardbotError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One precise problem in a content file, as an admin needs to see it."""
+
+    path: str
+    line: int | None
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.location}: {self.message}" if self.location else f"{where}: {self.message}"
+
+
+@dataclass
+class CatalogueError(WardbotError):
+    """The catalogue or the intents could not be loaded; `problems` lists every issue found."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.problems)} problem(s) in the catalogue:"]
+        lines.extend(f"  {p}" for p in self.problems)
+        return "\n".join(lines)
+
+
+class ZaloError(WardbotError):
+    """Base class of errors talking to Zalo. `code` is Zalo's `error` value when there is one."""
+
+    transient: bool = False
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def reason(self) -> str:
+        """A short machine-readable reason stored with a failed delivery."""
+        return f"zalo:{self.code}" if self.code is not None else type(self).__name__
+
+
+class ZaloTransportError(ZaloError):
+    transient = True
+
+
+class ZaloRateLimited(ZaloError):
+    transient = True
+
+
+class ZaloTokenError(ZaloError):
+    pass
+
+
+class ZaloAuthError(ZaloError):
+    pass
+
+
+class ZaloRecipientError(ZaloError):
+    pass
+
+
+class ZaloRequestError(ZaloError):
+    pass

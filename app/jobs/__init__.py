@@ -1,0 +1,1 @@
+"""Long-running background work, owned and drained at shutdown."""

@@ -1,0 +1,1 @@
+"""Vietnamese normalisation and fuzzy matching: pure, deterministic, fast."""

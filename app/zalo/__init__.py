@@ -1,0 +1,1 @@
+"""The outgoing Zalo OA client: messages, tokens, error mapping."""

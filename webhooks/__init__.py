@@ -1,0 +1,1 @@
+"""Inbound adapter: Zalo's webhook route, signature check and event models."""
