@@ -29,6 +29,8 @@ class Settings(BaseSettings):
 
     # Zalo (reference §0, §2, §6). With no credentials the service runs as a local simulator.
     zalo_app_id: str = Field("", validation_alias=_env("ZALO_APP_ID"))
+    zalo_oa_id: str = Field("default", validation_alias=_env("ZALO_OA_ID"))
+    """Keys the stored token pair; set it when one deployment serves several OAs."""
     zalo_app_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("ZALO_APP_SECRET"))
     zalo_oa_secret_key: SecretStr = Field(
         SecretStr(""), validation_alias=_env("ZALO_OA_SECRET_KEY")

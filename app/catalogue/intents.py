@@ -30,8 +30,9 @@ class Lexicon(Frozen):
     `đk` and `dk` are the same key.
     """
 
-    abbreviations: dict[str, str] = {}
-    """Single tokens: `ks` -> `khai sinh`, `j` -> `gi`."""
+    abbreviations: dict[str, str | tuple[str, ...]] = {}
+    """Single tokens: `ks` -> `khai sinh`, `j` -> `gi`. An ambiguous token lists its readings,
+    most likely first: `tt` -> [`thu tuc`, `tam tru`, `thuong tru`]."""
     phrases: dict[str, str] = {}
     """Multi-word colloquial or old terms: `ho khau` -> `thuong tru`, `cong chung` -> `chung thuc`."""
     stopwords: tuple[str, ...] = ()

@@ -1,0 +1,27 @@
+# Multi-stage build: dependencies are built in one stage, the runtime image holds only what runs.
+FROM python:3.11-slim AS build
+WORKDIR /src
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY webhooks ./webhooks
+RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 wardbot
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /srv/wardbot
+COPY procedures.yaml ./procedures.yaml
+COPY intents ./intents
+RUN mkdir -p /srv/wardbot/data && chown -R wardbot:wardbot /srv/wardbot
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    DATABASE_URL=sqlite:////srv/wardbot/data/wardbot.db \
+    WARDBOT_PROCEDURES=/srv/wardbot/procedures.yaml \
+    WARDBOT_INTENTS=/srv/wardbot/intents
+USER wardbot
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"
+CMD ["wardbot", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,173 @@
+"""The inbox use case: handle one recorded webhook event from start to finish.
+
+Zalo POST -> webhooks (verify, record, queue, 200) -> Inbox.handle: claim the event, decide
+with the dialogue, send through the Zalo client, store the outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.dialogue.conversation import ConversationState, Turn
+from app.dialogue.reply import Reply
+from app.errors import ZaloError
+from app.knowledge import Knowledge
+from app.storage.database import Database
+from app.storage.tables import DeliveryOutcome, EventStatus, InboundEvent
+from app.zalo.sender import MessageSender
+
+log = logging.getLogger(__name__)
+
+NON_TEXT_REPLY = Reply(
+    "Dạ, hiện em chỉ đọc được tin nhắn chữ ạ. Anh/chị vui lòng nhắn tên thủ tục cần hỏi, "
+    "ví dụ: \"làm giấy khai sinh\", \"chứng thực bản sao\"."
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class InboxPolicy:
+    staff_takeover: timedelta = timedelta(minutes=60)
+    max_message_chars: int = 4000
+    """Longer texts are cut before matching: nobody asks a question in a novel."""
+
+
+class Inbox:
+    def __init__(
+        self,
+        db: Database,
+        knowledge: Knowledge,
+        sender: MessageSender,
+        *,
+        simulated: bool,
+        policy: InboxPolicy = InboxPolicy(),
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.db = db
+        self.knowledge = knowledge
+        self.sender = sender
+        self.simulated = simulated
+        self.policy = policy
+        self.clock = clock
+
+    async def handle(self, event_id: int) -> None:
+        event = self.db.claim_event(event_id)
+        if event is None:
+            return  # already handled, or another worker has it
+        try:
+            status = await self._dispatch(event, json.loads(event.payload))
+        except Exception as exc:
+            self.db.finish_event(event_id, EventStatus.failed, error=type(exc).__name__)
+            log.exception("event failed", extra={"event_id": event_id, "event": event.event_name})
+            return
+        self.db.finish_event(event_id, status)
+        log.info(
+            "event handled",
+            extra={"event_id": event_id, "event": event.event_name, "status": status.value},
+        )
+
+    async def _dispatch(self, event: InboundEvent, payload: dict[str, Any]) -> EventStatus:
+        name, user_id, now = event.event_name, event.user_id, self.clock()
+        if user_id is None:
+            return EventStatus.ignored
+        if name == "user_send_text":
+            await self._answer_text(event, user_id, _text_of(payload), now)
+            return EventStatus.done
+        if name.startswith("user_send_"):
+            self.db.touch_interaction(event.oa_id, user_id, now)
+            await self._deliver(event, user_id, NON_TEXT_REPLY)
+            return EventStatus.done
+        if name == "follow":
+            self.db.mark_followed(event.oa_id, user_id, now)
+            await self._deliver(event, user_id, self.knowledge.current.dialogue.welcome())
+            return EventStatus.done
+        if name == "unfollow":
+            self.db.mark_unfollowed(event.oa_id, user_id, now)
+            return EventStatus.done
+        if name.startswith("oa_send_"):
+            return self._echo(event, user_id, payload, now)
+        if name == "user_click_chatnow":
+            self.db.touch_interaction(event.oa_id, user_id, now)
+            return EventStatus.done
+        return EventStatus.ignored
+
+    def _echo(
+        self, event: InboundEvent, user_id: str, payload: dict[str, Any], now: datetime
+    ) -> EventStatus:
+        """Our own messages come back as echoes; one typed by a staff member means a takeover."""
+        sender = payload.get("sender")
+        admin = sender.get("admin_id") if isinstance(sender, dict) else None
+        if not admin:
+            return EventStatus.ignored
+        dialogue = self.knowledge.current.dialogue
+        state = ConversationState.from_json(self.db.load_conversation(event.oa_id, user_id))
+        state = dialogue.staff_replied(state, now, self.policy.staff_takeover)
+        self.db.save_conversation(event.oa_id, user_id, state.to_json())
+        log.info("staff takeover", extra={"event_id": event.id, "user_id": user_id})
+        return EventStatus.done
+
+    async def _answer_text(
+        self, event: InboundEvent, user_id: str, text: str, now: datetime
+    ) -> None:
+        self.db.touch_interaction(event.oa_id, user_id, now)
+        text = text[: self.policy.max_message_chars]
+        dialogue = self.knowledge.current.dialogue
+        state = ConversationState.from_json(self.db.load_conversation(event.oa_id, user_id))
+        turn = dialogue.respond(text, state, now)
+        self.db.save_conversation(event.oa_id, user_id, turn.state.to_json())
+        if turn.unanswered:
+            self._record_unanswered(event.oa_id, user_id, text, turn)
+        log.info(
+            "message answered",
+            extra={"event_id": event.id, "turn": turn.kind, "match_id": turn.id},
+        )
+        for reply in turn.replies:
+            await self._deliver(event, user_id, reply)
+
+    def _record_unanswered(self, oa_id: str, user_id: str, text: str, turn: Turn) -> None:
+        candidates = [
+            {"kind": c.kind, "id": c.id, "score": round(c.score, 1)} for c in turn.alternatives
+        ]
+        self.db.record_unanswered(
+            oa_id=oa_id, user_id=user_id, text=text, kind=turn.kind, candidates=candidates
+        )
+
+    async def _deliver(self, event: InboundEvent, user_id: str, reply: Reply) -> None:
+        """Send one reply; a failure is recorded with its reason, never dropped silently."""
+        buttons = [{"title": b.title, "kind": b.kind.value, "payload": b.payload} for b in reply.buttons]
+        record = {
+            "oa_id": event.oa_id,
+            "user_id": user_id,
+            "inbound_event_id": event.id,
+            "text": reply.text,
+            "buttons": buttons,
+        }
+        try:
+            sent = await self.sender.send_reply(user_id, reply)
+        except ZaloError as exc:
+            self.db.record_outbound(
+                **record, outcome=DeliveryOutcome.failed, error_code=exc.code, reason=exc.reason
+            )
+            log.warning(
+                "reply not delivered",
+                extra={"event_id": event.id, "user_id": user_id, "reason": exc.reason},
+            )
+            return
+        outcome = DeliveryOutcome.simulated if self.simulated else DeliveryOutcome.sent
+        self.db.record_outbound(
+            **record, outcome=outcome, zalo_message_ids=[s.message_id for s in sent]
+        )
+
+
+def _text_of(payload: dict[str, Any]) -> str:
+    message = payload.get("message")
+    text = message.get("text") if isinstance(message, dict) else None
+    return text if isinstance(text, str) else ""

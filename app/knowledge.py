@@ -1,0 +1,60 @@
+"""The live content: catalogue, intents, matcher and dialogue built together and swapped atomically.
+
+A reload validates the files first; an invalid edit raises CatalogueError and the last good
+snapshot keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from app.catalogue import Content, load_content
+from app.dialogue.conversation import Dialogue
+from app.matching.matcher import Matcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    content: Content
+    matcher: Matcher
+    dialogue: Dialogue
+
+
+def build_snapshot(content: Content, state_ttl: timedelta) -> Snapshot:
+    matcher = Matcher(content.catalogue, content.intents)
+    return Snapshot(content, matcher, Dialogue(content, matcher, state_ttl=state_ttl))
+
+
+class Knowledge:
+    """Holds the current snapshot. Readers take `current` once per message and keep it."""
+
+    def __init__(self, procedures: Path, intents: Path, state_ttl: timedelta) -> None:
+        self.procedures = procedures
+        self.intents = intents
+        self.state_ttl = state_ttl
+        self._lock = threading.Lock()
+        self._current = build_snapshot(load_content(procedures, intents), state_ttl)
+        self._warn_sample_data()
+
+    @property
+    def current(self) -> Snapshot:
+        return self._current
+
+    def reload(self) -> Snapshot:
+        """Validate and swap in the files on disk; raise CatalogueError and keep serving if invalid."""
+        with self._lock:
+            snapshot = build_snapshot(load_content(self.procedures, self.intents), self.state_ttl)
+            self._current = snapshot
+        log.info("catalogue reloaded", extra={"procedures": len(snapshot.content.catalogue.procedures)})
+        self._warn_sample_data()
+        return snapshot
+
+    def _warn_sample_data(self) -> None:
+        if self._current.content.catalogue.ward.sample_data:
+            log.warning("procedures.yaml still holds the SAMPLE ward profile: replace it before going live")

@@ -1,0 +1,284 @@
+"""The database behind small query functions; nothing here knows about HTTP or Zalo's wire format."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, event, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, create_engine, select
+
+from app.storage.tables import (
+    Conversation,
+    DeliveryOutcome,
+    EventStatus,
+    Follower,
+    InboundEvent,
+    OutboundMessage,
+    UnansweredQuestion,
+    ZaloToken,
+    utcnow,
+)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; every stored time is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the webhook write while the worker reads; the timeout absorbs short lock waits.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """Owns the engine. Built by the composition root and closed by it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    def create_schema(self) -> None:
+        SQLModel.metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> bool:
+        try:
+            with Session(self.engine) as session:
+                session.exec(select(1)).one()
+            return True
+        except Exception:
+            return False
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    # Inbound events -----------------------------------------------------------------------
+
+    def record_inbound(
+        self, *, oa_id: str, event_key: str, event_name: str, user_id: str | None, payload: str
+    ) -> int | None:
+        """Store a webhook event; None when it was already recorded (a Zalo retry)."""
+        row = InboundEvent(
+            oa_id=oa_id, event_key=event_key, event_name=event_name, user_id=user_id, payload=payload
+        )
+        with self.session() as session:
+            session.add(row)
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return None
+            return row.id
+
+    def claim_event(self, event_id: int) -> InboundEvent | None:
+        """Move an event from received to processing; None if someone else already has it."""
+        with self.session() as session:
+            result = session.execute(
+                update(InboundEvent)
+                .where(col(InboundEvent.id) == event_id)
+                .where(col(InboundEvent.status) == EventStatus.received)
+                .values(status=EventStatus.processing)
+            )
+            session.commit()
+            if getattr(result, "rowcount", 0) != 1:
+                return None
+            return session.get(InboundEvent, event_id)
+
+    def finish_event(self, event_id: int, status: EventStatus, error: str | None = None) -> None:
+        with self.session() as session:
+            session.execute(
+                update(InboundEvent)
+                .where(col(InboundEvent.id) == event_id)
+                .values(status=status, error=error, handled_at=utcnow())
+            )
+            session.commit()
+
+    def release_stale_events(self) -> list[int]:
+        """At start-up: events acknowledged but never finished go back to the queue."""
+        with self.session() as session:
+            session.execute(
+                update(InboundEvent)
+                .where(col(InboundEvent.status) == EventStatus.processing)
+                .values(status=EventStatus.received)
+            )
+            session.commit()
+            ids = session.exec(
+                select(InboundEvent.id)
+                .where(col(InboundEvent.status) == EventStatus.received)
+                .order_by(col(InboundEvent.id))
+            ).all()
+            return [i for i in ids if i is not None]
+
+    def event(self, event_id: int) -> InboundEvent | None:
+        with self.session() as session:
+            return session.get(InboundEvent, event_id)
+
+    def events(self, oa_id: str | None = None) -> Sequence[InboundEvent]:
+        with self.session() as session:
+            query = select(InboundEvent).order_by(col(InboundEvent.id))
+            if oa_id is not None:
+                query = query.where(InboundEvent.oa_id == oa_id)
+            return session.exec(query).all()
+
+    # Outbound messages --------------------------------------------------------------------
+
+    def record_outbound(
+        self,
+        *,
+        oa_id: str,
+        user_id: str,
+        inbound_event_id: int | None,
+        text: str,
+        buttons: list[dict[str, str]],
+        outcome: DeliveryOutcome,
+        zalo_message_ids: Sequence[str] = (),
+        error_code: int | None = None,
+        reason: str | None = None,
+    ) -> int:
+        row = OutboundMessage(
+            oa_id=oa_id,
+            user_id=user_id,
+            inbound_event_id=inbound_event_id,
+            text=text,
+            buttons=json.dumps(buttons, ensure_ascii=False),
+            outcome=outcome,
+            zalo_message_ids=",".join(zalo_message_ids),
+            error_code=error_code,
+            reason=reason,
+        )
+        with self.session() as session:
+            session.add(row)
+            session.commit()
+            assert row.id is not None
+            return row.id
+
+    def outbound(self, user_id: str | None = None) -> Sequence[OutboundMessage]:
+        with self.session() as session:
+            query = select(OutboundMessage).order_by(col(OutboundMessage.id))
+            if user_id is not None:
+                query = query.where(OutboundMessage.user_id == user_id)
+            return session.exec(query).all()
+
+    # Followers ----------------------------------------------------------------------------
+
+    def _follower(self, session: Session, oa_id: str, user_id: str) -> Follower:
+        row = session.get(Follower, (oa_id, user_id))
+        if row is None:
+            row = Follower(oa_id=oa_id, user_id=user_id, following=False)
+            session.add(row)
+        return row
+
+    def mark_followed(self, oa_id: str, user_id: str, at: datetime) -> None:
+        with self.session() as session:
+            row = self._follower(session, oa_id, user_id)
+            row.following, row.followed_at, row.last_interaction_at = True, at, at
+            session.commit()
+
+    def mark_unfollowed(self, oa_id: str, user_id: str, at: datetime) -> None:
+        with self.session() as session:
+            row = self._follower(session, oa_id, user_id)
+            row.following, row.unfollowed_at = False, at
+            session.commit()
+
+    def touch_interaction(self, oa_id: str, user_id: str, at: datetime) -> None:
+        """Record that the resident wrote: it opens Zalo's 7-day consultation window."""
+        with self.session() as session:
+            row = session.get(Follower, (oa_id, user_id))
+            if row is None:
+                # Non-followers may message an OA too; they are residents we can answer.
+                row = Follower(oa_id=oa_id, user_id=user_id, following=False)
+                session.add(row)
+            row.last_interaction_at = at
+            session.commit()
+
+    def follower(self, oa_id: str, user_id: str) -> Follower | None:
+        with self.session() as session:
+            return session.get(Follower, (oa_id, user_id))
+
+    # Conversation state -------------------------------------------------------------------
+
+    def load_conversation(self, oa_id: str, user_id: str) -> dict[str, Any]:
+        with self.session() as session:
+            row = session.get(Conversation, (oa_id, user_id))
+            if row is None:
+                return {}
+            data: dict[str, Any] = json.loads(row.state)
+            return data
+
+    def save_conversation(self, oa_id: str, user_id: str, state: dict[str, Any]) -> None:
+        with self.session() as session:
+            row = session.get(Conversation, (oa_id, user_id))
+            if row is None:
+                row = Conversation(oa_id=oa_id, user_id=user_id)
+                session.add(row)
+            row.state = json.dumps(state, ensure_ascii=False)
+            row.updated_at = utcnow()
+            session.commit()
+
+    # Tokens -------------------------------------------------------------------------------
+
+    def load_token(self, oa_id: str) -> ZaloToken | None:
+        with self.session() as session:
+            return session.get(ZaloToken, oa_id)
+
+    def save_token(
+        self, oa_id: str, access_token: str, refresh_token: str, expires_at: datetime | None
+    ) -> None:
+        with self.session() as session:
+            row = session.get(ZaloToken, oa_id)
+            if row is None:
+                row = ZaloToken(oa_id=oa_id, access_token="", refresh_token="")
+                session.add(row)
+            row.access_token, row.refresh_token = access_token, refresh_token
+            row.expires_at, row.updated_at = expires_at, utcnow()
+            session.commit()
+
+    # Unanswered questions -----------------------------------------------------------------
+
+    def record_unanswered(
+        self, *, oa_id: str, user_id: str, text: str, kind: str, candidates: list[dict[str, Any]]
+    ) -> None:
+        with self.session() as session:
+            session.add(
+                UnansweredQuestion(
+                    oa_id=oa_id,
+                    user_id=user_id,
+                    text=text,
+                    kind=kind,
+                    candidates=json.dumps(candidates, ensure_ascii=False),
+                )
+            )
+            session.commit()
+
+    def unanswered(self, since: datetime | None = None) -> Sequence[UnansweredQuestion]:
+        with self.session() as session:
+            query = select(UnansweredQuestion).order_by(col(UnansweredQuestion.id))
+            if since is not None:
+                query = query.where(col(UnansweredQuestion.created_at) >= since)
+            return session.exec(query).all()
+
+
+__all__ = ["Database", "DeliveryOutcome", "EventStatus", "as_utc"]

@@ -1,0 +1,1 @@
+"""HTTP adapters besides the webhook: admin API and the local simulator page."""

@@ -1,0 +1,136 @@
+"""The real content validates, and broken content is refused with the line that is wrong."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.catalogue import load_catalogue, load_content
+from app.catalogue.intents import REQUIRED_INTENTS
+from app.errors import CatalogueError
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCEDURES = ROOT / "procedures.yaml"
+INTENTS = ROOT / "intents"
+REFERENCE = ROOT.parent / "shared" / "reference" / "procedures-reference.yaml"
+
+
+def test_real_catalogue_and_intents_load() -> None:
+    content = load_content(PROCEDURES, INTENTS)
+    catalogue = content.catalogue
+    assert len(catalogue.procedures) == 80
+    assert {i.id for i in content.intents.intents} >= set(REQUIRED_INTENTS)
+    assert len(catalogue.ward.residential_groups) == 12
+    assert catalogue.ward.residential_groups[4].name == "Tổ dân phố số 5"
+
+
+def test_every_procedure_has_a_portal_link_and_names() -> None:
+    catalogue = load_catalogue(PROCEDURES)
+    for procedure in catalogue.procedures:
+        assert procedure.dvc.best_url.startswith("https://dichvucong.gov.vn/")
+        assert procedure.aliases, procedure.code
+        assert len(procedure.short_name) <= 40
+
+
+def test_unknown_facts_stay_unknown() -> None:
+    """Facts the reference marks unknown must not gain a value in procedures.yaml."""
+    catalogue = load_catalogue(PROCEDURES)
+    nhan_cha_me_con = catalogue.procedure("1.001022")
+    assert nhan_cha_me_con is not None
+    assert nhan_cha_me_con.deadline is None
+    assert not nhan_cha_me_con.documents.known
+    assert nhan_cha_me_con.documents.submit == ()
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="shared reference not present")
+def test_facts_match_the_reference() -> None:
+    import yaml
+
+    reference = {p["code"]: p for p in yaml.safe_load(REFERENCE.read_text())["procedures"]}
+    catalogue = load_catalogue(PROCEDURES)
+    assert {p.code for p in catalogue.procedures} == set(reference)
+    for procedure in catalogue.procedures:
+        ref = reference[procedure.code]
+        assert procedure.name == ref["name"]
+        for fact in ("deadline", "fee"):
+            ours, theirs = getattr(procedure, fact), ref[fact]
+            if str(theirs).startswith("unknown"):
+                assert ours is None, (procedure.code, fact)
+            else:
+                assert ours == theirs, (procedure.code, fact)
+        submit = ref["documents"].get("submit")
+        if procedure.documents.known and submit:
+            assert list(procedure.documents.submit) == submit
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "procedures.yaml"
+    shutil.copy(PROCEDURES, target)
+    return target
+
+
+def test_schema_error_names_the_line_and_key(tmp_path: Path) -> None:
+    path = _copy(tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith("  short_name:"))
+    lines[index] = '  short_name: ""'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    with pytest.raises(CatalogueError) as info:
+        load_catalogue(path)
+    problems = info.value.problems
+    assert len(problems) == 1
+    assert problems[0].line == index + 1
+    assert "short_name" in problems[0].location
+    assert "1.001193" in problems[0].location
+    assert f"procedures.yaml:{index + 1}" in str(info.value)
+
+
+def test_every_problem_is_reported(tmp_path: Path) -> None:
+    path = _copy(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  category: ho_tich\n", "  category: nowhere\n", 1)
+    text = text.replace("  short_name: ", "  short_nam: ", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogueError) as info:
+        load_catalogue(path)
+    rendered = str(info.value)
+    assert "short_nam" in rendered
+    assert len(info.value.problems) >= 2
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "procedures.yaml"
+    path.write_text("ward:\n  name: [unclosed\nprocedures: []\n", encoding="utf-8")
+    with pytest.raises(CatalogueError) as info:
+        load_catalogue(path)
+    assert info.value.problems[0].line is not None
+    assert "YAML syntax" in info.value.problems[0].message
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CatalogueError, match="file not found"):
+        load_catalogue(tmp_path / "nope.yaml")
+
+
+def test_known_documents_cannot_be_empty(tmp_path: Path) -> None:
+    path = _copy(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("status: unknown", "status: known", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogueError, match="all empty"):
+        load_catalogue(path)
+
+
+def test_missing_builtin_intent_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "intents"
+    shutil.copytree(INTENTS, folder)
+    intents = folder / "intents.yaml"
+    intents.write_text(
+        intents.read_text(encoding="utf-8").replace("id: office_hours", "id: opening"),
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogueError, match="office_hours"):
+        load_content(PROCEDURES, folder)

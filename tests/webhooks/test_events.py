@@ -1,0 +1,78 @@
+"""Finding the OA, the resident and a de-duplication key in each event shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from webhooks.events import MalformedEvent, envelope
+
+TEXT: dict[str, Any] = {
+    "app_id": "1",
+    "sender": {"id": "user-1"},
+    "recipient": {"id": "oa-1"},
+    "event_name": "user_send_text",
+    "message": {"text": "xin chào", "msg_id": "m-1"},
+    "timestamp": "1730000000000",
+}
+FOLLOW: dict[str, Any] = {
+    "oa_id": "oa-1",
+    "follower": {"id": "user-2"},
+    "event_name": "follow",
+    "source": "oa_profile",
+    "app_id": "1",
+    "timestamp": "1730000000000",
+}
+
+
+def test_user_message() -> None:
+    event = envelope(TEXT)
+    assert (event.oa_id, event.user_id, event.event_key) == ("oa-1", "user-1", "msg:m-1")
+    assert event.timestamp_ms == 1730000000000
+
+
+def test_follow_has_no_sender() -> None:
+    event = envelope(FOLLOW)
+    assert (event.oa_id, event.user_id) == ("oa-1", "user-2")
+    assert event.event_key.startswith("evt:")
+    assert envelope(dict(FOLLOW)).event_key == event.event_key
+    assert envelope({**FOLLOW, "event_name": "unfollow"}).event_key != event.event_key
+
+
+def test_echo_swaps_sender_and_recipient() -> None:
+    echo = {
+        **TEXT,
+        "event_name": "oa_send_text",
+        "sender": {"id": "oa-1", "admin_id": "admin-9"},
+        "recipient": {"id": "user-1"},
+    }
+    event = envelope(echo)
+    assert (event.oa_id, event.user_id) == ("oa-1", "user-1")
+
+
+def test_flat_management_event() -> None:
+    event = envelope(
+        {"oa_id": "oa-1", "user_id": "u-3", "event_name": "user_click_chatnow", "timestamp": 5}
+    )
+    assert (event.oa_id, event.user_id) == ("oa-1", "u-3")
+
+
+def test_unknown_event_is_still_an_event() -> None:
+    event = envelope({"event_name": "change_template_status", "oa_id": "oa-1", "timestamp": "9"})
+    assert event.user_id is None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"event_name": "user_send_text"},
+        {**TEXT, "timestamp": "yesterday"},
+        {"event_name": "user_send_text", "timestamp": "1", "sender": {"id": "u"}},
+        {**TEXT, "event_name": 5},
+    ],
+)
+def test_malformed(payload: dict[str, Any]) -> None:
+    with pytest.raises(MalformedEvent):
+        envelope(payload)

@@ -1,0 +1,90 @@
+"""POST /webhooks/zalo: verify the raw body, record the event, queue it, answer 200 at once."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from app.services import Services, services_of
+from webhooks.events import MalformedEvent, envelope
+from webhooks.signature import SIGNATURE_HEADER, verify_signature
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+MAX_BODY_BYTES = 64 * 1024
+"""Zalo events are small; anything bigger is not Zalo."""
+
+
+def _services(request: Request) -> Services:
+    return services_of(request.app.state)
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+
+
+def _reject(status: int, error: str) -> JSONResponse:
+    log.warning("webhook rejected", extra={"status": status, "reason": error})
+    return JSONResponse({"error": error}, status_code=status)
+
+
+async def _read_limited(request: Request) -> bytes | None:
+    """The raw body, or None past MAX_BODY_BYTES (without reading the rest into memory)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/webhooks/zalo")
+async def zalo_webhook(request: Request, services: ServicesDep) -> JSONResponse:
+    header = request.headers.get(SIGNATURE_HEADER)
+    if not header:
+        return _reject(401, "missing signature")
+    raw = await _read_limited(request)
+    if raw is None:
+        return _reject(413, "body too large")
+    try:
+        payload: Any = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _reject(400, "body is not JSON")
+    if not isinstance(payload, dict):
+        return _reject(400, "body is not a JSON object")
+
+    settings = services.settings
+    # The timestamp inside the body is part of the signed string; nothing else is read first.
+    timestamp = str(payload.get("timestamp", ""))
+    if not verify_signature(
+        raw,
+        header,
+        timestamp=timestamp,
+        app_id=settings.zalo_app_id,
+        oa_secret_key=settings.zalo_oa_secret_key.get_secret_value(),
+    ):
+        return _reject(401, "bad signature")
+    try:
+        event = envelope(payload)
+    except MalformedEvent as exc:
+        return _reject(400, f"not a Zalo event: {exc}")
+
+    event_id = services.accept_event(
+        oa_id=event.oa_id,
+        event_key=event.event_key,
+        event_name=event.event_name,
+        user_id=event.user_id,
+        payload=raw.decode("utf-8"),
+    )
+    status = "duplicate" if event_id is None else "accepted"
+    log.info("webhook event", extra={"event": event.event_name, "status": status})
+    return JSONResponse({"status": status})
