@@ -1,0 +1,92 @@
+"""Fixed phrases the bot says, and the one text transform applied to catalogue facts.
+
+Facts from procedures.yaml are shown as written, except that abbreviations residents are not
+expected to know (TTPVHCC, DVCQG, CSDL...) are spelled out by `plain`, and an embedded
+"unknown" is said in Vietnamese.
+"""
+
+from __future__ import annotations
+
+import re
+
+MENU_TITLE = "Danh sách thủ tục"
+"""The menu button: it sends MENU_PAYLOAD, which the dialogue must answer with menu()."""
+MENU_PAYLOAD = "Danh sách thủ tục"
+FULL_CARD_TITLE = "Xem đầy đủ"
+PORTAL_TITLE = "Xem trên Cổng DVC"
+NATIONAL_PORTAL_TITLE = "Cổng DVC quốc gia"
+PROVINCIAL_PORTAL_TITLE = "Cổng DVC của tỉnh"
+CALL_FALLBACK_TITLE = "Gọi cán bộ"
+BUTTON_TITLE_LIMIT = 20
+"""Zalo's limit on button titles is not documented firmly; titles longer than this are avoided."""
+
+PORTAL_NAME = "Cổng Dịch vụ công"
+ONE_STOP_NAME = "Trung tâm Phục vụ hành chính công"
+
+_ABBREVIATIONS: tuple[tuple[str, str], ...] = (
+    # Longer forms first so "Cổng DVCQG" does not become "Cổng Cổng ...".
+    ("Cổng DVCQG", "Cổng Dịch vụ công quốc gia"),
+    ("DVCQG", "Cổng Dịch vụ công quốc gia"),
+    ("TTPVHCC", ONE_STOP_NAME),
+    ("CSDL", "cơ sở dữ liệu"),
+    ("XNTTHN", "xác nhận tình trạng hôn nhân"),
+    ("GCN", "Giấy chứng nhận"),
+    ("HKD", "hộ kinh doanh"),
+    ("ĐKKD", "đăng ký kinh doanh"),
+    ("GPLX", "giấy phép lái xe"),
+    ("BHYT", "bảo hiểm y tế"),
+    ("QSDĐ", "quyền sử dụng đất"),
+    ("QSH", "quyền sở hữu"),
+    ("NVQS", "nghĩa vụ quân sự"),
+)
+
+
+def _compile() -> tuple[tuple[re.Pattern[str], str], ...]:
+    # Part of a fact may be unknown ("mức lệ phí đăng ký: unknown"): say that in Vietnamese.
+    rules: list[tuple[re.Pattern[str], str]] = [
+        (re.compile(r"(?<!\w)unknown(?!\w)", re.IGNORECASE), "chưa có thông tin chính thức")
+    ]
+    for short, full in _ABBREVIATIONS:
+        # "Trung tâm ... (TTPVHCC)" already spells it out: drop the bracket rather than repeat.
+        rules.append((re.compile(rf"{re.escape(full)} \({re.escape(short)}\)"), full))
+        rules.append((re.compile(rf"(?<!\w){re.escape(short)}(?!\w)"), full))
+    return tuple(rules)
+
+
+_RULES = _compile()
+
+
+def plain(text: str) -> str:
+    """A catalogue fact as a resident reads it: abbreviations spelled out, nothing else changed."""
+    for pattern, replacement in _RULES:
+        text = pattern.sub(replacement, text)
+    return text.strip()
+
+
+def capitalise(text: str) -> str:
+    """Upper-case the first letter only ("trực tiếp" -> "Trực tiếp"); the rest is left alone."""
+    return text[:1].upper() + text[1:]
+
+
+def bullets(items: list[str] | tuple[str, ...], mark: str = "•") -> list[str]:
+    return [f"{mark} {capitalise(plain(item))}" for item in items]
+
+
+def numbered(items: list[str] | tuple[str, ...]) -> list[str]:
+    return [f"{index}. {item}" for index, item in enumerate(items, start=1)]
+
+
+def paragraphs(*blocks: str | list[str] | None) -> str:
+    """Join blocks with one blank line between them (the Zalo client splits long text there).
+
+    A block is a string or a list of lines; empty blocks are skipped.
+    """
+    parts: list[str] = []
+    for block in blocks:
+        if not block:
+            continue
+        text = block if isinstance(block, str) else "\n".join(block)
+        text = "\n".join(line.rstrip() for line in text.strip().splitlines())
+        if text:
+            parts.append(text)
+    return "\n\n".join(parts)
