@@ -226,12 +226,8 @@ class Dialogue:
         score: float,
         result: MatchResult | None = None,
     ) -> Turn:
-        ordered = [a for a in Aspect if a in aspects][:MAX_DETAILS_PER_REPLY]
-        replies = [cards.procedure_detail(procedure, a.value, self.catalogue) for a in ordered]
-        if len(replies) > 1:
-            # One message: the lead lines of each detail, the buttons of the last.
-            merged = "\n\n".join(r.text for r in replies)
-            replies = [Reply(merged, replies[-1].buttons)]
+        ordered = [a.value for a in Aspect if a in aspects][:MAX_DETAILS_PER_REPLY]
+        replies = [cards.procedure_details(procedure, ordered, self.catalogue)]
         return Turn(
             tuple(replies),
             replace(state, last_procedure=procedure.code, options=(), failures=0),
