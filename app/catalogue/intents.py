@@ -30,13 +30,14 @@ class Lexicon(Frozen):
     `đk` and `dk` are the same key.
     """
 
-    abbreviations: dict[str, str | tuple[str, ...]] = {}
+    abbreviations: dict[str, str | tuple[str, ...]] = Field(default_factory=dict)
     """Single tokens: `ks` -> `khai sinh`, `j` -> `gi`. An ambiguous token lists its readings,
     most likely first: `tt` -> [`thu tuc`, `tam tru`, `thuong tru`]."""
-    phrases: dict[str, str] = {}
-    """Multi-word colloquial or old terms: `ho khau` -> `thuong tru`, `cong chung` -> `chung thuc`."""
+    phrases: dict[str, str] = Field(default_factory=dict)
+    """Multi-word colloquial or old terms: `ho khau` -> `thuong tru`, `cong chung` -> `chung thuc`.
+    An empty value deletes the phrase (`cho em hoi` -> nothing)."""
     stopwords: tuple[str, ...] = ()
-    """Words that carry no meaning for matching (dạ, ạ, ad, cho hỏi, ...)."""
+    """Words (or short phrases) that carry no meaning for matching (dạ, ạ, ad, người ta, ...)."""
 
 
 class IntentSet(Frozen):

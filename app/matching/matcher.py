@@ -1,0 +1,322 @@
+"""Find the procedure or intent a resident's message is about.
+
+Every catalogue phrase (name, short name, alias, example, category name; intent phrases) is read
+into weighted words once; a word weighs more the fewer procedures use it. A question is read the
+same way (plus typo repair) and each phrase sharing a word with it is scored on two coverages:
+how much of the phrase the question contains, and how much of the question the phrase explains.
+The second makes "đăng ký lại khai sinh" prefer the phrase that also has "lại", and lets a
+question that is mostly about something else ("giá xăng hôm nay") fall below the floor.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from app.catalogue.intents import IntentSet
+from app.catalogue.models import Catalogue
+from app.matching.analysis import Corrector, LexiconRules, Term
+from app.matching.aspects import cue_phrases
+from app.matching.normalize import normalize
+from app.matching.result import Candidate, CandidateKind, MatchResult
+
+NAME_FACTOR = 1.0
+EXAMPLE_FACTOR = 0.92
+"""Examples are whole questions: a good hit on one is slightly weaker evidence than a name."""
+CATEGORY_FACTOR = 0.7
+"""A category word ("trợ cấp", "hộ tịch") points at every procedure in it, none in particular."""
+
+IDF_POWER = 0.7
+"""Flattens rarity: "khai sinh" is shared by a dozen procedures yet decides a question as much
+as "thường trú" does."""
+DETAIL_WEIGHT = 0.3
+"""A detail word (phí, bao lâu, ở đâu) weighs about a third of the commonest topic word."""
+POSITION_DECAY = 0.4
+"""Residents name the topic first ("làm khai sinh có cần sổ hộ khẩu không"), so a question's
+last word counts this much less than its first."""
+ASIDE_FACTOR = 0.5
+"""Words after "để" (a purpose) count half: they say why, not what."""
+QUESTION_COVERAGE_POWER: Mapping[CandidateKind, float] = {"procedure": 0.5, "intent": 1.0}
+"""What an unexplained rest of the question costs. Questions about a procedure ramble ("bé nhà
+em sinh được 10 ngày rồi..."); an intent should explain nearly all of a message, or
+"xin chào, bán nhà mặt phố" would pass for a greeting."""
+
+NONE_BELOW = 0.55
+CONFIDENT_FROM = 0.65
+CONFIDENT_MARGIN = 0.92
+"""Confident only when the runner-up scores below this fraction of the best."""
+ALTERNATIVE_RATIO = 0.7
+"""Alternatives shown are those scoring at least this fraction of the best."""
+MAX_ALTERNATIVES = 4
+
+SOCIAL_INTENTS = frozenset({"greeting", "thanks"})
+"""Pleasantries around a question: "chào ad, cho hỏi làm khai sinh" is about khai sinh."""
+
+MAX_WORDS = 80
+"""Longer messages are cut: the topic is in the first words and latency stays bounded."""
+LOWEST_USEFUL_SCORE = NONE_BELOW * ALTERNATIVE_RATIO
+"""No phrase scoring below this can be an answer or an alternative, so none is scored."""
+PROPOSALS_PER_WORD = 400
+"""A word proposes at most this many phrases, those it is the largest part of. The real
+catalogue (at most ~220 per word) never reaches the cap; in a catalogue of thousands a common
+word ("giấy", "đăng ký") then skips the long phrases it is a small part of, which its rarer
+neighbours in the question still propose."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Owner:
+    kind: CandidateKind
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    owner: int
+    factor: float
+    text: str
+    shared: bool = False
+    """A category label, given to every procedure of the category."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    owner: int
+    weights: Mapping[str, float]
+    total: float
+    factor: float
+    question_power: float
+    topic_words: frozenset[str]
+    """Words that count as explained besides the phrase's own. For an intent, every word only
+    intents use: its phrases are fragments of one topic ("buổi trưa" + "tiếp dân")."""
+
+
+def _weights(
+    terms: Sequence[Term], idf: Mapping[str, float], unknown: float, decay: float = 0.0
+) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    last = max(1, len(terms) - 1)
+    for position, term in enumerate(terms):
+        weight = DETAIL_WEIGHT if term.detail else idf.get(term.word, unknown)
+        weight *= (ASIDE_FACTOR if term.aside else 1.0) * (1 - decay * position / last)
+        if weight > weights.get(term.word, 0.0):
+            weights[term.word] = weight
+    return weights
+
+
+def _sources(catalogue: Catalogue, intents: IntentSet) -> tuple[list[_Owner], list[_Source]]:
+    owners: list[_Owner] = []
+    sources: list[_Source] = []
+    for procedure in catalogue.procedures:
+        index = len(owners)
+        owners.append(_Owner("procedure", procedure.code))
+        names = (procedure.name, procedure.short_name, *procedure.aliases)
+        sources.extend(_Source(index, NAME_FACTOR, text) for text in names)
+        sources.extend(_Source(index, EXAMPLE_FACTOR, text) for text in procedure.examples)
+        category = catalogue.category(procedure.category)
+        if category is not None:
+            labels = (category.name, *category.aliases)
+            sources.extend(_Source(index, CATEGORY_FACTOR, text, shared=True) for text in labels)
+    for intent in intents.intents:
+        index = len(owners)
+        owners.append(_Owner("intent", intent.id))
+        sources.extend(_Source(index, NAME_FACTOR, text) for text in intent.phrases)
+    return owners, sources
+
+
+class Matcher:
+    """Built once from the content, immutable afterwards; `match` is pure and thread-safe."""
+
+    def __init__(self, catalogue: Catalogue, intents: IntentSet) -> None:
+        self._rules = LexiconRules(intents.lexicon)
+        owners, sources = _sources(catalogue, intents)
+        self._owners = tuple(owners)
+        analysed = [(s, self._rules.analyse(s.text)) for s in sources]
+
+        # Rarity is counted per owner over its own phrases: a category word is shared by design.
+        owner_words: list[set[str]] = [set() for _ in owners]
+        for source, terms in analysed:
+            if not source.shared:
+                owner_words[source.owner].update(t.word for t in terms)
+        frequency = Counter(w for words in owner_words for w in words)
+        self._idf = {w: math.log(1 + len(owners) / df) ** IDF_POWER for w, df in frequency.items()}
+        # A word the catalogue never uses is as telling as the rarest one it does.
+        self._unknown_idf = math.log(1 + len(owners)) ** IDF_POWER
+
+        procedure_words = set().union(
+            *(words for o, words in zip(owners, owner_words, strict=True) if o.kind == "procedure")
+        )
+        phrases: list[_Phrase] = []
+        postings: dict[CandidateKind, dict[str, list[tuple[float, int]]]] = {
+            "procedure": {},
+            "intent": {},
+        }
+        seen: set[tuple[int, tuple[str, ...]]] = set()
+        for source, terms in analysed:
+            key = (source.owner, tuple(t.word for t in terms))
+            if not terms or key in seen:
+                continue
+            seen.add(key)
+            owner = owners[source.owner]
+            weights = _weights(terms, self._idf, self._unknown_idf)
+            topic_words = owner_words[source.owner] - procedure_words
+            total = sum(weights.values())
+            for word, weight in weights.items():
+                postings[owner.kind].setdefault(word, []).append((weight / total, len(phrases)))
+            phrases.append(
+                _Phrase(
+                    owner=source.owner,
+                    weights=weights,
+                    total=total,
+                    factor=source.factor,
+                    question_power=QUESTION_COVERAGE_POWER[owner.kind],
+                    topic_words=frozenset(topic_words if owner.kind == "intent" else ()),
+                )
+            )
+        self._phrases = tuple(phrases)
+        # Each word's phrases, those it is the largest part of first.
+        self._postings = {
+            kind: {
+                w: tuple(pid for _, pid in sorted(p, key=lambda item: (-item[0], item[1])))
+                for w, p in by_word.items()
+            }
+            for kind, by_word in postings.items()
+        }
+
+        self._names: dict[str, str] = {}
+        for procedure in catalogue.procedures:
+            for name in (procedure.name, procedure.short_name):
+                self._names.setdefault(normalize(name), procedure.code)
+        self._corrector = self._build_corrector(sources)
+
+    def _build_corrector(self, sources: Sequence[_Source]) -> Corrector:
+        """Typo repair learns the catalogue's words and word pairs as written and as rewritten."""
+        vocabulary: Counter[str] = Counter()
+        known = self._rules.known_words()
+        pairs = self._rules.bigrams()
+        for cue in cue_phrases():
+            known.update(cue)
+            pairs.update(itertools.pairwise(cue))
+        for source in sources:
+            raw = tuple(normalize(source.text).split())
+            expanded = self._rules.readings(raw)[0].words
+            for words in (raw, expanded, self._rules.rewrite(expanded)):
+                vocabulary.update(words)
+                pairs.update(itertools.pairwise(words))
+        return Corrector(vocabulary, known, pairs, self._rules.abbreviations)
+
+    def lookup_name(self, text: str) -> str | None:
+        """The code of the procedure whose short name or name is exactly `text` (normalised)."""
+        return self._names.get(normalize(text))
+
+    def match(self, text: str) -> MatchResult:
+        normalised = normalize(text)
+        if not normalised:
+            return MatchResult(text=text, kind="none", id=None, score=0.0)
+        # A clarification button sends the short name back: answer it without doubt.
+        code = self._names.get(normalised)
+        if code is not None:
+            only = (Candidate("procedure", code, 100.0),)
+            return MatchResult(text, "procedure", code, 100.0, alternatives=only)
+        return self._decide(text, self._rank(normalised.split()[:MAX_WORDS]))
+
+    def _rank(self, words: Sequence[str]) -> list[tuple[int, float]]:
+        """Owners by score, best first; each owner scores its best phrase under any reading."""
+        best: dict[int, float] = {}
+        floor = LOWEST_USEFUL_SCORE
+        for reading in self._rules.readings(self._corrector.correct(words)):
+            terms = self._rules.terms(self._rules.rewrite(reading.words))
+            query = _weights(terms, self._idf, self._unknown_idf, POSITION_DECAY)
+            floor = self._score(query, reading.prior, best, floor)
+        ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
+        if ranked and self._is_social(ranked[0][0]):
+            topical = [(o, s) for o, s in ranked if not self._is_social(o)]
+            if topical and topical[0][1] >= NONE_BELOW:
+                return topical
+        return ranked
+
+    def _score(
+        self, query: Mapping[str, float], prior: float, best: dict[int, float], floor: float
+    ) -> float:
+        """Score into `best` every phrase that can reach `floor`; returns the raised floor.
+
+        Intent phrases are few and all scored. Procedure phrases are proposed by the question's
+        words, heaviest first, and the reading stops once the words left could not explain
+        enough of the question for any phrase made only of them to reach the floor. The floor
+        rises with the best score, since an alternative must reach ALTERNATIVE_RATIO of it.
+        """
+        total = sum(query.values())
+        if total <= 0:
+            return floor
+        intent_phrases = {p for w in query for p in self._postings["intent"].get(w, ())}
+        for pid in sorted(intent_phrases):
+            self._keep(pid, prior * self._phrase_score(pid, query, total), best)
+        procedures = self._postings["procedure"]
+        power = QUESTION_COVERAGE_POWER["procedure"]
+        unread = total
+        seen: set[int] = set()
+        for word in sorted(query, key=lambda w: (-query[w], w)):
+            if prior * math.pow(unread / total, power) < floor:
+                break
+            unread -= query[word]
+            for pid in procedures.get(word, ())[:PROPOSALS_PER_WORD]:
+                if pid in seen:
+                    continue
+                seen.add(pid)
+                score = prior * self._phrase_score(pid, query, total)
+                if self._keep(pid, score, best):
+                    floor = max(floor, ALTERNATIVE_RATIO * score)
+        return floor
+
+    def _keep(self, pid: int, score: float, best: dict[int, float]) -> bool:
+        owner = self._phrases[pid].owner
+        if score <= best.get(owner, 0.0):
+            return False
+        best[owner] = score
+        return True
+
+    def _phrase_score(self, pid: int, query: Mapping[str, float], total: float) -> float:
+        phrase = self._phrases[pid]
+        in_phrase = 0.0
+        explained = 0.0
+        for word, weight in phrase.weights.items():
+            if word in query:
+                in_phrase += weight
+                explained += query[word]
+        if phrase.topic_words:
+            for word in phrase.topic_words.intersection(query).difference(phrase.weights):
+                explained += query[word]
+        coverage = in_phrase / phrase.total
+        return phrase.factor * coverage * math.pow(explained / total, phrase.question_power)
+
+    def _is_social(self, owner: int) -> bool:
+        o = self._owners[owner]
+        return o.kind == "intent" and o.id in SOCIAL_INTENTS
+
+    def _candidate(self, owner: int, score: float) -> Candidate:
+        o = self._owners[owner]
+        return Candidate(o.kind, o.id, round(100 * score, 2))
+
+    def _decide(self, text: str, ranked: Sequence[tuple[int, float]]) -> MatchResult:
+        best = ranked[0][1] if ranked else 0.0
+        score = round(100 * best, 2)
+        if best < NONE_BELOW:
+            floor = NONE_BELOW * ALTERNATIVE_RATIO
+            near = tuple(self._candidate(o, s) for o, s in ranked[:MAX_ALTERNATIVES] if s >= floor)
+            return MatchResult(text, "none", None, score, alternatives=near)
+        top = ranked[0][0]
+        alternatives = tuple(
+            self._candidate(o, s)
+            for o, s in ranked[:MAX_ALTERNATIVES]
+            if s >= best * ALTERNATIVE_RATIO
+        )
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        if best >= CONFIDENT_FROM and runner_up < best * CONFIDENT_MARGIN:
+            owner = self._owners[top]
+            return MatchResult(text, owner.kind, owner.id, score, alternatives=alternatives)
+        if self._is_social(top):
+            # "Did you mean: hello?" helps nobody: a pleasantry is answered or left alone.
+            return MatchResult(text, "none", None, score)
+        return MatchResult(text, "clarify", None, score, alternatives=alternatives)

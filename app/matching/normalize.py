@@ -1,0 +1,40 @@
+"""Vietnamese text folding: one canonical, diacritic-free, lower-case form for every spelling.
+
+Residents type with or without diacritics, in NFC or NFD, with emoji and stray punctuation;
+`normalize` maps all of these to the same plain string so the rest of matching compares words.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# đ is a letter of its own in Unicode, not d plus a mark, so decomposition alone keeps it.
+# U+00D0/U+00F0 (eth) are what some keyboards and fonts produce for Đ/đ.
+_LETTER_FOLDS = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
+
+
+def _fold_once(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTER_FOLDS).casefold())
+    chars: list[str] = []
+    for char in decomposed:
+        if unicodedata.combining(char):
+            continue
+        # Anything that is not a letter or a digit (punctuation, emoji, symbols) separates words.
+        chars.append(char if char.isalnum() else " ")
+    return " ".join("".join(chars).split())
+
+
+def normalize(text: str) -> str:
+    """Lower-case, diacritics folded (đ -> d), punctuation and symbols -> space, spaces collapsed.
+
+    Idempotent: `normalize(normalize(x)) == normalize(x)`. A few exotic characters change again
+    when folded a second time (casefolding can yield letters that decompose further), so the
+    folding is repeated until it is stable.
+    """
+    folded = _fold_once(text)
+    for _ in range(4):
+        again = _fold_once(folded)
+        if again == folded:
+            break
+        folded = again
+    return folded

@@ -1,0 +1,118 @@
+"""Scoring a matcher against labelled questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.catalogue import Content
+from app.matching.evaluate import (
+    LabelledQuestion,
+    evaluate,
+    example_questions,
+    read_labelled_tsv,
+)
+from app.matching.matcher import Matcher
+from app.matching.result import Candidate, MatchResult
+from tests.matching.conftest import HELDOUT
+
+
+class ScriptedMatcher:
+    """Answers from a table, so the arithmetic of the report can be checked by hand."""
+
+    def __init__(self, answers: dict[str, MatchResult]) -> None:
+        self.answers = answers
+
+    def match(self, text: str) -> MatchResult:
+        return self.answers[text]
+
+
+def question(text: str, *expected: str) -> LabelledQuestion:
+    return LabelledQuestion(text, frozenset(expected))
+
+
+def test_read_labelled_tsv(tmp_path: Path) -> None:
+    path = tmp_path / "q.tsv"
+    path.write_text(
+        "# expected\ttext\n\n1.001193|1.000689\tks can gi\nintent:thanks\tcam on\nnone\tkqxs\n",
+        encoding="utf-8",
+    )
+    rows = read_labelled_tsv(path)
+    assert [(r.text, sorted(r.expected)) for r in rows] == [
+        ("ks can gi", ["1.000689", "1.001193"]),
+        ("cam on", ["intent:thanks"]),
+        ("kqxs", ["none"]),
+    ]
+    assert rows[0].source == "q.tsv:3"
+    assert [r.in_scope for r in rows] == [True, True, False]
+
+
+@pytest.mark.parametrize("line", ["no tab here", "1.001193\t ", "\tks", "none|1.001193\tx"])
+def test_read_labelled_tsv_names_the_bad_line(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "bad.tsv"
+    path.write_text(f"# header\n{line}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.tsv:2"):
+        read_labelled_tsv(path)
+
+
+def test_report_rates() -> None:
+    proc = Candidate("procedure", "1.001193", 90.0)
+    other = Candidate("procedure", "1.004884", 80.0)
+    answers = {
+        "right": MatchResult("right", "procedure", "1.001193", 90.0, (proc,)),
+        "clarified right": MatchResult("clarified right", "clarify", None, 60.0, (proc, other)),
+        "clarified wrong": MatchResult("clarified wrong", "clarify", None, 60.0, (other, proc)),
+        "wrong": MatchResult("wrong", "procedure", "1.004884", 90.0, (other,)),
+        "rejected": MatchResult("rejected", "none", None, 10.0),
+        "intent": MatchResult("intent", "intent", "thanks", 90.0),
+        "kqxs": MatchResult("kqxs", "none", None, 0.0),
+        "weather": MatchResult("weather", "intent", "greeting", 70.0),
+    }
+    report = evaluate(
+        ScriptedMatcher(answers),
+        [
+            question("right", "1.001193"),
+            question("clarified right", "1.001193"),
+            question("clarified wrong", "1.001193"),
+            question("wrong", "1.001193"),
+            question("rejected", "1.001193"),
+            question("intent", "intent:thanks"),
+            question("kqxs", "none"),
+            question("weather", "none"),
+        ],
+    )
+    assert report.accuracy == pytest.approx(3 / 6)
+    assert report.wrong_confident_rate == pytest.approx(2 / 8)
+    assert report.rejection_rate == pytest.approx(1 / 2)
+    assert report.clarify_rate == pytest.approx(2 / 6)
+    assert [o.question.text for o in report.confusions] == ["clarified wrong", "wrong"]
+    assert [o.question.text for o in report.wrongly_rejected] == ["rejected"]
+    assert [o.question.text for o in report.wrongly_accepted] == ["weather"]
+    assert "accuracy 50.0%" in report.summary()
+
+
+def test_empty_report_is_not_a_division_by_zero() -> None:
+    report = evaluate(ScriptedMatcher({}), [])
+    assert (report.accuracy, report.wrong_confident_rate, report.rejection_rate) == (1, 0, 1)
+
+
+def test_every_procedure_has_examples(content: Content) -> None:
+    questions = example_questions(content.catalogue)
+    covered = {code for q in questions for code in q.expected}
+    assert covered == {p.code for p in content.catalogue.procedures}
+
+
+def test_examples_reach_their_procedure(content: Content, matcher: Matcher) -> None:
+    report = evaluate(matcher, example_questions(content.catalogue))
+    assert report.accuracy >= 0.98, [o.question.source for o in report.confusions]
+    assert report.wrong_confident_rate == 0
+
+
+def test_heldout_questions(matcher: Matcher) -> None:
+    """New phrasings that are not in the catalogue: the targets the product is held to."""
+    report = evaluate(matcher, read_labelled_tsv(HELDOUT))
+    assert len(report.outcomes) >= 150
+    assert report.accuracy >= 0.97, [o.question.text for o in report.confusions]
+    assert report.wrong_confident_rate <= 0.02
+    assert report.rejection_rate >= 0.95, [o.question.text for o in report.wrongly_accepted]
