@@ -67,9 +67,12 @@ def test_clarify_lists_all_but_offers_at_most_four_buttons(catalogue: Catalogue)
 
 
 def test_clarify_same_short_names_answer_with_their_number(catalogue: Catalogue) -> None:
-    first, second = catalogue.procedure("1.001776"), catalogue.procedure("1.014027")
-    assert first is not None and second is not None
-    assert first.short_name == second.short_name
+    one, other = catalogue.procedure("1.001776"), catalogue.procedure("1.014027")
+    assert one is not None and other is not None
+    # Two procedures whose (cut) short names collide: buttons must answer with numbers.
+    shared = "Thực hiện, điều chỉnh, thôi hưởng trợ"
+    first = one.model_copy(update={"short_name": shared})
+    second = other.model_copy(update={"short_name": shared})
     reply = clarify([first, second])
     assert [b.payload for b in reply.buttons] == ["1", "2"]
     lines = numbered_lines(reply)

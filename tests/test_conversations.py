@@ -1,0 +1,166 @@
+"""Whole conversations through the webhook, with a fake Zalo: what a resident actually sees."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.storage.tables import UnansweredQuestion
+from tests.conftest import RunningApp
+from tests.support.fake_zalo import FakeMessage, FakeZalo
+from tests.support.webhook import echo_event, text_event
+
+pytestmark = pytest.mark.anyio
+
+# A Tuesday 09:00 in Hà Nội: the office is open.
+OPEN = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+# A Sunday 15:00 in Hà Nội: closed.
+CLOSED = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+class Resident:
+    """One resident chatting with the OA; returns what the OA sent back for each message."""
+
+    def __init__(self, running: RunningApp, fake: FakeZalo, user_id: str) -> None:
+        self.running, self.fake, self.user_id = running, fake, user_id
+
+    async def says(self, text: str) -> list[FakeMessage]:
+        before = len(self.fake.sent_messages)
+        response = await self.running.webhook.post(text_event(self.user_id, text))
+        assert response.status_code == 200
+        await self.running.settle()
+        return [m for m in self.fake.sent_messages[before:] if m.user_id == self.user_id]
+
+    async def says_text(self, text: str) -> str:
+        return "\n".join(m.text for m in await self.says(text))
+
+
+def at(running: RunningApp, when: datetime) -> None:
+    running.services.inbox.clock = lambda: when
+
+
+@pytest.fixture
+def resident(running: RunningApp, fake_zalo: FakeZalo) -> Resident:
+    at(running, OPEN)
+    return Resident(running, fake_zalo, "resident-1")
+
+
+def query_payloads(messages: list[FakeMessage]) -> list[str]:
+    return [
+        str(b["payload"]) for m in messages for b in m.buttons if b["type"] == "oa.query.show"
+    ]
+
+
+async def test_clarify_then_press_a_button(resident: Resident) -> None:
+    messages = await resident.says("tt")
+    assert "ý anh/chị là" in messages[0].text.lower()
+    options = query_payloads(messages)
+    assert 2 <= len(options) <= 4
+    assert "Đăng ký tạm trú" in options and "Đăng ký thường trú" in options
+    answer = await resident.says_text("Đăng ký tạm trú")
+    assert "1.004194" in answer
+    assert "Công an" in answer
+
+
+async def test_numbered_answer_to_a_clarification(
+    resident: Resident, running: RunningApp
+) -> None:
+    messages = await resident.says("tam tru hay thuong tru")
+    options = query_payloads(messages)
+    assert len(options) >= 2
+    catalogue = running.services.knowledge.current.content.catalogue
+    second = next(p for p in catalogue.procedures if p.short_name == options[1])
+    answer = await resident.says_text("2")
+    assert second.code in answer
+
+
+async def test_clarification_is_stored_for_admins(resident: Resident, running: RunningApp) -> None:
+    await resident.says("tt")
+    [row] = running.services.db.unanswered()
+    assert (row.text, row.kind) == ("tt", "clarify")
+    assert "1.004194" in row.candidates
+
+
+async def test_detail_question_leads_with_the_detail(resident: Resident) -> None:
+    answer = await resident.says_text("khai sinh mất bao lâu")
+    first_lines = "\n".join(answer.splitlines()[:2])
+    assert "01 ngày làm việc" in first_lines
+
+
+async def test_fee_question(resident: Resident) -> None:
+    answer = await resident.says_text("phí chứng thực bản sao bao nhiêu")
+    assert "2.000 đ/trang" in "\n".join(answer.splitlines()[:3])
+
+
+async def test_followup_refers_to_the_last_procedure(resident: Resident) -> None:
+    card = await resident.says_text("thủ tục đăng ký kết hôn")
+    assert "1.000894" in card
+    followup = await resident.says_text("mất mấy ngày?")
+    assert "Trong ngày/01 ngày làm việc" in followup
+    fee = await resident.says_text("còn phí thì sao?")
+    assert "kết hôn" in fee.lower()
+
+
+async def test_followup_context_expires(resident: Resident, running: RunningApp) -> None:
+    await resident.says_text("thủ tục đăng ký kết hôn")
+    at(running, OPEN + timedelta(minutes=31))
+    answer = await resident.says_text("mất mấy ngày?")
+    assert "Trong ngày/01 ngày làm việc" not in answer
+    assert "1.000894" not in answer
+
+
+async def test_handoff_gives_the_phone_and_opening(resident: Resident, running: RunningApp) -> None:
+    answer = await resident.says_text("cho tôi gặp cán bộ")
+    ward = running.services.knowledge.current.content.catalogue.ward
+    assert ward.contacts["general"].phone in answer or "Gọi" in answer
+    state = running.services.db.load_conversation(
+        "388613280878808645", resident.user_id
+    )
+    assert state["waiting_for_staff"] is True
+
+
+async def test_handoff_when_closed_says_when_it_opens(
+    resident: Resident, running: RunningApp
+) -> None:
+    at(running, CLOSED)
+    answer = await resident.says_text("nói chuyện với người thật")
+    assert "07:30" in answer
+
+
+async def test_staff_takeover_silences_the_bot_for_a_while(
+    resident: Resident, running: RunningApp, fake_zalo: FakeZalo
+) -> None:
+    await resident.says_text("gặp cán bộ")
+    await running.webhook.post(echo_event(resident.user_id, "Chào anh", admin_id="admin-1"))
+    await running.settle()
+    assert await resident.says("thủ tục khai tử") == []
+    quiet = running.services.settings.staff_takeover_minutes
+    at(running, OPEN + timedelta(minutes=quiet + 1))
+    assert await resident.says_text("thủ tục khai tử")
+
+
+async def test_out_of_scope_gets_a_polite_fallback_then_a_person(
+    resident: Resident, running: RunningApp
+) -> None:
+    first = await resident.says_text("giá vàng hôm nay bao nhiêu")
+    assert "1.00" not in first and "2.00" not in first  # no procedure presented
+    second = await resident.says_text("asdfgh qwerty")
+    ward = running.services.knowledge.current.content.catalogue.ward
+    assert any(c.phone in second for c in ward.contacts.values())
+    rows = running.services.db.unanswered()
+    assert [r.text for r in rows][:2] == ["giá vàng hôm nay bao nhiêu", "asdfgh qwerty"]
+    assert all(isinstance(r, UnansweredQuestion) for r in rows)
+
+
+async def test_police_matters_are_redirected(resident: Resident) -> None:
+    answer = await resident.says_text("đăng ký tạm trú cho người thuê nhà")
+    assert "Công an" in answer
+
+
+async def test_menu_then_category(resident: Resident) -> None:
+    messages = await resident.says("menu")
+    text = messages[0].text
+    assert "Hộ tịch" in text and "Chứng thực" in text
+    listing = await resident.says_text("Chứng thực")
+    assert "bản sao" in listing.lower()
