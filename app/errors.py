@@ -1,14 +1,14 @@
 """The exception tree of wardbot.
 
-    WardbotError
-    ├── CatalogueError          procedures.yaml or intents/ is unreadable or invalid
-    └── ZaloError               anything that went wrong talking to Zalo
-        ├── ZaloTransportError  network failure, timeout or HTTP 5xx: transient
-        ├── ZaloRateLimited     error -32: transient, back off
-        ├── ZaloTokenError      -216 / -220 / -124: the access token must be refreshed
-        ├── ZaloAuthError       the OAuth endpoint refused to refresh (e.g. -118): a human must re-consent
-        ├── ZaloRecipientError  the user cannot receive this message (-213, -227, -230, -232, -244): permanent
-        └── ZaloRequestError    any other error code: our request or the account is wrong
+WardbotError
+├── CatalogueError          procedures.yaml or intents/ is unreadable or invalid
+└── ZaloError               anything that went wrong talking to Zalo
+    ├── ZaloTransportError  network failure, timeout or HTTP 5xx: transient
+    ├── ZaloRateLimited     error -32: transient, back off
+    ├── ZaloTokenError      -216 / -220 / -124: the access token must be refreshed
+    ├── ZaloAuthError       OAuth refused to refresh (e.g. -118): a human must re-consent
+    ├── ZaloRecipientError  the user cannot receive it (-213, -227, -230, -232, -244)
+    └── ZaloRequestError    any other error code: our request or the account is wrong
 """
 
 from __future__ import annotations
@@ -31,7 +31,11 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
-        return f"{where}: {self.location}: {self.message}" if self.location else f"{where}: {self.message}"
+        return (
+            f"{where}: {self.location}: {self.message}"
+            if self.location
+            else f"{where}: {self.message}"
+        )
 
 
 @dataclass

@@ -47,14 +47,18 @@ class Knowledge:
         return self._current
 
     def reload(self) -> Snapshot:
-        """Validate and swap in the files on disk; raise CatalogueError and keep serving if invalid."""
+        """Validate and swap in the files on disk; if invalid, raise and keep serving."""
         with self._lock:
             snapshot = build_snapshot(load_content(self.procedures, self.intents), self.state_ttl)
             self._current = snapshot
-        log.info("catalogue reloaded", extra={"procedures": len(snapshot.content.catalogue.procedures)})
+        log.info(
+            "catalogue reloaded", extra={"procedures": len(snapshot.content.catalogue.procedures)}
+        )
         self._warn_sample_data()
         return snapshot
 
     def _warn_sample_data(self) -> None:
         if self._current.content.catalogue.ward.sample_data:
-            log.warning("procedures.yaml still holds the SAMPLE ward profile: replace it before going live")
+            log.warning(
+                "procedures.yaml still holds the SAMPLE ward profile: replace it before going live"
+            )

@@ -1,4 +1,4 @@
-"""Structured JSON logs: event names, ids and outcomes, never message bodies, signatures or tokens."""
+"""Structured JSON logs: event names, ids and outcomes; never bodies, signatures or tokens."""
 
 from __future__ import annotations
 

@@ -86,7 +86,9 @@ def convert_documents(doc: dict[str, Any]) -> dict[str, Any]:
     for key in ("notes", "unverified_expected"):
         if key in lists:
             out[key] = lists[key]
-    unhandled = set(lists) - {"submit", "present", "notes", "unverified_expected"} - set(CASE_LABELS)
+    unhandled = (
+        set(lists) - {"submit", "present", "notes", "unverified_expected"} - set(CASE_LABELS)
+    )
     if unhandled:
         raise SystemExit(f"unhandled document keys: {unhandled}")
     return out

@@ -1,4 +1,4 @@
-"""Shared fixtures: the anyio backend, settings on a fresh SQLite file, a running app with a fake Zalo."""
+"""Shared fixtures: settings on a fresh SQLite file, and the running app with a fake Zalo."""
 
 from __future__ import annotations
 

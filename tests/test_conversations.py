@@ -47,9 +47,7 @@ def resident(running: RunningApp, fake_zalo: FakeZalo) -> Resident:
 
 
 def query_payloads(messages: list[FakeMessage]) -> list[str]:
-    return [
-        str(b["payload"]) for m in messages for b in m.buttons if b["type"] == "oa.query.show"
-    ]
+    return [str(b["payload"]) for m in messages for b in m.buttons if b["type"] == "oa.query.show"]
 
 
 async def test_clarify_then_press_a_button(resident: Resident) -> None:
@@ -63,9 +61,7 @@ async def test_clarify_then_press_a_button(resident: Resident) -> None:
     assert "Công an" in answer
 
 
-async def test_numbered_answer_to_a_clarification(
-    resident: Resident, running: RunningApp
-) -> None:
+async def test_numbered_answer_to_a_clarification(resident: Resident, running: RunningApp) -> None:
     messages = await resident.says("tam tru hay thuong tru")
     options = query_payloads(messages)
     assert len(options) >= 2
@@ -114,9 +110,7 @@ async def test_handoff_gives_the_phone_and_opening(resident: Resident, running: 
     answer = await resident.says_text("cho tôi gặp cán bộ")
     ward = running.services.knowledge.current.content.catalogue.ward
     assert ward.contacts["general"].phone in answer or "Gọi" in answer
-    state = running.services.db.load_conversation(
-        "388613280878808645", resident.user_id
-    )
+    state = running.services.db.load_conversation("388613280878808645", resident.user_id)
     assert state["waiting_for_staff"] is True
 
 

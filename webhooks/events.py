@@ -92,4 +92,3 @@ def envelope(payload: dict[str, Any]) -> EventEnvelope:
         basis = f"{name}|{oa_id}|{user_id}|{timestamp_ms}"
         key = "evt:" + hashlib.sha256(basis.encode()).hexdigest()[:32]
     return EventEnvelope(name, str(oa_id), user_id, key, timestamp_ms)
-

@@ -50,7 +50,7 @@ def _read_yaml(path: Path) -> Any:
 
 
 def _line_of(node: Any, loc: Sequence[int | str]) -> tuple[int | None, str]:
-    """Follow a pydantic error location into the ruamel tree: the deepest line and a readable path."""
+    """Follow a pydantic error location into the ruamel tree: its deepest line and a path."""
     line: int | None = getattr(getattr(node, "lc", None), "line", None)
     line = line + 1 if line is not None else None
     parts: list[str] = []

@@ -217,7 +217,7 @@ class Procedure(Frozen):
     aliases: tuple[NonEmpty, ...] = ()
     """Colloquial names. Matching folds diacritics, so one spelling of each is enough."""
     examples: tuple[NonEmpty, ...] = ()
-    """Real-sounding questions that must reach this procedure: the regression suite (`wardbot eval`)."""
+    """Questions that must reach this procedure: the regression suite of `wardbot eval`."""
     sources: tuple[NonEmpty, ...] = ()
 
     @field_validator("code")

@@ -83,9 +83,7 @@ class Turn:
     @property
     def unanswered(self) -> bool:
         """Worth an admin's look: the bot fell back or had to ask."""
-        return self.kind in ("none", "clarify") or (
-            self.kind == "handoff" and self.id is None
-        )
+        return self.kind in ("none", "clarify") or (self.kind == "handoff" and self.id is None)
 
 
 class Dialogue:

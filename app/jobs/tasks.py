@@ -31,10 +31,10 @@ class EventQueue:
         """Wait until everything queued so far is handled (used by tests and shutdown)."""
         await self._queue.join()
 
-    async def stop(self, timeout: float = 10.0) -> None:
-        """Finish queued work (up to `timeout`), then stop the workers."""
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Finish queued work (up to `grace_seconds`), then stop the workers."""
         try:
-            await asyncio.wait_for(self._queue.join(), timeout)
+            await asyncio.wait_for(self._queue.join(), grace_seconds)
         except TimeoutError:
             log.warning("shutdown: queued events left for the next start")
         for _ in self._workers:

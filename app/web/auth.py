@@ -31,8 +31,9 @@ def require_api_token(
     if credentials is None or not hmac.compare_digest(
         credentials.credentials.encode(), expected.encode()
     ):
-        raise HTTPException(401, "invalid or missing bearer token",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "invalid or missing bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
 
 
 Authenticated = Depends(require_api_token)

@@ -33,7 +33,9 @@ def _require_simulator(services: Services) -> None:
         raise HTTPException(404, "the simulator runs only without Zalo credentials")
 
 
-async def simulate_event(services: Services, payload: dict[str, Any], user_id: str) -> list[dict[str, Any]]:
+async def simulate_event(
+    services: Services, payload: dict[str, Any], user_id: str
+) -> list[dict[str, Any]]:
     """Feed a Zalo-shaped event through the inbox and return what the bot sent back."""
     event_key = f"sim:{uuid.uuid4().hex}"
     event_id = services.db.record_inbound(
@@ -85,7 +87,9 @@ async def simulator_page(services: ServicesDep) -> HTMLResponse:
 @router.post("/simulator/messages")
 async def simulator_message(message: SimulatedMessage, services: ServicesDep) -> dict[str, Any]:
     _require_simulator(services)
-    replies = await simulate_event(services, text_event(message.user_id, message.text), message.user_id)
+    replies = await simulate_event(
+        services, text_event(message.user_id, message.text), message.user_id
+    )
     return {"replies": replies}
 
 

@@ -122,9 +122,14 @@ async def test_long_but_acceptable_message_is_answered(
 async def test_unknown_event_is_recorded_and_ignored(
     running: RunningApp, fake_zalo: FakeZalo
 ) -> None:
-    payload = {"event_name": "user_reacted_message", "app_id": "1", "timestamp": "17",
-               "sender": {"id": "u1"}, "recipient": {"id": OA_ID},
-               "message": {"msg_id": "react-1", "react_icon": "/-heart"}}
+    payload = {
+        "event_name": "user_reacted_message",
+        "app_id": "1",
+        "timestamp": "17",
+        "sender": {"id": "u1"},
+        "recipient": {"id": OA_ID},
+        "message": {"msg_id": "react-1", "react_icon": "/-heart"},
+    }
     response = await running.webhook.post(payload)
     assert response.status_code == 200
     await running.settle()
