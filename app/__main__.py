@@ -1,0 +1,5 @@
+"""`python -m app` is `wardbot`."""
+
+from app.cli import main
+
+main()

@@ -1,0 +1,66 @@
+"""Simulator mode: no Zalo credentials, the bot still answers through the real inbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from app.storage.tables import DeliveryOutcome
+from tests.conftest import RunningApp, make_settings, start_app
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def simulator(tmp_path: Path) -> AsyncIterator[RunningApp]:
+    settings = make_settings(tmp_path, zalo_app_id="", zalo_access_token="")
+    assert settings.simulator
+    async for running_app in start_app(settings):
+        yield running_app
+
+
+async def test_page_is_served(simulator: RunningApp) -> None:
+    response = await simulator.client.get("/")
+    assert response.status_code == 200
+    assert "Phường Mẫu" in response.text
+    assert "/simulator/messages" in response.text
+
+
+async def test_message_goes_through_the_inbox(simulator: RunningApp) -> None:
+    response = await simulator.client.post(
+        "/simulator/messages", json={"user_id": "sim-a", "text": "xin giay xac nhan doc than"}
+    )
+    assert response.status_code == 200
+    [reply] = response.json()["replies"]
+    assert "1.004873" in reply["text"]
+    assert reply["outcome"] == "simulated"
+    assert any(b["kind"] == "url" for b in reply["buttons"])
+    stored = simulator.services.db.outbound("sim-a")
+    assert [m.outcome for m in stored] == [DeliveryOutcome.simulated]
+
+
+async def test_conversation_state_is_kept(simulator: RunningApp) -> None:
+    await simulator.client.post("/simulator/messages", json={"user_id": "s", "text": "kết hôn"})
+    response = await simulator.client.post(
+        "/simulator/messages", json={"user_id": "s", "text": "mất mấy ngày"}
+    )
+    assert "Trong ngày/01 ngày làm việc" in response.json()["replies"][0]["text"]
+
+
+async def test_follow_gets_the_welcome(simulator: RunningApp) -> None:
+    response = await simulator.client.post("/simulator/follow", params={"user_id": "s2"})
+    assert "thủ tục" in response.json()["replies"][0]["text"]
+
+
+async def test_empty_message_is_a_422(simulator: RunningApp) -> None:
+    response = await simulator.client.post("/simulator/messages", json={"text": ""})
+    assert response.status_code == 422
+
+
+async def test_simulator_is_off_when_zalo_is_configured(running: RunningApp) -> None:
+    response = await running.client.post("/simulator/messages", json={"text": "khai sinh"})
+    assert response.status_code == 404
+    page = await running.client.get("/")
+    assert "/simulator/messages" not in page.text
