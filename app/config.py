@@ -53,6 +53,12 @@ class Settings(BaseSettings):
 
     api_token: SecretStr = Field(SecretStr(""), validation_alias=_env("WARDBOT_API_TOKEN"))
     send_rate: float = Field(10.0, gt=0, validation_alias=_env("WARDBOT_SEND_RATE"))
+    run_worker: bool = Field(True, validation_alias=_env("WARDBOT_RUN_WORKER"))
+    """Run the announcement worker inside `wardbot serve`; off when `wardbot worker` runs it."""
+    catalogue_poll_seconds: float = Field(
+        3.0, ge=0, validation_alias=_env("WARDBOT_CATALOGUE_POLL_SECONDS")
+    )
+    """How often the service looks for edits of procedures.yaml and intents/; 0 turns it off."""
 
     # Dialogue
     conversation_ttl_minutes: int = Field(30, ge=1, validation_alias=_env("WARDBOT_CONVERSATION_TTL"))
@@ -60,6 +66,29 @@ class Settings(BaseSettings):
         60, ge=1, validation_alias=_env("WARDBOT_STAFF_TAKEOVER_MINUTES")
     )
     max_message_chars: int = Field(4000, ge=100, validation_alias=_env("WARDBOT_MAX_MESSAGE_CHARS"))
+
+    # Production operation (issue 6)
+    token_refresh_interval_seconds: float = Field(
+        60.0, gt=0, validation_alias=_env("WARDBOT_TOKEN_REFRESH_INTERVAL")
+    )
+    """How often the background refresher checks the token's expiry."""
+    webhook_max_age_minutes: int = Field(
+        180, ge=0, validation_alias=_env("WARDBOT_WEBHOOK_MAX_AGE_MINUTES")
+    )
+    """Replay window (0: off): older events are acknowledged but not handled. Zalo re-sends a
+    failed event with the SAME body and timestamp after 30 s, 5, 15, 30 min and 1 h (reference
+    §1.2; about 1 h 51 min in all if those are intervals), so the window must outlast that;
+    replays inside it are duplicates, which de-duplication on the event key already drops."""
+    webhook_max_skew_minutes: int = Field(
+        15, ge=0, validation_alias=_env("WARDBOT_WEBHOOK_MAX_SKEW_MINUTES")
+    )
+    """How far in the future a timestamp may be (clock skew) before the event is refused."""
+    resident_messages_per_minute: int = Field(
+        20, ge=1, validation_alias=_env("WARDBOT_RESIDENT_MESSAGES_PER_MINUTE")
+    )
+    """Above this, a resident gets one "please slow down" and no replies until it passes."""
+    zalo_oauth_redirect_uri: str = Field("", validation_alias=_env("ZALO_OAUTH_REDIRECT_URI"))
+    """The OA callback URL registered in the Zalo app console (…/zalo/oauth/callback)."""
 
     @property
     def simulator(self) -> bool:

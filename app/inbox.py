@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app.announcements import ResidentAnnouncements
 from app.dialogue.conversation import ConversationState, Turn
 from app.dialogue.reply import Reply
 from app.errors import ZaloError
 from app.knowledge import Knowledge
+from app.reports.service import ResidentReports
 from app.storage.database import Database
 from app.storage.tables import DeliveryOutcome, EventStatus, InboundEvent
 from app.zalo.sender import MessageSender
@@ -27,6 +29,10 @@ NON_TEXT_REPLY = Reply(
     "Dạ, hiện em chỉ đọc được tin nhắn chữ ạ. Anh/chị vui lòng nhắn tên thủ tục cần hỏi, "
     "ví dụ: \"làm giấy khai sinh\", \"chứng thực bản sao\"."
 )
+
+
+REPORT_ATTACHMENTS = {"user_send_image", "user_send_gif", "user_send_location"}
+"""Media a resident may add to a report; other media still get NON_TEXT_REPLY."""
 
 
 def _now() -> datetime:
@@ -50,6 +56,9 @@ class Inbox:
         simulated: bool,
         policy: InboxPolicy = InboxPolicy(),
         clock: Callable[[], datetime] = _now,
+        announcements: ResidentAnnouncements | None = None,
+        observe_turn: Callable[[str], None] | None = None,
+        reports: ResidentReports | None = None,
     ) -> None:
         self.db = db
         self.knowledge = knowledge
@@ -57,6 +66,10 @@ class Inbox:
         self.simulated = simulated
         self.policy = policy
         self.clock = clock
+        self.announcements = announcements
+        self.reports = reports
+        self.observe_turn = observe_turn
+        """Told each turn's kind (metrics: match outcomes)."""
 
     async def handle(self, event_id: int) -> None:
         event = self.db.claim_event(event_id)
@@ -83,7 +96,12 @@ class Inbox:
             return EventStatus.done
         if name.startswith("user_send_"):
             self.db.touch_interaction(event.oa_id, user_id, now)
-            await self._deliver(event, user_id, NON_TEXT_REPLY)
+            reply = NON_TEXT_REPLY
+            if self.reports is not None and name in REPORT_ATTACHMENTS:
+                reply = self.reports.attachment(event.oa_id, user_id, name, payload, now)
+            await self._deliver(event, user_id, reply)
+            if self.reports is not None:
+                await self.reports.after_message(event.oa_id, user_id, now)
             return EventStatus.done
         if name == "follow":
             self.db.mark_followed(event.oa_id, user_id, now)
@@ -119,9 +137,27 @@ class Inbox:
     ) -> None:
         self.db.touch_interaction(event.oa_id, user_id, now)
         text = text[: self.policy.max_message_chars]
+        if self.reports is not None:
+            # A report ("phản ánh: ...", its details, "tra cứu PA-0042", a rating).
+            report_reply = self.reports.answer(event.oa_id, user_id, text, now)
+            if report_reply is not None:
+                await self._deliver(event, user_id, report_reply)
+                await self.reports.after_message(event.oa_id, user_id, now)
+                if self.announcements is not None:
+                    await self.announcements.after_message(event.oa_id, user_id, now)
+                return
+        if self.announcements is not None:
+            # A group command ("đăng ký tổ 5") is answered instead of the dialogue.
+            group_reply = self.announcements.answer(event.oa_id, user_id, text, now)
+            if group_reply is not None:
+                await self._deliver(event, user_id, group_reply)
+                await self.announcements.after_message(event.oa_id, user_id, now)
+                return
         dialogue = self.knowledge.current.dialogue
         state = ConversationState.from_json(self.db.load_conversation(event.oa_id, user_id))
         turn = dialogue.respond(text, state, now)
+        if self.observe_turn is not None:
+            self.observe_turn(turn.kind)
         self.db.save_conversation(event.oa_id, user_id, turn.state.to_json())
         if turn.unanswered:
             self._record_unanswered(event.oa_id, user_id, text, turn)
@@ -131,6 +167,11 @@ class Inbox:
         )
         for reply in turn.replies:
             await self._deliver(event, user_id, reply)
+        if self.reports is not None:
+            await self.reports.after_message(event.oa_id, user_id, now)
+        if self.announcements is not None:
+            # Deferred announcements follow the resident's own answer; this never raises.
+            await self.announcements.after_message(event.oa_id, user_id, now)
 
     def _record_unanswered(self, oa_id: str, user_id: str, text: str, turn: Turn) -> None:
         candidates = [
@@ -142,29 +183,32 @@ class Inbox:
 
     async def _deliver(self, event: InboundEvent, user_id: str, reply: Reply) -> None:
         """Send one reply; a failure is recorded with its reason, never dropped silently."""
-        buttons = [{"title": b.title, "kind": b.kind.value, "payload": b.payload} for b in reply.buttons]
-        record = {
-            "oa_id": event.oa_id,
-            "user_id": user_id,
-            "inbound_event_id": event.id,
-            "text": reply.text,
-            "buttons": buttons,
-        }
+        buttons = [
+            {"title": b.title, "kind": b.kind.value, "payload": b.payload} for b in reply.buttons
+        ]
+
+        def record(outcome: DeliveryOutcome, **result: Any) -> None:
+            self.db.record_outbound(
+                oa_id=event.oa_id,
+                user_id=user_id,
+                inbound_event_id=event.id,
+                text=reply.text,
+                buttons=buttons,
+                outcome=outcome,
+                **result,
+            )
+
         try:
             sent = await self.sender.send_reply(user_id, reply)
         except ZaloError as exc:
-            self.db.record_outbound(
-                **record, outcome=DeliveryOutcome.failed, error_code=exc.code, reason=exc.reason
-            )
+            record(DeliveryOutcome.failed, error_code=exc.code, reason=exc.reason)
             log.warning(
                 "reply not delivered",
                 extra={"event_id": event.id, "user_id": user_id, "reason": exc.reason},
             )
             return
         outcome = DeliveryOutcome.simulated if self.simulated else DeliveryOutcome.sent
-        self.db.record_outbound(
-            **record, outcome=outcome, zalo_message_ids=[s.message_id for s in sent]
-        )
+        record(outcome, zalo_message_ids=[s.message_id for s in sent])
 
 
 def _text_of(payload: dict[str, Any]) -> str:

@@ -7,9 +7,12 @@ from typing import Any
 
 from app.config import Settings
 from app.inbox import Inbox
+from app.jobs.announcements import AnnouncementWorker
 from app.jobs.tasks import EventQueue
 from app.knowledge import Knowledge
+from app.metrics import Metrics
 from app.storage.database import Database
+from app.zalo.tokens import TokenManager
 
 
 @dataclass
@@ -19,6 +22,11 @@ class Services:
     knowledge: Knowledge
     inbox: Inbox
     queue: EventQueue
+    announcer: AnnouncementWorker | None = None
+    """Sends announcements; started by the lifespan unless WARDBOT_RUN_WORKER is off."""
+    tokens: TokenManager | None = None
+    """The process's one Zalo token manager (None in simulator mode)."""
+    metrics: Metrics | None = None
 
     def accept_event(self, *, oa_id: str, event_key: str, event_name: str,
                      user_id: str | None, payload: str) -> int | None:

@@ -67,6 +67,27 @@ Scripting:
     fake.grant_code(code, code_challenge=None)           a code for exchange_code (single use)
 `path=None` means "the next request to any endpoint".
 
+Announcement faults (all on POST /v3.0/oa/message/cs unless said otherwise):
+    fake.recipient_errors[user_id] = code     Zalo refuses that user every time, e.g. -213,
+                                              -227, -244
+    fake.outside_window                       users answered with -230 (no interaction in 7
+                                              days) until `fake.interact(user_id)`
+    fake.inject_faults(rate, seed=0, kinds=("http_500", "timeout", "rate_limit"))
+                                              each message request fails with probability
+                                              `rate` (seeded, so runs repeat), before Zalo
+                                              accepts anything
+    fake.accept_then_timeout(times=1, user_id=None)
+                                              Zalo accepts the message (it is in
+                                              `sent_messages`) but the client sees a timeout:
+                                              the ambiguous case
+    fake.on_accept = callback                 called with each accepted `FakeMessage`, e.g. to
+                                              record Zalo's `oa_send_text` echo
+    fake.outcomes                             `FakeOutcome(user_id, outcome)` per message
+                                              request answered by the model above or accepted:
+                                              "accepted", "accepted_timeout", "zalo:<code>",
+                                              "zalo:-32", "http_500", "timeout" (scripted
+                                              failures and token rejections are not listed)
+
 Building clients: `fake.client(http, store=None, attempts=3)`, `fake.token_manager(http,
 store=None)`, `fake.oauth_client(http)`; all point at the fake, and client() records
 backoff in `fake.sleeps` instead of sleeping.
@@ -78,6 +99,7 @@ import base64
 import hashlib
 import itertools
 import json
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -119,6 +141,12 @@ class FakeMessage:
     body: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class FakeOutcome:
+    user_id: str | None
+    outcome: str
+
+
 @dataclass
 class _Scripted:
     stage: Literal["network", "answer"]
@@ -155,6 +183,14 @@ class FakeZalo:
         self.followers: list[str] = []
         self.tags: dict[str, set[str]] = {}
         self.display_names: dict[str, str] = {}
+        self.recipient_errors: dict[str, int] = {}
+        self.outside_window: set[str] = set()
+        self.on_accept: Callable[[FakeMessage], None] | None = None
+        self.outcomes: list[FakeOutcome] = []
+        self._fault_rate = 0.0
+        self._fault_kinds: tuple[str, ...] = ()
+        self._fault_random = random.Random(0)
+        self._lose_responses: list[str | None] = []
 
         self._message_ids = itertools.count(1)
         self._script: list[_Scripted] = []
@@ -256,6 +292,33 @@ class FakeZalo:
 
         self._push("network", path, timeout, times)
 
+    def inject_faults(
+        self,
+        rate: float,
+        *,
+        seed: int = 0,
+        kinds: tuple[str, ...] = ("http_500", "timeout", "rate_limit"),
+    ) -> None:
+        """Fail each message request with probability `rate`; see the module docstring."""
+        unknown = set(kinds) - {"http_500", "timeout", "rate_limit"}
+        if unknown or not kinds:
+            raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
+        self._fault_rate, self._fault_kinds = rate, kinds
+        self._fault_random = random.Random(seed)
+
+    def accept_then_timeout(self, times: int = 1, user_id: str | None = None) -> None:
+        self._lose_responses.extend([user_id] * times)
+
+    def interact(self, user_id: str) -> None:
+        """The user wrote to the OA: Zalo's 7-day window is open again."""
+        self.outside_window.discard(user_id)
+
+    def accepted_per_user(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for message in self.sent_messages:
+            counts[message.user_id] = counts.get(message.user_id, 0) + 1
+        return counts
+
     def revoke_access_token(self) -> None:
         self.valid_access_token = None
 
@@ -318,12 +381,41 @@ class FakeZalo:
             if token is None or token != self.valid_access_token:
                 self.rejected_tokens.append(token or "")
                 return _envelope_error(-216, "Access token is invalid")
+            if (fault := self._random_fault(request, recorded)) is not None:
+                return fault
             if (answer := self._scripted("answer", request)) is not None:
                 return answer
             answer_json = {"error": 0, "message": "Success", **handler(request, recorded)}
+            if self._lose_response(recorded, answer_json):
+                raise httpx.ReadTimeout("FakeZalo: accepted, answer lost", request=request)
             return httpx.Response(200, json=answer_json)
 
         return endpoint
+
+    def _random_fault(self, request: httpx.Request, recorded: ZaloRequest) -> httpx.Response | None:
+        if recorded.path != MESSAGE_CS_PATH or not self._fault_rate:
+            return None
+        if self._fault_random.random() >= self._fault_rate:
+            return None
+        kind = self._fault_random.choice(self._fault_kinds)
+        self.outcomes.append(FakeOutcome(_recipient(recorded), kind))
+        if kind == "timeout":
+            raise httpx.ReadTimeout("FakeZalo: injected timeout", request=request)
+        if kind == "rate_limit":
+            self.outcomes[-1] = FakeOutcome(_recipient(recorded), "zalo:-32")
+            return _envelope_error(-32, "Your application/OA reached limit call api")
+        return httpx.Response(500, text="FakeZalo: injected 500")
+
+    def _lose_response(self, recorded: ZaloRequest, answer: dict[str, Any]) -> bool:
+        if recorded.path != MESSAGE_CS_PATH or answer.get("error") != 0:
+            return False
+        user_id = _recipient(recorded)
+        for index, wanted in enumerate(self._lose_responses):
+            if wanted in (None, user_id):
+                del self._lose_responses[index]
+                self.outcomes[-1] = FakeOutcome(user_id, "accepted_timeout")
+                return True
+        return False
 
     async def _token_endpoint(self, request: httpx.Request) -> httpx.Response:
         await anyio.lowlevel.checkpoint()
@@ -384,11 +476,19 @@ class FakeZalo:
             return {"error": -201, "message": "text is invalid!"}
         if len(text) > 2000:
             return {"error": -210, "message": "Parameter exceeds allowable limit"}
+        refusal = self.recipient_errors.get(user_id)
+        if refusal is None and user_id in self.outside_window:
+            refusal = -230
+        if refusal is not None:
+            self.outcomes.append(FakeOutcome(user_id, f"zalo:{refusal}"))
+            return {"error": refusal, "message": f"FakeZalo: user refused ({refusal})"}
         payload = (message.get("attachment") or {}).get("payload") or {}
         message_id = f"fake-msg-{next(self._message_ids)}"
-        self.sent_messages.append(
-            FakeMessage(user_id, text, tuple(payload.get("buttons") or ()), message_id, body)
-        )
+        accepted = FakeMessage(user_id, text, tuple(payload.get("buttons") or ()), message_id, body)
+        self.sent_messages.append(accepted)
+        self.outcomes.append(FakeOutcome(user_id, "accepted"))
+        if self.on_accept is not None:
+            self.on_accept(accepted)
         return {
             "data": {
                 "message_id": message_id,
@@ -458,3 +558,9 @@ def _token_error(code: int, name: str) -> httpx.Response:
 def _s256(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _recipient(recorded: ZaloRequest) -> str | None:
+    body = recorded.json if isinstance(recorded.json, dict) else {}
+    user_id = (body.get("recipient") or {}).get("user_id")
+    return user_id if isinstance(user_id, str) else None

@@ -1,0 +1,343 @@
+"""Operator commands for announcements: `wardbot announce create|status`, `wardbot groups
+list|export|import` and `wardbot worker`. They call the same functions as the HTTP API.
+
+`register(cli)` adds them to the main `wardbot` application.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import signal
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn
+from rich.table import Table
+
+from app.announcements import (
+    AnnouncementInvalid,
+    CsvInvalid,
+    export_csv,
+    import_csv,
+    prepare_announcement,
+)
+from app.catalogue import load_catalogue
+from app.catalogue.models import WardProfile
+from app.config import Settings
+from app.dialogue.notices import STATUS_LABELS, reason_label
+from app.errors import CatalogueError
+from app.jobs.announcements import announcing_oa_id
+from app.storage.announcements import (
+    AnnouncementStatus,
+    DeliveryStatus,
+    announcement_status,
+    create_announcement,
+    members_per_group,
+)
+from app.storage.database import Database
+
+announce_cli = typer.Typer(
+    help="Gửi thông báo tới tổ dân phố và xem tiến độ.", no_args_is_help=True
+)
+groups_cli = typer.Typer(help="Cư dân theo tổ dân phố (nhập/xuất CSV).", no_args_is_help=True)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def register(cli: typer.Typer) -> None:
+    cli.add_typer(announce_cli, name="announce")
+    cli.add_typer(groups_cli, name="groups")
+    cli.command("worker")(worker)
+
+
+def _ward(settings: Settings) -> WardProfile:
+    try:
+        return load_catalogue(settings.procedures_path).ward
+    except CatalogueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from exc
+
+
+def _database(settings: Settings) -> Database:
+    db = Database(settings.database_url)
+    db.create_schema()
+    return db
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(message, markup=False)
+    return typer.Exit(code)
+
+
+# --- announce ---------------------------------------------------------------------------------
+
+
+@announce_cli.command("create")
+def create(
+    text_file: Annotated[
+        Path, typer.Option("--text-file", help="Tệp UTF-8 chứa nội dung thông báo ('-' = stdin).")
+    ],
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--group", "-g", help='Tổ nhận (tên hoặc bí danh: "tổ 5", "TDP 5"); lặp lại.'),
+    ] = None,
+    all_followers: Annotated[
+        bool, typer.Option("--all", help="Gửi tất cả người quan tâm OA và cư dân đã đăng ký tổ.")
+    ] = False,
+    urgent: Annotated[
+        bool, typer.Option("--urgent", help="Khẩn: gửi cả trong giờ nghỉ 22:00-06:00.")
+    ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Hẹn giờ gửi, ISO 8601 (giờ địa phương nếu thiếu múi)."),
+    ] = None,
+    image_url: Annotated[
+        str | None, typer.Option("--image-url", help="Ảnh kèm (https://...).")
+    ] = None,
+    link_url: Annotated[
+        str | None, typer.Option("--link-url", help="Link kèm (https://...).")
+    ] = None,
+    link_title: Annotated[str | None, typer.Option("--link-title", help="Tên nút link.")] = None,
+    created_by: Annotated[
+        str | None, typer.Option("--by", help="Người tạo (mặc định: tài khoản máy).")
+    ] = None,
+) -> None:
+    """Create an announcement; prints only its id on stdout."""
+    settings = Settings()
+    try:
+        text = sys.stdin.read() if str(text_file) == "-" else text_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"Không đọc được tệp nội dung {text_file}: {exc}") from exc
+    ward = _ward(settings)
+    try:
+        draft = prepare_announcement(
+            oa_id=announcing_oa_id(settings),
+            text=text,
+            groups=group or [],
+            all_followers=all_followers,
+            ward_groups=ward.residential_groups,
+            timezone=ward.timezone,
+            image_url=image_url,
+            link_url=link_url,
+            link_title=link_title,
+            urgent=urgent,
+            scheduled_at=at,
+            created_by=created_by or _user(),
+        )
+    except AnnouncementInvalid as exc:
+        raise _fail(str(exc)) from exc
+    db = _database(settings)
+    try:
+        announcement_id = create_announcement(db, draft, datetime.now(UTC))
+        status = announcement_status(db, announcement_id)
+    finally:
+        db.close()
+    typer.echo(str(announcement_id))
+    if status is not None and status.total == 0:
+        err.print(
+            "Cảnh báo: thông báo chưa có người nhận nào. Kiểm tra cư dân đã đăng ký tổ, và "
+            "ZALO_OA_ID đúng là mã OA (oa_id) Zalo gửi trong sự kiện webhook.",
+            markup=False,
+        )
+    if settings.simulator:
+        err.print("Chế độ mô phỏng (chưa cấu hình Zalo): tin sẽ được ghi lại, không gửi thật.")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+@announce_cli.command("status")
+def status(
+    announcement_id: Annotated[int, typer.Argument(help="Số thông báo (in ra khi tạo).")],
+    as_json: Annotated[bool, typer.Option("--json", help="In một đối tượng JSON.")] = False,
+    follow: Annotated[
+        bool | None,
+        typer.Option(
+            "--follow/--no-follow", help="Theo dõi đến khi xong (mặc định: khi ở terminal)."
+        ),
+    ] = None,
+    interval: Annotated[float, typer.Option(help="Giây giữa hai lần cập nhật.")] = 1.0,
+) -> None:
+    """Show delivery progress and the final counts by status and reason."""
+    settings = Settings()
+    db = _database(settings)
+    try:
+        current = _status_or_exit(db, announcement_id)
+        if as_json:
+            typer.echo(json.dumps(current.as_json(), ensure_ascii=False))
+            return
+        if (sys.stdout.isatty() if follow is None else follow) and not current.done:
+            current = _follow(db, current, interval)
+        _print_report(current, _ward(settings))
+    finally:
+        db.close()
+
+
+def _status_or_exit(db: Database, announcement_id: int) -> AnnouncementStatus:
+    current = announcement_status(db, announcement_id)
+    if current is None:
+        raise _fail(f"Không có thông báo số {announcement_id}.", code=1)
+    return current
+
+
+def _follow(db: Database, current: AnnouncementStatus, interval: float) -> AnnouncementStatus:
+    columns = (
+        TextColumn("[bold]Thông báo {task.fields[id]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn(
+            "đã gửi {task.fields[sent]} · hoãn {task.fields[deferred]} · lỗi {task.fields[failed]}"
+        ),
+    )
+    with Progress(*columns, console=out, transient=False) as progress:
+        task = progress.add_task("", total=current.total, **_fields(current))
+        try:
+            while not current.done:
+                time.sleep(interval)
+                current = _status_or_exit(db, current.announcement.id or 0)
+                progress.update(
+                    task, completed=current.total - current.unsettled, **_fields(current)
+                )
+        except KeyboardInterrupt:
+            pass  # stop watching; delivery goes on in the worker
+    return current
+
+
+def _fields(current: AnnouncementStatus) -> dict[str, Any]:
+    return {
+        "id": current.announcement.id,
+        "sent": current.count(DeliveryStatus.sent),
+        "deferred": current.count(DeliveryStatus.deferred),
+        "failed": current.count(DeliveryStatus.failed),
+    }
+
+
+def _print_report(current: AnnouncementStatus, ward: WardProfile) -> None:
+    data = current.as_json()
+    names = {g.id: g.name for g in ward.residential_groups}
+    target = (
+        "tất cả"
+        if data["target"]["all"]
+        else ", ".join(names.get(group_id, group_id) for group_id in data["target"]["groups"])
+    )
+    state = "đã xong" if current.done else "đang gửi"
+    lines = [f"Thông báo {data['id']} ({target}): {state}, {data['total']} người nhận."]
+    for key in ("sent", "deferred", "failed", "pending", "sending"):
+        count = current.count(DeliveryStatus(key))
+        if not count:
+            continue
+        lines.append(f"  {STATUS_LABELS[key]}: {count}")
+        reasons = current.reasons.get(DeliveryStatus(key), {})
+        lines.extend(f"    - {reason_label(r)}: {n}" for r, n in sorted(reasons.items()))
+    out.print("\n".join(lines), markup=False)
+
+
+# --- groups -----------------------------------------------------------------------------------
+
+
+@groups_cli.command("list")
+def list_groups() -> None:
+    """Members per residential group."""
+    settings = Settings()
+    ward = _ward(settings)
+    db = _database(settings)
+    try:
+        counts = members_per_group(db, announcing_oa_id(settings))
+    finally:
+        db.close()
+    table = Table(show_header=True)
+    table.add_column("Tổ dân phố")
+    table.add_column("Số cư dân", justify="right")
+    for group in ward.residential_groups:
+        table.add_row(group.name, str(counts.get(group.id, 0)))
+    out.print(table)
+
+
+@groups_cli.command("export")
+def export(file: Annotated[Path, typer.Argument(help="Tệp CSV ghi ra ('-' = stdout).")]) -> None:
+    """Write membership as CSV (columns user_id,group)."""
+    settings = Settings()
+    ward = _ward(settings)
+    db = _database(settings)
+    try:
+        body = export_csv(db, announcing_oa_id(settings), ward.residential_groups)
+    finally:
+        db.close()
+    if str(file) == "-":
+        sys.stdout.write(body)
+        return
+    file.write_text(body, encoding="utf-8")
+    err.print(f"Đã ghi {body.count(chr(10)) - 1} cư dân vào {file}.", markup=False)
+
+
+@groups_cli.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="Tệp CSV (user_id,group), UTF-8.")]) -> None:
+    """Add or move members from a CSV; nothing is imported if any line is wrong."""
+    settings = Settings()
+    ward = _ward(settings)
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"Không đọc được {file}: {exc}", code=1) from exc
+    db = _database(settings)
+    try:
+        counts = import_csv(
+            db, announcing_oa_id(settings), text, ward.residential_groups, datetime.now(UTC)
+        )
+    except CsvInvalid as exc:
+        raise _fail("Chưa nhập gì, vì:\n" + "\n".join(exc.problems), code=1) from exc
+    finally:
+        db.close()
+    out.print(
+        f"Đã nhập: {counts.added} thêm mới, {counts.changed} chuyển tổ, "
+        f"{counts.unchanged} không đổi.",
+        markup=False,
+    )
+
+
+# --- worker -----------------------------------------------------------------------------------
+
+
+def worker() -> None:
+    """Run the announcement worker alone until Ctrl-C (serve it with WARDBOT_RUN_WORKER=false)."""
+    settings = Settings()
+    ward = _ward(settings)
+    from app.logs import configure_logging
+
+    configure_logging()
+    if settings.simulator:
+        err.print("Chế độ mô phỏng (chưa cấu hình Zalo): tin được ghi lại, không gửi thật.")
+    asyncio.run(_run_worker(settings, ward))
+
+
+async def _run_worker(settings: Settings, ward: WardProfile) -> None:
+    import httpx
+
+    from app.main import build_announcements, build_tokens
+
+    db = _database(settings)
+    try:
+        async with httpx.AsyncClient(timeout=settings.zalo_timeout_seconds) as http:
+            tokens = None if settings.simulator else build_tokens(settings, db, http)
+            _, announcer = build_announcements(
+                settings, db, lambda: ward.residential_groups, http, tokens
+            )
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                # The current deliveries finish and are recorded before the loop ends.
+                loop.add_signal_handler(signum, announcer.request_stop)
+            await announcer.run()
+    finally:
+        db.close()

@@ -1,0 +1,622 @@
+"""Announcement delivery: a rate-limited, resumable worker, and the hand-off of deferred ones.
+
+Each delivery is claimed atomically (pending -> sending) just before it is decided and sent,
+then settled: sent, deferred (outside Zalo's 7-day consultation window: -230/-232, or a last
+interaction known to be older), failed (unfollowed, -213, -227, -244, or a request Zalo
+refuses), or back to pending with a backoff (-32, HTTP 5xx, timeouts) until `max_attempts`.
+Non-urgent announcements wait out the quiet hours (22:00-06:00 Asia/Ho_Chi_Minh); scheduled
+ones wait for their time. Deferred ones go out through `deliver_deferred` the next time the
+resident writes.
+
+Delivery guarantee
+------------------
+The one ambiguous moment is between Zalo accepting a message and our UPDATE recording it: a
+crash there (or a timeout whose request did reach Zalo) leaves a delivery we cannot know was
+sent. The policy:
+
+1. Narrow the window. A delivery is claimed one at a time right before it is sent, Zalo's
+   client does not retry by itself (the worker's client has `attempts=1`), and `stop()` lets
+   every claimed delivery finish and be recorded before the worker ends. A stop, a restart,
+   SIGTERM or Ctrl-C (within `stop`'s grace period) therefore never leaves an ambiguous
+   delivery: that part is exactly-once.
+2. Detect, don't guess. After a crash the claims left in `sending` expire after
+   `claim_lease` (checked at start and on every pass; a lease, not "at start", because
+   several workers may share the database) and go back to pending marked *uncertain* (so do
+   deliveries whose attempt timed out). Before an uncertain delivery is sent again, we look
+   for Zalo's echo of it: Zalo posts every message the OA sends back to the webhook as an
+   `oa_send_*` event (reference §1.2), which the webhook records. Echo found -> sent, not re-sent
+   (reason `echo_confirmed`). No echo after the lease or `echo_grace` -> sent again
+   (reason `resent_after_unconfirmed`, so the report shows it).
+3. Residual risk: if Zalo accepted the message but its echo never reached us (webhook
+   down, echo events not subscribed), the resident gets it twice. We prefer that rare
+   duplicate, visible in the report, to an announcement silently lost: delivery is
+   at-least-once in the worst case and exactly-once whenever the echo arrives.
+
+Logs carry ids, counts and reasons; never message text or tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time as monotonic_time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Final, Protocol
+from zoneinfo import ZoneInfo
+
+from app.catalogue.models import ResidentialGroup
+from app.config import Settings
+from app.dialogue.groups import directory, zalo_tag_name
+from app.dialogue.notices import (
+    ECHO_CONFIRMED,
+    GAVE_UP_PREFIX,
+    ON_NEXT_MESSAGE,
+    OUTSIDE_WINDOW,
+    RESENT_UNCONFIRMED,
+    UNFOLLOWED,
+    announcement_reply,
+    deferred_reply,
+)
+from app.errors import (
+    ZaloAuthError,
+    ZaloError,
+    ZaloRecipientError,
+    ZaloTokenError,
+    ZaloTransportError,
+)
+from app.storage.announcements import (
+    DeliveryStatus,
+    DeliveryWork,
+    TagSync,
+    claim_delivery,
+    deferred_delivery_ids,
+    due_delivery_ids,
+    echo_probe,
+    find_echo,
+    finish_delivery,
+    record_tag_outcome,
+    release_stale_claims,
+    requeue_if_resident_wrote,
+    tag_sync_for,
+    tag_syncs_due,
+)
+from app.storage.database import Database
+from app.zalo.sender import MessageSender
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
+
+WINDOW_CODES: Final = frozenset({-230, -232})
+"""Zalo's "no interaction in the last 7 days": deferred until the resident writes."""
+
+SIMULATOR_OA_ID: Final = "simulator-oa"
+"""Must equal app.web.simulator.SIMULATOR_OA_ID (a test checks), without importing the web."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def announcing_oa_id(settings: Settings) -> str:
+    """The OA whose residents announcements reach: ZALO_OA_ID, or the simulator's OA."""
+    return SIMULATOR_OA_ID if settings.simulator else settings.zalo_oa_id
+
+
+# --- pacing -------------------------------------------------------------------------------------
+
+
+class RateLimiter(Protocol):
+    async def acquire(self) -> None: ...
+
+
+class TokenBucket:
+    """`rate` acquisitions a second on average, bursts of at most `burst`; waiters queue FIFO.
+
+    `monotonic` and `sleep` are injectable so tests and benchmarks control time.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: float | None = None,
+        monotonic: Callable[[], float] = monotonic_time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        # A little headroom absorbs the event loop's timer jitter without a visible burst.
+        self.burst = burst if burst is not None else max(1.0, rate / 4)
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._tokens = self.burst
+        self._updated = monotonic()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._monotonic()
+                elapsed = max(0.0, now - self._updated)
+                self._tokens = min(self.burst, self._tokens + elapsed * self.rate)
+                self._updated = now
+                # The epsilon keeps float rounding from waiting on a token that has come.
+                if self._tokens >= 1 - 1e-9:
+                    self._tokens = max(0.0, self._tokens - 1)
+                    return
+                await self._sleep((1 - self._tokens) / self.rate)
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local night hours when non-urgent announcements wait (Zalo bans promotion at night too)."""
+
+    start: time = time(22, 0)
+    end: time = time(6, 0)
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    def is_quiet(self, now: datetime) -> bool:
+        local = now.astimezone(ZoneInfo(self.timezone)).time()
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def next_end(self, now: datetime) -> datetime:
+        """The first end of the quiet hours after `now`, in UTC."""
+        local = now.astimezone(ZoneInfo(self.timezone))
+        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    window: timedelta = timedelta(days=7)
+    """Zalo's consultation window (reference §3.4)."""
+    window_margin: timedelta = timedelta(minutes=10)
+    """Defer a little early rather than spend a call Zalo will refuse."""
+    max_attempts: int = 6
+    backoff_base: timedelta = timedelta(seconds=30)
+    backoff_max: timedelta = timedelta(minutes=30)
+    claim_lease: timedelta = timedelta(minutes=5)
+    """A claim older than this belongs to a dead worker. Must exceed the longest send."""
+    echo_grace: timedelta = timedelta(seconds=30)
+    """How long Zalo's echo of a sent message may take to reach the webhook."""
+    auth_pause: timedelta = timedelta(minutes=5)
+    """Wait after the token is refused: an admin has to act, not the resident."""
+    quiet_hours: QuietHours | None = field(default_factory=QuietHours)
+    tag_max_attempts: int = 8
+
+    def backoff(self, failed_attempts: int) -> timedelta:
+        factor = 1 << max(0, failed_attempts - 1)
+        return min(self.backoff_max, self.backoff_base * factor)
+
+    def outside_window(self, last_interaction: datetime | None, now: datetime) -> bool:
+        """Known to be outside; unknown (never seen) is left for Zalo to decide."""
+        if last_interaction is None:
+            return False
+        return now - last_interaction > self.window - self.window_margin
+
+
+# --- settling one delivery ----------------------------------------------------------------------
+
+
+def _record_error(
+    db: Database, work: DeliveryWork, exc: ZaloError, now: datetime, policy: DeliveryPolicy
+) -> DeliveryStatus:
+    """Settle a delivery Zalo refused or that failed on the way; returns the new status."""
+    if isinstance(exc, ZaloRecipientError):
+        if exc.code in WINDOW_CODES:
+            return _defer(db, work, now, exc.reason)
+        finish_delivery(db, work, now, DeliveryStatus.failed, reason=exc.reason)
+        return DeliveryStatus.failed
+    if isinstance(exc, ZaloTokenError | ZaloAuthError):
+        # Not this resident's fault: the attempt does not count.
+        finish_delivery(
+            db,
+            work,
+            now,
+            DeliveryStatus.pending,
+            reason=exc.reason,
+            next_attempt_at=now + policy.auth_pause,
+            refund_attempt=True,
+        )
+        return DeliveryStatus.pending
+    if exc.transient:
+        delay = policy.backoff(work.attempts)
+        uncertain: datetime | object | None
+        if isinstance(exc, ZaloTransportError):
+            # A timeout may hide a message Zalo accepted: look for its echo before resending.
+            delay = max(delay, policy.echo_grace)
+            uncertain = work.uncertain_since or work.claimed_at
+        else:
+            uncertain = work.uncertain_since
+        finish_delivery(
+            db,
+            work,
+            now,
+            DeliveryStatus.pending,
+            reason=exc.reason,
+            next_attempt_at=now + delay,
+            uncertain_since=uncertain,
+        )
+        return DeliveryStatus.pending
+    finish_delivery(db, work, now, DeliveryStatus.failed, reason=exc.reason)
+    return DeliveryStatus.failed
+
+
+def _defer(db: Database, work: DeliveryWork, now: datetime, reason: str) -> DeliveryStatus:
+    finish_delivery(db, work, now, DeliveryStatus.deferred, reason=reason)
+    if requeue_if_resident_wrote(db, work, now):
+        return DeliveryStatus.pending
+    return DeliveryStatus.deferred
+
+
+def _confirmed_by_echo(db: Database, work: DeliveryWork, now: datetime) -> bool:
+    """An uncertain earlier attempt did reach Zalo: record it as sent instead of resending."""
+    if work.uncertain_since is None:
+        return False
+    echo = find_echo(db, work.oa_id, work.user_id, work.uncertain_since, echo_probe(work.text))
+    if echo is None:
+        return False
+    finish_delivery(
+        db,
+        work,
+        now,
+        DeliveryStatus.sent,
+        reason=ECHO_CONFIRMED,
+        message_id=echo,
+        uncertain_since=None,
+    )
+    log.info("announcement.echo_confirmed delivery=%s", work.delivery_id)
+    return True
+
+
+async def deliver_deferred(
+    db: Database,
+    sender: MessageSender,
+    oa_id: str,
+    user_id: str,
+    now: datetime,
+    policy: DeliveryPolicy = DeliveryPolicy(),
+) -> int:
+    """Send this resident every announcement deferred for them, once each; returns how many.
+
+    Called by the inbox when the resident writes (which opens Zalo's window). Each delivery is
+    claimed deferred -> sending, so a second message, or a second inbox worker, cannot send
+    it again. A transient failure hands the delivery to the worker (pending) since the
+    resident is inside the window now.
+    """
+    ids = deferred_delivery_ids(db, oa_id, user_id)
+    delivered = 0
+    for index, delivery_id in enumerate(ids, start=1):
+        work = claim_delivery(
+            db, delivery_id, now, uuid.uuid4().hex, expected=DeliveryStatus.deferred
+        )
+        if work is None:
+            continue
+        if _confirmed_by_echo(db, work, now):
+            continue
+        reply = deferred_reply(
+            work.text,
+            for_group=not work.target_all,
+            index=index,
+            count=len(ids),
+            link_url=work.link_url,
+            link_title=work.link_title,
+            image_url=work.image_url,
+        )
+        try:
+            sent = await sender.send_reply(user_id, reply)
+        except ZaloError as exc:
+            status = _record_error(db, work, exc, now, policy)
+            log.warning(
+                "announcement.deferred_not_delivered delivery=%s status=%s reason=%s",
+                work.delivery_id,
+                status,
+                exc.reason,
+            )
+            continue
+        finish_delivery(
+            db,
+            work,
+            now,
+            DeliveryStatus.sent,
+            reason=ON_NEXT_MESSAGE,
+            message_id=sent[0].message_id if sent else None,
+            uncertain_since=None,
+        )
+        delivered += 1
+        log.info("announcement.deferred_delivered delivery=%s", work.delivery_id)
+    return delivered
+
+
+# --- the Zalo tag mirror ------------------------------------------------------------------------
+
+
+class Tagger(Protocol):
+    async def tag_follower(self, user_id: str, tag_name: str) -> None: ...
+
+    async def remove_from_tag(self, user_id: str, tag_name: str) -> None: ...
+
+
+class TagMirror:
+    """Mirrors each resident's group to a Zalo tag, best-effort; the local record is the truth."""
+
+    def __init__(
+        self,
+        db: Database,
+        tagger: Tagger,
+        groups: Callable[[], Sequence[ResidentialGroup]],
+        *,
+        policy: DeliveryPolicy = DeliveryPolicy(),
+        clock: Clock = utcnow,
+    ) -> None:
+        self.db = db
+        self.tagger = tagger
+        self.groups = groups
+        self.policy = policy
+        self.clock = clock
+
+    async def sync_resident(self, oa_id: str, user_id: str) -> bool:
+        sync = tag_sync_for(self.db, oa_id, user_id)
+        return await self.sync(sync) if sync is not None else True
+
+    async def sync_due(self, limiter: RateLimiter | None = None, limit: int = 100) -> int:
+        """Retry the memberships whose tag is out of date; returns how many are now in sync."""
+        done = 0
+        for sync in tag_syncs_due(self.db, self.clock(), limit):
+            if limiter is not None:
+                await limiter.acquire()
+            done += await self.sync(sync)
+        return done
+
+    async def sync(self, sync: TagSync) -> bool:
+        group = directory(tuple(self.groups())).by_id(sync.group_id)
+        wanted = zalo_tag_name(group) if group is not None else None
+        applied = sync.applied_tag
+        try:
+            if applied is not None and applied != wanted:
+                await self.tagger.remove_from_tag(sync.user_id, applied)
+                applied = None
+            if wanted is not None and applied != wanted:
+                await self.tagger.tag_follower(sync.user_id, wanted)
+                applied = wanted
+        except ZaloError as exc:
+            now = self.clock()
+            attempts = sync.attempts + 1
+            retry = exc.transient or isinstance(exc, ZaloTokenError | ZaloAuthError)
+            if retry and attempts < self.policy.tag_max_attempts:
+                retry_at: datetime | None = now + self.policy.backoff(attempts)
+            else:
+                retry_at = None
+            record_tag_outcome(
+                self.db,
+                sync,
+                now,
+                applied_tag=applied,
+                synced=False,
+                error=exc.reason,
+                retry_at=retry_at,
+            )
+            log.warning(
+                "announcement.tag_sync_failed user=%s reason=%s retry=%s",
+                sync.user_id,
+                exc.reason,
+                retry_at is not None,
+            )
+            return False
+        record_tag_outcome(self.db, sync, self.clock(), applied_tag=applied, synced=True)
+        return True
+
+
+# --- the worker ---------------------------------------------------------------------------------
+
+
+class AnnouncementWorker:
+    """Owns the delivery loop: `start()` it in the lifespan, `await stop()` to drain it.
+
+    `run_once()` does one full pass (reconcile stale claims, send everything due, sync tags);
+    tests drive it directly with an injected clock.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        sender: MessageSender,
+        *,
+        limiter: RateLimiter,
+        policy: DeliveryPolicy = DeliveryPolicy(),
+        clock: Clock = utcnow,
+        tags: TagMirror | None = None,
+        concurrency: int = 8,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.sender = sender
+        self.limiter = limiter
+        self.policy = policy
+        self.clock = clock
+        self.tags = tags
+        self.concurrency = max(1, concurrency)
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._paused_until: datetime | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is not None:
+            raise RuntimeError("the announcement worker is already running")
+        self._stopping.clear()
+        self._task = asyncio.create_task(self.run(), name="announcement-worker")
+
+    def wake(self) -> None:
+        """New work (e.g. an announcement was just created): skip the rest of the idle wait."""
+        self._wake.set()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Stop claiming; let every claimed delivery be sent and recorded (up to `grace` s)."""
+        self.request_stop()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except TimeoutError:
+            # Claims left behind expire after the lease and are checked against Zalo's echo.
+            log.warning("announcement.worker_stop_timeout")
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def run(self) -> None:
+        """Work until `request_stop()`/`stop()`."""
+        log.info("announcement.worker_started concurrency=%d", self.concurrency)
+        while not self._stopping.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("announcement.worker_pass_failed")
+            await self._idle()
+        log.info("announcement.worker_stopped")
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    # --- one pass ---------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Reconcile, send what is due, sync tags. Returns the deliveries settled or moved on."""
+        self.reconcile()
+        settled = await self.drain_due()
+        if self.tags is not None and not self._stopping.is_set():
+            await self.tags.sync_due(self.limiter)
+        return settled
+
+    def reconcile(self) -> int:
+        now = self.clock()
+        released = release_stale_claims(self.db, now - self.policy.claim_lease, now)
+        if released:
+            log.warning("announcement.stale_claims_released count=%d", released)
+        return released
+
+    async def drain_due(self) -> int:
+        """Process deliveries until none is due now."""
+        total = 0
+        while not self._stopping.is_set():
+            now = self.clock()
+            if self._paused_until is not None and now < self._paused_until:
+                break
+            quiet = self.policy.quiet_hours is not None and self.policy.quiet_hours.is_quiet(now)
+            ids = due_delivery_ids(self.db, now, urgent_only=quiet, limit=self.batch_size)
+            if not ids:
+                break
+            processed = await self._process(ids)
+            total += processed
+            if processed == 0:
+                break  # all taken by another worker meanwhile: avoid spinning
+        return total
+
+    async def _process(self, ids: list[int]) -> int:
+        queue = deque(ids)
+        processed = 0
+
+        async def consume() -> None:
+            nonlocal processed
+            while queue and not self._stopping.is_set():
+                if await self._deliver_one(queue.popleft()):
+                    processed += 1
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(self.concurrency, len(ids))):
+                group.create_task(consume())
+        return processed
+
+    async def _deliver_one(self, delivery_id: int) -> bool:
+        work = claim_delivery(self.db, delivery_id, self.clock(), uuid.uuid4().hex)
+        if work is None:
+            return False
+        try:
+            await self._settle(work)
+        except Exception:
+            # A bug or the database: the claim expires after the lease and is reconciled.
+            log.exception("announcement.delivery_error delivery=%s", delivery_id)
+        return True
+
+    async def _settle(self, work: DeliveryWork) -> None:
+        now = self.clock()
+        policy = self.policy
+        if _confirmed_by_echo(self.db, work, now):
+            return
+        if work.attempts > policy.max_attempts:
+            reason = f"{GAVE_UP_PREFIX}{work.last_reason or 'unknown'}"
+            finish_delivery(self.db, work, now, DeliveryStatus.failed, reason=reason)
+            return
+        if work.following is False and work.unfollowed_at is not None:
+            finish_delivery(self.db, work, now, DeliveryStatus.failed, reason=UNFOLLOWED)
+            return
+        if policy.outside_window(work.last_interaction_at, now):
+            _defer(self.db, work, now, OUTSIDE_WINDOW)
+            return
+        quiet = policy.quiet_hours
+        if quiet is not None and not work.urgent and quiet.is_quiet(now):
+            finish_delivery(
+                self.db,
+                work,
+                now,
+                DeliveryStatus.pending,
+                reason=work.last_reason,
+                next_attempt_at=quiet.next_end(now),
+                refund_attempt=True,
+            )
+            return
+        await self.limiter.acquire()
+        reply = announcement_reply(
+            work.text,
+            link_url=work.link_url,
+            link_title=work.link_title,
+            image_url=work.image_url,
+        )
+        try:
+            sent = await self.sender.send_reply(work.user_id, reply)
+        except ZaloError as exc:
+            now = self.clock()
+            status = _record_error(self.db, work, exc, now, policy)
+            if isinstance(exc, ZaloTokenError | ZaloAuthError):
+                self._paused_until = now + policy.auth_pause
+                log.error("announcement.paused_token_refused reason=%s", exc.reason)
+            log.info(
+                "announcement.delivery delivery=%s status=%s reason=%s",
+                work.delivery_id,
+                status,
+                exc.reason,
+            )
+            return
+        finish_delivery(
+            self.db,
+            work,
+            self.clock(),
+            DeliveryStatus.sent,
+            reason=RESENT_UNCONFIRMED if work.uncertain_since is not None else None,
+            message_id=sent[0].message_id if sent else None,
+            uncertain_since=None,
+        )
