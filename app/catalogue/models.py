@@ -202,7 +202,13 @@ class Procedure(Frozen):
     agency: NonEmpty
     documents: Documents
     deadline: Fact
+    deadline_source: str | None = None
+    """The text as the reference gives it, kept for provenance when `deadline` was reworded for
+    residents; never shown to residents."""
     fee: Fact
+    fee_source: str | None = None
+    """The text as the reference gives it, kept for provenance when `fee` was reworded for
+    residents; never shown to residents."""
     channels: tuple[NonEmpty, ...] | None
     online_level: Fact = None
     result: Fact = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -55,7 +56,9 @@ def test_facts_match_the_reference() -> None:
         ref = reference[procedure.code]
         assert procedure.name == ref["name"]
         for fact in ("deadline", "fee"):
-            ours, theirs = getattr(procedure, fact), ref[fact]
+            # A fact reworded for residents keeps the reference's text in `<fact>_source`.
+            ours = getattr(procedure, f"{fact}_source") or getattr(procedure, fact)
+            theirs = ref[fact]
             if str(theirs).startswith("unknown"):
                 assert ours is None, (procedure.code, fact)
             else:
@@ -63,6 +66,65 @@ def test_facts_match_the_reference() -> None:
         submit = ref["documents"].get("submit")
         if procedure.documents.known and submit:
             assert list(procedure.documents.submit) == submit
+
+
+# Words of the portal's records and of the editor's notes that residents must not see.
+JARGON = re.compile(
+    r"DVCQG|OTHER|(?i:index)|processingTime|isFullProcess|co_thu_phi|nguồn thứ cấp"
+    r"|không có trong nguồn|chưa đọc|(?<!\w)S\d(?!\w)"
+)
+# Numbers that belong to jargon a rewording drops, so they need not reappear:
+# DVCQG case codes ("2.000815.01", "1.001193.01/.02", ".01 = ..."), the raw `processingTime 3`
+# of unknown unit, "phương thức nộp ghi thời hạn 0 (đơn vị 'OTHER')", the portal's count of
+# cases ("2 trường hợp"), "trang 2 chưa đọc" (which page of a record the editor read) and the
+# reference's source tags ("S6").
+DROPPED_NUMBERS = re.compile(
+    r"\d\.\d{6}\.\d{2}(?:/\.\d{2})*"
+    r"|(?<![\w.])\.\d{2}(?!\d)"
+    r"|processingTime \d+"
+    r"|thời hạn \d+ \(đơn vị 'OTHER'\)"
+    r"|\d+ trường hợp(?= \d\.\d{6})"
+    r"|trang \d+ chưa đọc"
+    # Hà Nội's fee levels: the reference forbids quoting them for another province.
+    r"|Hà\s+Nội \d[\d.]* đ[^;)]*(?:\([^)]*\))?"
+    r"|(?<!\w)S\d(?!\w)"
+)
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _numbers(text: str) -> set[str]:
+    """The digit groups of a text ("15.000", "2026", "01" read as "1")."""
+    return {n.lstrip("0") or "0" if n.isdigit() else n for n in NUMBER.findall(text)}
+
+
+def test_resident_facts_have_no_jargon_and_keep_every_number() -> None:
+    catalogue = load_catalogue(PROCEDURES)
+    reworded = 0
+    for procedure in catalogue.procedures:
+        for fact in ("deadline", "fee"):
+            shown, source = getattr(procedure, fact), getattr(procedure, f"{fact}_source")
+            assert not JARGON.search(shown or ""), (procedure.code, fact, shown)
+            assert "Hà Nội" not in (shown or ""), (procedure.code, fact, "another province's fee")
+            if source is None:
+                continue
+            reworded += 1
+            assert shown is not None, (procedure.code, fact, "a reworded fact cannot be unknown")
+            assert shown != source, (procedure.code, fact, "source kept but nothing reworded")
+            missing = _numbers(DROPPED_NUMBERS.sub(" ", source)) - _numbers(shown)
+            assert not missing, (procedure.code, fact, sorted(missing))
+    assert reworded > 0
+
+
+def test_dropped_numbers_are_only_jargon() -> None:
+    """The exemptions above do not swallow numbers residents need."""
+    source = (
+        "01 ngày làm việc (DVCQG: 2 trường hợp 1.001193.01/.02 đều 1 ngày); "
+        "DVCQG: processingTime 3 (đơn vị 'OTHER'); "
+        "phương thức nộp ghi thời hạn 0 (đơn vị 'OTHER'); "
+        "trường hợp .01 = 1 ngày; trang 2 chưa đọc; nguồn S6; 15.000 đ/lần; từ 15/8/2026"
+    )
+    assert _numbers(DROPPED_NUMBERS.sub(" ", source)) == {"1", "15.000", "15", "8", "2026"}
+    assert _numbers("400.000 đ/trường hợp; 10 USD; 2 trường hợp") == {"400.000", "10", "2"}
 
 
 def _copy(tmp_path: Path) -> Path:
