@@ -6,7 +6,10 @@ DEV_EVAL ?= ../shared/eval/questions-dev.tsv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck unit content bench clean
+# The PostgreSQL pass of the suite (`make unit-pg`); .ci/postgres-start creates this role/database.
+WARDBOT_TEST_PG ?= postgresql+psycopg://wardbot:wardbot@127.0.0.1:5432/wardbot
+
+.PHONY: install run test lint typecheck unit unit-pg content audit bench clean
 
 install: $(VENV)/.installed
 
@@ -20,8 +23,8 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/wardbot serve --host $(HOST) --port $(PORT)
 
-## Everything CI checks.
-test: lint typecheck unit content
+## Everything CI checks. The PostgreSQL pass is skipped when no server answers, unless CI=true.
+test: lint typecheck unit content unit-pg
 
 lint: install
 	$(BIN)/ruff check .
@@ -33,6 +36,22 @@ typecheck: install
 unit: install
 	$(BIN)/pytest
 
+## The suite again on PostgreSQL, including the two-process test.
+unit-pg: install
+	@if $(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1].replace('+psycopg', ''), connect_timeout=3).close()" '$(WARDBOT_TEST_PG)' 2>/dev/null; then \
+		WARDBOT_TEST_DATABASE_URL='$(WARDBOT_TEST_PG)' $(BIN)/pytest; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "unit-pg: no PostgreSQL at $(WARDBOT_TEST_PG) (run .ci/postgres-start)"; exit 1; \
+	else \
+		echo "unit-pg: SKIPPED, no PostgreSQL answering (run .ci/postgres-start, or set WARDBOT_TEST_PG)"; \
+	fi
+
+## Known vulnerabilities in the installed dependencies. Needs PyPI's JSON API (pypi.org):
+## --strict fails when a package cannot be looked up, instead of passing on an empty audit.
+audit: install
+	$(BIN)/pip install --quiet pip-audit
+	$(BIN)/pip-audit --strict --skip-editable
+
 ## The content is code too: the real catalogue validates and every example reaches its procedure.
 content: install
 	$(BIN)/wardbot validate
@@ -41,6 +60,8 @@ content: install
 
 bench: install
 	$(BIN)/python bench/bench_matcher.py
+	$(BIN)/python bench/bench_announce.py
+	$(BIN)/python bench/bench_webhook.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

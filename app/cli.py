@@ -14,6 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from app.catalogue import Content, load_content
+from app.cli_announce import register as register_announcements
+from app.cli_ops import register as register_ops
+from app.cli_staff import register as register_staff
 from app.config import Settings
 from app.dialogue.conversation import ConversationState
 from app.dialogue.reply import Reply
@@ -23,6 +26,9 @@ from app.knowledge import Snapshot, build_snapshot
 cli = typer.Typer(help="Trợ lý Zalo OA cho phường/xã (wardbot).", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
+register_announcements(cli)  # announce create|status, groups list|export|import, worker
+register_ops(cli)  # db upgrade
+register_staff(cli)  # staff add|list
 
 
 def _settings() -> Settings:
@@ -33,7 +39,7 @@ def _content(settings: Settings, procedures: Path | None = None) -> Content:
     try:
         return load_content(procedures or settings.procedures_path, settings.intents_path)
     except CatalogueError as exc:
-        err.print(str(exc), markup=False, highlight=False)
+        typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
 
 
@@ -67,7 +73,7 @@ def serve(
     _content(settings)  # refuse to start on an invalid catalogue, with every problem listed
     configure_logging()
     if settings.simulator:
-        err.print(f"Simulator mode (no Zalo credentials): open http://{host}:{port}/ to chat.")
+        typer.echo(f"Simulator mode (no Zalo credentials): open http://{host}:{port}/ to chat.", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
 
 
@@ -76,7 +82,7 @@ def ask(question: str) -> None:
     """Print the bot's reply to one question, exactly as a resident would see it."""
     snapshot = _snapshot(_settings())
     turn = snapshot.dialogue.respond(question, ConversationState(), datetime.now(UTC))
-    console.print("\n\n".join(format_reply(r) for r in turn.replies), markup=False, highlight=False)
+    typer.echo("\n\n".join(format_reply(r) for r in turn.replies))
 
 
 @cli.command()
@@ -105,13 +111,12 @@ def validate(
     settings = _settings()
     content = _content(settings, path)
     catalogue = content.catalogue
-    console.print(
+    typer.echo(
         f"OK: {len(catalogue.procedures)} procedures, {len(catalogue.categories)} categories, "
-        f"{len(content.intents.intents)} intents.",
-        markup=False,
+        f"{len(content.intents.intents)} intents."
     )
     if catalogue.ward.sample_data:
-        console.print("Note: the ward profile is still SAMPLE data (sample_data: true).", markup=False)
+        typer.echo("Note: the ward profile is still SAMPLE data (sample_data: true).")
 
 
 @cli.command()
@@ -119,7 +124,7 @@ def chat() -> None:
     """Chat with the bot in the terminal (nothing is sent to Zalo)."""
     snapshot = _snapshot(_settings())
     state = ConversationState()
-    console.print(format_reply(snapshot.dialogue.welcome()), markup=False)
+    typer.echo(format_reply(snapshot.dialogue.welcome()))
     while True:
         try:
             text = input("\n> ")
@@ -130,7 +135,138 @@ def chat() -> None:
         turn = snapshot.dialogue.respond(text, state, datetime.now(UTC))
         state = turn.state
         for reply in turn.replies:
-            console.print(format_reply(reply), markup=False, highlight=False)
+            typer.echo(format_reply(reply))
+
+
+@cli.command(name="eval")
+def eval_command(
+    path: Annotated[
+        Path | None, typer.Argument(help="Labelled TSV (expected<TAB>question); default: examples.")
+    ] = None,
+    min_accuracy: Annotated[float, typer.Option(help="Fail below this in-scope accuracy.")] = 0.0,
+    max_wrong: Annotated[float, typer.Option(help="Fail above this wrong-and-confident share.")] = 1.0,
+    min_rejected: Annotated[float, typer.Option(help="Fail below this out-of-scope rejection.")] = 0.0,
+) -> None:
+    """Score the matcher: every procedure's examples, or a labelled file such as questions-dev.tsv."""
+    from app.matching.evaluate import evaluate, example_questions, read_labelled_tsv
+
+    snapshot = _snapshot(_settings())
+    if path is None:
+        questions = example_questions(snapshot.content.catalogue)
+        # The catalogue's own examples are a regression suite: every one must pass.
+        min_accuracy, max_wrong = max(min_accuracy, 1.0), min(max_wrong, 0.0)
+    else:
+        try:
+            questions = read_labelled_tsv(path)
+        except (OSError, ValueError) as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+    report = evaluate(snapshot.matcher, questions)
+    typer.echo(report.summary())
+    problems = [
+        ("Confusions (expected -> got)", report.confusions),
+        ("Wrongly rejected", report.wrongly_rejected),
+        ("Out of scope but answered", report.wrongly_accepted),
+    ]
+    for title, outcomes in problems:
+        if outcomes:
+            _print_table(
+                title,
+                ("question", "expected", "got", "score"),
+                (
+                    (
+                        o.question.text,
+                        "|".join(sorted(o.question.expected)),
+                        f"{o.result.kind}:{o.result.id or (o.result.alternatives[0].id if o.result.alternatives else '-')}",
+                        f"{o.result.score:.0f}",
+                    )
+                    for o in outcomes
+                ),
+            )
+    failed = (
+        report.accuracy < min_accuracy
+        or report.wrong_confident_rate > max_wrong
+        or report.rejection_rate < min_rejected
+    )
+    if failed:
+        typer.echo("Below the required thresholds.", err=True)
+        raise typer.Exit(1)
+
+
+@cli.command()
+def unanswered(
+    days: Annotated[int, typer.Option(help="Look back this many days.")] = 30,
+    limit: Annotated[int, typer.Option(help="Show at most this many groups.")] = 30,
+) -> None:
+    """Questions the bot fell back on or had to clarify, grouped by similarity, with counts."""
+    from datetime import timedelta
+
+    from app.matching.grouping import AskedQuestion, group_questions
+    from app.storage.database import Database
+
+    settings = _settings()
+    catalogue = _content(settings).catalogue
+    db = Database(settings.database_url)
+    db.create_schema()
+    try:
+        rows = db.unanswered(since=datetime.now(UTC) - timedelta(days=days))
+    finally:
+        db.close()
+    asked = [
+        AskedQuestion(
+            row.text, tuple((c["id"], float(c["score"])) for c in json.loads(row.candidates))
+        )
+        for row in rows
+    ]
+    groups = group_questions(asked)[:limit]
+    if not groups:
+        typer.echo("No unanswered questions.")
+        return
+
+    def describe(identifier: str) -> str:
+        procedure = catalogue.procedure(identifier)
+        return f"{identifier} {procedure.short_name}" if procedure else identifier
+
+    _print_table(
+        f"Unanswered questions, last {days} days",
+        ("count", "question", "examples", "nearest procedures"),
+        (
+            (
+                str(g.count),
+                g.representative,
+                " | ".join(sorted(set(g.texts) - {g.representative})[:3]),
+                "; ".join(describe(i) for i in g.top_nearest()),
+            )
+            for g in groups
+        ),
+    )
+
+
+@cli.command()
+def reload(
+    url: Annotated[str, typer.Option(help="The running service.")] = "http://127.0.0.1:8000",
+) -> None:
+    """Ask a running service to re-read procedures.yaml and intents/ (needs WARDBOT_API_TOKEN)."""
+    import httpx
+
+    token = _settings().api_token.get_secret_value()
+    if not token:
+        typer.echo("WARDBOT_API_TOKEN is not set.", err=True)
+        raise typer.Exit(2)
+    try:
+        response = httpx.post(
+            f"{url.rstrip('/')}/admin/reload",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+    except httpx.HTTPError as exc:
+        typer.echo(f"Cannot reach {url}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    body = response.json()
+    if response.status_code != 200:
+        typer.echo("\n".join(body.get("problems") or [str(body)]), err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Reloaded: {body['procedures']} procedures.")
 
 
 def _print_table(title: str, columns: Iterable[str], rows: Iterable[Iterable[str]]) -> None:

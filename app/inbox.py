@@ -19,6 +19,7 @@ from app.dialogue.reply import Reply
 from app.errors import ZaloError
 from app.knowledge import Knowledge
 from app.reports.service import ResidentReports
+from app.storage.asks import record_procedure_ask
 from app.storage.database import Database
 from app.storage.tables import DeliveryOutcome, EventStatus, InboundEvent
 from app.zalo.sender import MessageSender
@@ -159,6 +160,8 @@ class Inbox:
         if self.observe_turn is not None:
             self.observe_turn(turn.kind)
         self.db.save_conversation(event.oa_id, user_id, turn.state.to_json())
+        if turn.kind in ("procedure", "detail") and turn.id:
+            record_procedure_ask(self.db, event.oa_id, turn.id, now)  # the dashboard's top list
         if turn.unanswered:
             self._record_unanswered(event.oa_id, user_id, text, turn)
         log.info(

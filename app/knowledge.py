@@ -14,6 +14,7 @@ from pathlib import Path
 
 from app.catalogue import Content, load_content
 from app.dialogue.conversation import Dialogue
+from app.errors import CatalogueError, Problem
 from app.matching.matcher import Matcher
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class Knowledge:
         self.intents = intents
         self.state_ttl = state_ttl
         self._lock = threading.Lock()
+        self.problems: tuple[Problem, ...] = ()
+        """What the last refused reload found; empty once a reload succeeds."""
         self._current = build_snapshot(load_content(procedures, intents), state_ttl)
         self._warn_sample_data()
 
@@ -49,8 +52,17 @@ class Knowledge:
     def reload(self) -> Snapshot:
         """Validate and swap in the files on disk; if invalid, raise and keep serving."""
         with self._lock:
-            snapshot = build_snapshot(load_content(self.procedures, self.intents), self.state_ttl)
-            self._current = snapshot
+            try:
+                content = load_content(self.procedures, self.intents)
+            except CatalogueError as exc:
+                self.problems = tuple(exc.problems)
+                log.error(
+                    "catalogue reload refused; the last good catalogue keeps serving:\n%s",
+                    "\n".join(str(p) for p in exc.problems),
+                )
+                raise
+            snapshot = build_snapshot(content, self.state_ttl)
+            self._current, self.problems = snapshot, ()
         log.info(
             "catalogue reloaded", extra={"procedures": len(snapshot.content.catalogue.procedures)}
         )

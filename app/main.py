@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import math
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from app.announcements import ResidentAnnouncements
+from app.catalogue.models import ResidentialGroup
 from app.config import Settings
 from app.inbox import Inbox, InboxPolicy
+from app.jobs.announcements import AnnouncementWorker, TagMirror, TokenBucket
+from app.jobs.catalogue_watch import CatalogueWatcher
 from app.jobs.tasks import EventQueue
+from app.jobs.token_refresh import TokenRefresher
 from app.knowledge import Knowledge
+from app.metrics import CONTENT_TYPE, Metrics, WebhookTimer
+from app.reports.service import ResidentReports
 from app.services import Services, services_of
 from app.storage.database import Database
 from app.storage.tokens import DatabaseTokenStore
-from app.web import admin, simulator
-from app.zalo.client import ZaloClient
+from app.throttle import ResidentThrottle
+from app.web import admin, announcements, console, simulator, zalo_oauth
+from app.zalo.client import RetryPolicy, ZaloClient
 from app.zalo.sender import MessageSender, RecordingSender
 from app.zalo.tokens import OAuthClient, TokenManager, TokenPair
 from webhooks.routes import router as webhook_router
@@ -27,10 +36,9 @@ from webhooks.routes import router as webhook_router
 log = logging.getLogger(__name__)
 
 
-def build_sender(settings: Settings, db: Database, http: httpx.AsyncClient) -> MessageSender:
-    """The real Zalo client, or a recorder when no credentials are configured (simulator)."""
-    if settings.simulator:
-        return RecordingSender()
+def build_tokens(settings: Settings, db: Database, http: httpx.AsyncClient) -> TokenManager:
+    """The one token manager of the process: every Zalo client must share it (single-use
+    refresh tokens, reference §6.7)."""
     oauth = OAuthClient(
         http,
         oauth_base_url=settings.zalo_oauth_base_url,
@@ -41,8 +49,50 @@ def build_sender(settings: Settings, db: Database, http: httpx.AsyncClient) -> M
         settings.zalo_access_token.get_secret_value(),
         settings.zalo_refresh_token.get_secret_value(),
     )
-    tokens = TokenManager(DatabaseTokenStore(db, settings.zalo_oa_id), oauth, initial=initial)
-    return ZaloClient(http, api_base_url=settings.zalo_api_base_url, tokens=tokens)
+    return TokenManager(DatabaseTokenStore(db, settings.zalo_oa_id), oauth, initial=initial)
+
+
+def build_sender(
+    settings: Settings,
+    db: Database,
+    http: httpx.AsyncClient,
+    *,
+    tokens: TokenManager | None = None,
+    retry: RetryPolicy | None = None,
+) -> MessageSender:
+    """The real Zalo client, or a recorder when no credentials are configured (simulator)."""
+    if settings.simulator:
+        return RecordingSender()
+    return ZaloClient(
+        http,
+        api_base_url=settings.zalo_api_base_url,
+        tokens=tokens or build_tokens(settings, db, http),
+        retry=retry,
+    )
+
+
+def build_announcements(
+    settings: Settings,
+    db: Database,
+    groups: Callable[[], Sequence[ResidentialGroup]],
+    http: httpx.AsyncClient,
+    tokens: TokenManager | None,
+) -> tuple[ResidentAnnouncements, AnnouncementWorker]:
+    """The inbox's side of announcements and the delivery worker.
+
+    Their Zalo client does not retry by itself: the worker retries, after looking for the
+    echo of an attempt that may have gone through (see app.jobs.announcements).
+    """
+    sender = build_sender(settings, db, http, tokens=tokens, retry=RetryPolicy(attempts=1))
+    tags = TagMirror(db, sender, groups) if isinstance(sender, ZaloClient) else None
+    worker = AnnouncementWorker(
+        db,
+        sender,
+        limiter=TokenBucket(settings.send_rate),
+        tags=tags,
+        concurrency=min(32, max(2, math.ceil(settings.send_rate / 2))),
+    )
+    return ResidentAnnouncements(db, sender, groups, tags=tags), worker
 
 
 def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
@@ -54,17 +104,37 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
     )
     db = Database(settings.database_url)
     db.create_schema()
+    tokens = None if settings.simulator else build_tokens(settings, db, http)
+    residents, announcer = build_announcements(
+        settings, db, lambda: knowledge.current.content.catalogue.ward.residential_groups,
+        http, tokens,
+    )
+    metrics = Metrics(db)
+    sender = build_sender(settings, db, http, tokens=tokens)
     inbox = Inbox(
         db,
         knowledge,
-        build_sender(settings, db, http),
+        sender,
         simulated=settings.simulator,
         policy=InboxPolicy(
             staff_takeover=timedelta(minutes=settings.staff_takeover_minutes),
             max_message_chars=settings.max_message_chars,
         ),
+        announcements=residents,
+        observe_turn=metrics.observe_turn,
+        reports=ResidentReports(db, sender, simulated=settings.simulator),
     )
-    return Services(settings, db, knowledge, inbox, EventQueue(inbox.handle))
+    throttle = ResidentThrottle(
+        db,
+        sender,
+        per_minute=settings.resident_messages_per_minute,
+        simulated=settings.simulator,
+        on_throttled=metrics.throttled.inc,
+    )
+    queue = EventQueue(throttle.wrap(inbox.handle))
+    return Services(
+        settings, db, knowledge, inbox, queue, announcer, tokens=tokens, metrics=metrics
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -73,13 +143,29 @@ def create_app(settings: Settings) -> FastAPI:
         async with httpx.AsyncClient(timeout=settings.zalo_timeout_seconds) as http:
             services = build_services(settings, http)
             services.queue.start()
+            if settings.run_worker and services.announcer is not None:
+                services.announcer.start()
             for event_id in services.db.release_stale_events():
                 services.queue.put(event_id)
+            watcher = None
+            if settings.catalogue_poll_seconds > 0:
+                watcher = CatalogueWatcher(services.knowledge, settings.catalogue_poll_seconds)
+                watcher.start()
+            refresher = None
+            if services.tokens is not None:
+                refresher = TokenRefresher(services.tokens, settings.token_refresh_interval_seconds)
+                refresher.start()
             app.state.services = services
             log.info("wardbot ready", extra={"simulator": settings.simulator})
             try:
                 yield
             finally:
+                if refresher is not None:
+                    await refresher.stop()
+                if watcher is not None:
+                    await watcher.stop()
+                if services.announcer is not None:
+                    await services.announcer.stop()
                 await services.queue.stop()
                 services.db.close()
 
@@ -87,6 +173,19 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(webhook_router)
     app.include_router(admin.router)
     app.include_router(simulator.router)
+    app.include_router(announcements.router)
+    app.include_router(console.router)
+    app.include_router(zalo_oauth.router)
+
+    app.add_middleware(WebhookTimer)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        services = services_of(app.state)
+        assert services.metrics is not None
+        if services.tokens is not None:
+            services.metrics.token_ok.set(1 if services.tokens.health.ok else 0)
+        return Response(services.metrics.render(), media_type=CONTENT_TYPE)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -95,14 +194,24 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
         services = services_of(app.state)
-        checks = {
+        checks: dict[str, object] = {
             "database": services.db.ping(),
             "catalogue": bool(services.knowledge.current.content.catalogue.procedures),
         }
         ready = all(checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "degraded", "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        body: dict[str, object] = {"status": "ready" if ready else "not_ready", "checks": checks}
+        if services.tokens is not None:
+            # A failed refresh degrades the service but keeps it in rotation: webhooks must
+            # still be recorded, and replies wait until an admin reconnects the OA.
+            health = services.tokens.health
+            checks["zalo_token"] = health.ok
+            if not health.ok:
+                body["zalo_token"] = {
+                    "error_code": health.last_error_code,
+                    "error": health.last_error,
+                }
+                if ready:
+                    body["status"] = "degraded"
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return app

@@ -1,4 +1,5 @@
-"""Shared fixtures: settings on a fresh SQLite file, and the running app with a fake Zalo."""
+"""Shared fixtures: settings on a fresh database (SQLite, or PostgreSQL when
+WARDBOT_TEST_DATABASE_URL is set), and the running app with a fake Zalo."""
 
 from __future__ import annotations
 
@@ -12,10 +13,18 @@ import pytest
 from app.config import Settings
 from app.main import create_app
 from app.services import Services, services_of
+from tests.support.databases import database_url, drop_test_databases
 from tests.support.fake_zalo import FakeZalo
 from tests.support.webhook import APP_ID, OA_SECRET, WebhookSender
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_databases() -> Iterator[None]:
+    """PostgreSQL test databases (WARDBOT_TEST_DATABASE_URL) are dropped after the run."""
+    yield
+    drop_test_databases()
 
 
 @pytest.fixture
@@ -25,12 +34,15 @@ def anyio_backend() -> str:
 
 def make_settings(tmp_path: Path, fake: FakeZalo | None = None, **overrides: object) -> Settings:
     values: dict[str, object] = {
-        "database_url": f"sqlite:///{tmp_path / 'wardbot.db'}",
+        "database_url": database_url(tmp_path),
         "procedures_path": ROOT / "procedures.yaml",
         "intents_path": ROOT / "intents",
         "zalo_oa_secret_key": OA_SECRET,
         "zalo_app_id": APP_ID,
         "api_token": "test-api-token",
+        # The shared events carry fixed (2024) timestamps; tests/webhooks/test_replay.py
+        # turns the replay window on.
+        "webhook_max_age_minutes": 0,
     }
     if fake is not None:
         pair = fake.current_pair()

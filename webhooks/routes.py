@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from app.config import Settings
 from app.services import Services, services_of
 from webhooks.events import MalformedEvent, envelope
 from webhooks.signature import SIGNATURE_HEADER, verify_signature
@@ -47,6 +49,16 @@ async def _read_limited(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
+def _outside_replay_window(timestamp_ms: int, settings: Settings) -> bool:
+    if settings.webhook_max_age_minutes == 0:
+        return False
+    age_ms = time.time() * 1000 - timestamp_ms
+    return (
+        age_ms > settings.webhook_max_age_minutes * 60_000
+        or -age_ms > settings.webhook_max_skew_minutes * 60_000
+    )
+
+
 @router.post("/webhooks/zalo")
 async def zalo_webhook(request: Request, services: ServicesDep) -> JSONResponse:
     header = request.headers.get(SIGNATURE_HEADER)
@@ -77,6 +89,11 @@ async def zalo_webhook(request: Request, services: ServicesDep) -> JSONResponse:
         event = envelope(payload)
     except MalformedEvent as exc:
         return _reject(400, f"not a Zalo event: {exc}")
+    if _outside_replay_window(event.timestamp_ms, settings):
+        # Answered 200 so Zalo does not count it as a failed delivery (repeated failures
+        # disable the webhook); the event is neither recorded nor handled.
+        log.warning("webhook stale", extra={"event": event.event_name})
+        return JSONResponse({"status": "stale"})
 
     event_id = services.accept_event(
         oa_id=event.oa_id,

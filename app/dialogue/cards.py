@@ -571,8 +571,11 @@ def welcome(catalogue: Catalogue) -> Reply:
         "liên hệ.",
         ["Anh/chị cứ nhắn câu hỏi ngắn gọn, ví dụ:", *(f"• {q}" for q in questions)],
         f"Hoặc bấm “{texts.MENU_TITLE}” để chọn theo lĩnh vực ạ.",
+        "Để phản ánh, kiến nghị (đèn đường, rác thải, an ninh trật tự…), anh/chị nhắn "
+        "“phản ánh: nội dung ở địa điểm” hoặc bấm “Phản ánh” ạ.",
     )
-    return Reply(text, (_menu_button(), _general_call_button(ward)))
+    report = Button("Phản ánh", ButtonKind.query, "Phản ánh")
+    return Reply(text, (_menu_button(), report, _general_call_button(ward)))
 
 
 def fallback(catalogue: Catalogue) -> Reply:

@@ -1,4 +1,4 @@
-"""The database behind small query functions; nothing here knows about HTTP or Zalo's wire format."""
+"""The database behind small query functions; nothing here knows HTTP or Zalo's wire format."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, create_engine, select
+from sqlmodel import Session, col, create_engine, select
 
 from app.storage.tables import (
     Conversation,
@@ -46,7 +46,8 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Columns are `timestamp without time zone` holding UTC: make the session agree.
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
 
 
 class Database:
@@ -57,7 +58,10 @@ class Database:
         self.engine = make_engine(url)
 
     def create_schema(self) -> None:
-        SQLModel.metadata.create_all(self.engine)
+        """Bring the schema up to date by running the migrations (app.storage.migrate)."""
+        from app.storage.migrate import upgrade
+
+        upgrade(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -82,7 +86,11 @@ class Database:
     ) -> int | None:
         """Store a webhook event; None when it was already recorded (a Zalo retry)."""
         row = InboundEvent(
-            oa_id=oa_id, event_key=event_key, event_name=event_name, user_id=user_id, payload=payload
+            oa_id=oa_id,
+            event_key=event_key,
+            event_name=event_name,
+            user_id=user_id,
+            payload=payload,
         )
         with self.session() as session:
             session.add(row)

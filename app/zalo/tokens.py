@@ -12,10 +12,11 @@ import base64
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlencode
 
 import httpx
@@ -93,6 +94,33 @@ class TokenStore(Protocol):
     def load(self) -> TokenPair | None: ...
 
     def save(self, pair: TokenPair) -> None: ...
+
+
+@runtime_checkable
+class LockingTokenStore(TokenStore, Protocol):
+    """A store shared by several processes: `refresh_lock()` holds a lock that every other
+    process's refresh waits for, and yields the store to re-read and save under it. The saved
+    pair must be durable (committed) when the context exits without error."""
+
+    def refresh_lock(self) -> AbstractAsyncContextManager[TokenStore]: ...
+
+
+@asynccontextmanager
+async def _unlocked(store: TokenStore) -> AsyncIterator[TokenStore]:
+    yield store
+
+
+@dataclass(frozen=True)
+class TokenHealth:
+    """What /readyz reports: the outcome of the last refresh this process attempted."""
+
+    last_refresh_at: datetime | None = None
+    last_error_code: int | None = None
+    last_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.last_error is None
 
 
 class MemoryTokenStore:
@@ -231,6 +259,8 @@ class TokenManager:
         self._clock = clock
         self._lock = asyncio.Lock()
         self._pair: TokenPair | None = None
+        self.health = TokenHealth()
+        self._failed_token: str | None = None
 
     async def access_token(self) -> str:
         """The token to send now, refreshed first if it expires within `refresh_margin`."""
@@ -254,28 +284,61 @@ class TokenManager:
         """
         return await self._refresh_unless_replaced(rejected_token)
 
+    async def refresh_if_due(self) -> bool:
+        """Refresh now if the pair expires within the margin (the background refresher's
+        call); False when nothing was due. Raises what the refresh raised."""
+        pair = self._reload()
+        if not pair.expires_within(self._margin, self._clock()):
+            if not self.health.ok and pair.access_token != self._failed_token:
+                # Another process, or a new consent, replaced the pair since our failure.
+                self.health = TokenHealth(self._clock())
+            return False
+        await self._refresh_unless_replaced(pair.access_token)
+        return True
+
     async def _refresh_unless_replaced(self, seen_token: str) -> str:
+        # The asyncio lock serialises this process's coroutines; the store's lock (if it has
+        # one) serialises processes sharing the database, so the single-use refresh token is
+        # spent once and everyone else re-reads the pair saved under the lock.
         async with self._lock:
-            current = self._reload()
-            if current.access_token != seen_token:
-                logger.info("zalo.token.reused_newer")
-                return current.access_token
-            if not current.refresh_token:
-                raise ZaloAuthError("no refresh token: an OA admin must authorise the app again")
-            logger.info("zalo.token.refreshing")
-            new_pair = await self._oauth.refresh(current.refresh_token)
+            new_pair: TokenPair | None = None
+            self._failed_token = seen_token
             try:
-                # The old refresh token is spent: the new pair must be stored before use.
-                self._store.save(new_pair)
-            except Exception:
-                logger.critical("zalo.token.save_failed: the new token pair is lost")
+                async with self._exclusive() as store:
+                    current = self._reload(store)
+                    if current.access_token != seen_token:
+                        logger.info("zalo.token.reused_newer")
+                        self.health = TokenHealth(self._clock())
+                        return current.access_token
+                    if not current.refresh_token:
+                        raise ZaloAuthError(
+                            "no refresh token: an OA admin must authorise the app again"
+                        )
+                    logger.info("zalo.token.refreshing")
+                    new_pair = await self._oauth.refresh(current.refresh_token)
+                    # The old refresh token is spent: the new pair must be stored before use.
+                    store.save(new_pair)
+            except ZaloError as exc:
+                self.health = TokenHealth(self._clock(), exc.code, exc.reason)
                 raise
+            except Exception:
+                if new_pair is not None:
+                    logger.critical("zalo.token.save_failed: the new token pair is lost")
+                    self.health = TokenHealth(self._clock(), None, "save_failed")
+                raise
+            assert new_pair is not None
             self._pair = new_pair
+            self.health = TokenHealth(self._clock())
             logger.info("zalo.token.refreshed")
             return new_pair.access_token
 
-    def _reload(self) -> TokenPair:
-        pair = self._store.load() or self._initial
+    def _exclusive(self) -> AbstractAsyncContextManager[TokenStore]:
+        if isinstance(self._store, LockingTokenStore):
+            return self._store.refresh_lock()
+        return _unlocked(self._store)
+
+    def _reload(self, store: TokenStore | None = None) -> TokenPair:
+        pair = (store or self._store).load() or self._initial
         if pair is None:
             raise ZaloAuthError("no Zalo token: an OA admin must authorise the app")
         self._pair = pair

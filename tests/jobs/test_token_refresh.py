@@ -63,3 +63,18 @@ async def test_failed_refresh_degrades_readyz_and_logs_an_error(
     assert body["status"] == "degraded"
     assert body["checks"]["zalo_token"] is False
     assert body["zalo_token"]["error_code"] == -118
+
+
+async def test_readyz_recovers_when_a_good_pair_is_stored(
+    running: RunningApp, fake_zalo: FakeZalo
+) -> None:
+    expired = datetime.now(UTC) - timedelta(minutes=1)
+    _store(running).save(TokenPair("access-old", "refresh-spent", expired))
+    assert running.services.tokens is not None
+    refresher = TokenRefresher(running.services.tokens)
+    await refresher.check_once()
+    assert (await running.client.get("/readyz")).json()["status"] == "degraded"
+    # Another process refreshed, or an admin reconnected the OA: the next check sees it.
+    _store(running).save(fake_zalo.current_pair())
+    await refresher.check_once()
+    assert (await running.client.get("/readyz")).json()["status"] == "ready"

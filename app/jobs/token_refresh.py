@@ -1,0 +1,53 @@
+"""Refreshes the Zalo token pair ahead of expiry, so residents never wait on a refresh and a
+failure (e.g. -118, the refresh token was spent or revoked) is noticed before it matters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from app.errors import ZaloError
+from app.zalo.tokens import TokenManager
+
+log = logging.getLogger(__name__)
+
+
+class TokenRefresher:
+    """Checks every `interval_seconds`; the manager refreshes only within its margin, and the
+    store's lock makes the processes of a deployment refresh once between them."""
+
+    def __init__(self, tokens: TokenManager, interval_seconds: float = 60.0) -> None:
+        self._tokens = tokens
+        self._interval = interval_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="zalo-token-refresher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def check_once(self) -> None:
+        try:
+            if await self._tokens.refresh_if_due():
+                log.info("zalo.token.background_refresh.ok")
+        except ZaloError as exc:
+            # Loud on purpose: a spent refresh token needs an OA admin to consent again
+            # (`wardbot zalo connect`); until then replies wait in the database.
+            log.error(
+                "zalo.token.background_refresh.failed: an OA admin may need to reconnect",
+                extra={"code": exc.code, "reason": exc.reason},
+            )
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.check_once()
+            except Exception:
+                log.exception("zalo.token.background_refresh.crashed")
+            await asyncio.sleep(self._interval)

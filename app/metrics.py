@@ -1,0 +1,144 @@
+"""Prometheus metrics for /metrics: counters kept by this process, and totals read from the
+database at scrape time, which are the same whichever process answers the scrape.
+
+Process-local: webhook latency and outcome, match outcomes by kind, token state.
+From the database: messages in by event, messages out by outcome, Zalo errors by code,
+announcement deliveries by status.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from app.storage.database import Database
+from app.storage.stats import DatabaseTotals, totals
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+ASGIApp = Callable[
+    [
+        MutableMapping[str, Any],
+        Callable[[], Awaitable[MutableMapping[str, Any]]],
+        Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ],
+    Awaitable[None],
+]
+
+
+class Metrics:
+    """One registry per app (no import-time global), rendered by GET /metrics."""
+
+    def __init__(self, db: Database) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.webhook_seconds = Histogram(
+            "wardbot_webhook_seconds",
+            "Time to verify, record and acknowledge a webhook request.",
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0),
+            registry=self.registry,
+        )
+        self.webhook_responses = Counter(
+            "wardbot_webhook_responses_total",
+            "Webhook answers by HTTP status.",
+            ["status"],
+            registry=self.registry,
+        )
+        self.match_outcomes = Counter(
+            "wardbot_match_outcomes_total",
+            "Dialogue turns by kind (procedure, clarify, none, ...).",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.throttled = Counter(
+            "wardbot_throttled_messages_total",
+            "Messages from residents over the per-minute limit, recorded but not answered.",
+            registry=self.registry,
+        )
+        self.token_ok = Gauge(
+            "wardbot_zalo_token_ok",
+            "1 while the last Zalo token refresh in this process succeeded (or none was needed).",
+            registry=self.registry,
+        )
+        self.token_ok.set(1)
+        self.registry.register(_DatabaseCollector(db))
+
+    def observe_turn(self, kind: str) -> None:
+        self.match_outcomes.labels(kind).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class WebhookTimer:
+    """ASGI middleware timing webhook requests (pure ASGI: cheap on the hot path). The metrics
+    are found on the app's services at request time, as the lifespan builds them."""
+
+    def __init__(self, app: ASGIApp, path: str = "/webhooks/zalo") -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+        send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ) -> None:
+        services = getattr(getattr(scope.get("app"), "state", None), "services", None)
+        metrics = getattr(services, "metrics", None)
+        if scope["type"] != "http" or scope["path"] != self.path or metrics is None:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            metrics.webhook_seconds.observe(time.perf_counter() - started)
+            metrics.webhook_responses.labels(str(status)).inc()
+
+
+class _DatabaseCollector(Collector):
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def describe(self) -> list[Metric]:
+        return []  # read at scrape time only; nothing to query at registration
+
+    def collect(self) -> Iterator[Metric]:
+        data: DatabaseTotals = totals(self._db)
+        messages_in = CounterMetricFamily(
+            "wardbot_messages_in", "Webhook events recorded, by event name.", labels=["event"]
+        )
+        for event, count in data.events_in.items():
+            messages_in.add_metric([event], count)
+        yield messages_in
+        messages_out = CounterMetricFamily(
+            "wardbot_messages_out", "Replies sent or attempted, by outcome.", labels=["outcome"]
+        )
+        for outcome, count in data.messages_out.items():
+            messages_out.add_metric([outcome], count)
+        yield messages_out
+        errors = CounterMetricFamily(
+            "wardbot_zalo_errors", "Replies Zalo refused, by Zalo error code.", labels=["code"]
+        )
+        for code, count in data.zalo_errors.items():
+            errors.add_metric([str(code)], count)
+        yield errors
+        deliveries = GaugeMetricFamily(
+            "wardbot_deliveries", "Announcement deliveries by status.", labels=["status"]
+        )
+        for status, count in data.deliveries.items():
+            deliveries.add_metric([status], count)
+        yield deliveries

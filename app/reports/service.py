@@ -1,0 +1,269 @@
+"""The reports use case: what the inbox does with a resident's report messages, and how a
+staff member's answer reaches the resident (now inside Zalo's 7-day window, else deferred
+until the resident writes again)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from app.dialogue.reply import Reply
+from app.errors import ZaloError
+from app.reports.dialogue import (
+    NOTHING_TO_ATTACH,
+    Draft,
+    Rating,
+    Status,
+    Step,
+    closed_reply,
+    filed_reply,
+    is_lookup,
+    on_image,
+    on_location,
+    on_text,
+    parse_code,
+    parse_rating,
+    report_code,
+    staff_answer,
+    status_reply,
+    thanks_for_rating,
+)
+from app.storage.database import Database, as_utc
+from app.storage.reports import (
+    Report,
+    ReportReply,
+    add_reply,
+    awaiting_rating,
+    create_report,
+    get_report,
+    load_draft,
+    mark_reply,
+    replies_of,
+    save_draft,
+    update_report,
+    waiting_replies,
+)
+from app.storage.tables import DeliveryOutcome
+from app.zalo.sender import MessageSender
+
+log = logging.getLogger(__name__)
+
+CONSULTATION_WINDOW = timedelta(days=7)
+"""Zalo lets an OA answer a resident freely for 7 days after the resident's last message."""
+
+
+class ReportNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    delivered: bool
+    deferred: bool
+    failure: str | None = None
+
+
+def image_url_of(payload: dict[str, Any]) -> str | None:
+    for attachment in _attachments(payload):
+        inner = attachment.get("payload")
+        if isinstance(inner, dict):
+            url = inner.get("url") or inner.get("thumbnail")
+            if isinstance(url, str) and url:
+                return url
+    return None
+
+
+def coordinates_of(payload: dict[str, Any]) -> tuple[float, float] | None:
+    """attachments[].payload.coordinates, or message.location (reference §1.4 lists both)."""
+    message = payload.get("message")
+    places: list[Any] = []
+    for attachment in _attachments(payload):
+        inner = attachment.get("payload")
+        if isinstance(inner, dict):
+            places.append(inner.get("coordinates"))
+    if isinstance(message, dict):
+        location = message.get("location")
+        places.append(location.get("coordinates", location) if isinstance(location, dict) else None)
+    for place in places:
+        if not isinstance(place, dict):
+            continue
+        raw_lat: Any = place.get("latitude", place.get("lat"))
+        raw_lon: Any = place.get("longitude", place.get("long", place.get("lng")))
+        try:
+            latitude, longitude = float(raw_lat), float(raw_lon)  # Zalo sends strings
+        except (TypeError, ValueError):
+            continue
+        if -90 <= latitude <= 90 and -180 <= longitude <= 180:
+            return latitude, longitude
+    return None
+
+
+def _attachments(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    message = payload.get("message")
+    items = message.get("attachments") if isinstance(message, dict) else None
+    return [a for a in items if isinstance(a, dict)] if isinstance(items, list) else []
+
+
+class ResidentReports:
+    def __init__(self, db: Database, sender: MessageSender, *, simulated: bool = False) -> None:
+        self.db = db
+        self.sender = sender
+        self.simulated = simulated
+
+    # Resident side ---------------------------------------------------------------------------
+
+    def answer(self, oa_id: str, user_id: str, text: str, now: datetime) -> Reply | None:
+        """The reply to a report message (start, details, lookup, rating), or None."""
+        if is_lookup(text):
+            return self._lookup(oa_id, user_id, text)
+        rated = parse_rating(text)
+        if rated is not None:
+            reply = self._rate(oa_id, user_id, rated[0], rated[1])
+            if reply is not None:
+                return reply
+        draft = Draft.from_json(load_draft(self.db, oa_id, user_id))
+        step = on_text(text, draft, now)
+        return None if step is None else self._apply(oa_id, user_id, step)
+
+    def attachment(
+        self, oa_id: str, user_id: str, event_name: str, payload: dict[str, Any], now: datetime
+    ) -> Reply:
+        draft = Draft.from_json(load_draft(self.db, oa_id, user_id))
+        if event_name == "user_send_location":
+            found = coordinates_of(payload)
+            if found is None:
+                return NOTHING_TO_ATTACH
+            step = on_location(found[0], found[1], None, draft, now)
+        elif event_name in ("user_send_image", "user_send_gif"):
+            step = on_image(image_url_of(payload), draft, now)
+        else:
+            return NOTHING_TO_ATTACH
+        return self._apply(oa_id, user_id, step) or NOTHING_TO_ATTACH
+
+    def _apply(self, oa_id: str, user_id: str, step: Step) -> Reply | None:
+        if not step.file or step.draft is None:
+            save_draft(self.db, oa_id, user_id, step.draft.to_json() if step.draft else None)
+            return step.reply
+        draft = step.draft
+        report = create_report(
+            self.db,
+            Report(
+                oa_id=oa_id,
+                user_id=user_id,
+                what=draft.what or "",
+                location=draft.where,
+                latitude=draft.latitude,
+                longitude=draft.longitude,
+                image_url=draft.image_url,
+            ),
+        )
+        save_draft(self.db, oa_id, user_id, None)
+        assert report.id is not None
+        log.info("report filed", extra={"report_id": report.id})
+        return filed_reply(report_code(report.id))
+
+    def _lookup(self, oa_id: str, user_id: str, text: str) -> Reply:
+        number = parse_code(text) or 0
+        code = report_code(number)
+        report = get_report(self.db, number)
+        # Residents see only their own reports.
+        if report is None or report.user_id != user_id or report.oa_id != oa_id:
+            return status_reply(code, None, None)
+        answers = [r.text for r in replies_of(self.db, number)]
+        return status_reply(code, Status(report.status), answers[-1] if answers else None)
+
+    def _rate(self, oa_id: str, user_id: str, rating: Rating, number: int | None) -> Reply | None:
+        report = get_report(self.db, number) if number else awaiting_rating(self.db, oa_id, user_id)
+        if (
+            report is None
+            or report.id is None
+            or report.user_id != user_id
+            or report.status != Status.closed
+        ):
+            return None
+        update_report(self.db, report.id, rating=rating.value)
+        log.info("report rated", extra={"report_id": report.id, "rating": rating.value})
+        return thanks_for_rating(rating)
+
+    async def after_message(self, oa_id: str, user_id: str, now: datetime) -> None:
+        """The resident wrote: deliver staff answers that waited for the window. Never raises."""
+        try:
+            for report, reply in waiting_replies(self.db, oa_id, user_id):
+                await self._send(report, reply, now)
+        except Exception:
+            log.exception("deferred report replies failed", extra={"user_id": user_id})
+
+    # Staff side ------------------------------------------------------------------------------
+
+    def assign(self, report_id: int, assignee: str) -> None:
+        report = get_report(self.db, report_id)
+        if report is None:
+            raise ReportNotFound(report_id)
+        status = report.status if report.status != Status.new else Status.assigned
+        update_report(self.db, report_id, assignee=assignee or None, status=status)
+
+    async def reply(
+        self,
+        report_id: int,
+        staff: str,
+        text: str,
+        *,
+        close: bool,
+        now: datetime,
+        last_interaction: datetime | None,
+    ) -> ReplyOutcome:
+        """Record a staff answer (closing the report when asked) and send it if Zalo allows."""
+        report = get_report(self.db, report_id)
+        if report is None:
+            raise ReportNotFound(report_id)
+        row = add_reply(
+            self.db, ReportReply(report_id=report_id, staff=staff, text=text, closing=close)
+        )
+        if close:
+            update_report(self.db, report_id, status=Status.closed, closed_at=now)
+        else:
+            update_report(self.db, report_id, status=Status.answered)
+        last = as_utc(last_interaction)
+        if last is None or now - last > CONSULTATION_WINDOW:
+            log.info("report reply deferred", extra={"report_id": report_id})
+            return ReplyOutcome(delivered=False, deferred=True)
+        failure = await self._send(report, row, now)
+        return ReplyOutcome(delivered=failure is None, deferred=False, failure=failure)
+
+    async def _send(self, report: Report, row: ReportReply, now: datetime) -> str | None:
+        assert report.id is not None and row.id is not None
+        code = report_code(report.id)
+        message = closed_reply(code, row.text) if row.closing else staff_answer(code, row.text)
+        try:
+            sent = await self.sender.send_reply(report.user_id, message)
+        except ZaloError as exc:
+            mark_reply(self.db, row.id, None, exc.reason)
+            self.db.record_outbound(
+                oa_id=report.oa_id,
+                user_id=report.user_id,
+                inbound_event_id=None,
+                text=message.text,
+                buttons=[],
+                outcome=DeliveryOutcome.failed,
+                error_code=exc.code,
+                reason=exc.reason,
+            )
+            log.warning("report reply not delivered", extra={"report_id": report.id})
+            return exc.reason or "failed"
+        mark_reply(self.db, row.id, now, None)
+        self.db.record_outbound(
+            oa_id=report.oa_id,
+            user_id=report.user_id,
+            inbound_event_id=None,
+            text=message.text,
+            buttons=[
+                {"title": b.title, "kind": b.kind.value, "payload": b.payload}
+                for b in message.buttons
+            ],
+            outcome=DeliveryOutcome.simulated if self.simulated else DeliveryOutcome.sent,
+            zalo_message_ids=[s.message_id for s in sent],
+        )
+        log.info("report reply delivered", extra={"report_id": report.id})
+        return None

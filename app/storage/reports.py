@@ -1,0 +1,170 @@
+"""Residents' reports, staff replies to them, and drafts being written: tables and queries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel, col, func, select
+
+from app.storage.database import Database
+from app.storage.tables import utcnow
+
+
+class Report(SQLModel, table=True):
+    __tablename__ = "reports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    oa_id: str = Field(index=True)
+    user_id: str = Field(index=True)
+    what: str = Field(sa_column=Column(Text, nullable=False))
+    location: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    latitude: float | None = None
+    longitude: float | None = None
+    image_url: str | None = None
+    status: str = Field(default="new", index=True)
+    """app.reports.dialogue.Status."""
+    assignee: str | None = None
+    rating: str | None = None
+    """app.reports.dialogue.Rating, once the resident has rated the handling."""
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    closed_at: datetime | None = None
+
+
+class ReportReply(SQLModel, table=True):
+    """A staff answer to a report. `delivered_at` stays empty while it waits for the resident
+    to write again (outside Zalo's 7-day window)."""
+
+    __tablename__ = "report_replies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="reports.id", index=True)
+    staff: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    closing: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None
+    failure: str | None = None
+
+
+class ReportDraft(SQLModel, table=True):
+    __tablename__ = "report_drafts"
+
+    oa_id: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True)
+    state: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+def load_draft(db: Database, oa_id: str, user_id: str) -> dict[str, Any] | None:
+    with db.session() as session:
+        row = session.get(ReportDraft, (oa_id, user_id))
+        return json.loads(row.state) if row is not None else None
+
+
+def save_draft(db: Database, oa_id: str, user_id: str, state: dict[str, Any] | None) -> None:
+    with db.session() as session:
+        row = session.get(ReportDraft, (oa_id, user_id))
+        if state is None:
+            if row is not None:
+                session.delete(row)
+        else:
+            if row is None:
+                row = ReportDraft(oa_id=oa_id, user_id=user_id)
+                session.add(row)
+            row.state = json.dumps(state, ensure_ascii=False)
+        session.commit()
+
+
+def create_report(db: Database, report: Report) -> Report:
+    with db.session() as session:
+        session.add(report)
+        session.commit()
+        return report
+
+
+def get_report(db: Database, report_id: int) -> Report | None:
+    with db.session() as session:
+        return session.get(Report, report_id)
+
+
+def list_reports(db: Database, status: str | None = None, limit: int = 200) -> Sequence[Report]:
+    with db.session() as session:
+        query = select(Report).order_by(col(Report.id).desc()).limit(limit)
+        if status:
+            query = query.where(Report.status == status)
+        return session.exec(query).all()
+
+
+def update_report(db: Database, report_id: int, **values: Any) -> Report | None:
+    with db.session() as session:
+        row = session.get(Report, report_id)
+        if row is None:
+            return None
+        for key, value in values.items():
+            setattr(row, key, value)
+        session.commit()
+        return row
+
+
+def add_reply(db: Database, reply: ReportReply) -> ReportReply:
+    with db.session() as session:
+        session.add(reply)
+        session.commit()
+        return reply
+
+
+def replies_of(db: Database, report_id: int) -> Sequence[ReportReply]:
+    with db.session() as session:
+        return session.exec(
+            select(ReportReply)
+            .where(ReportReply.report_id == report_id)
+            .order_by(col(ReportReply.id))
+        ).all()
+
+
+def mark_reply(
+    db: Database, reply_id: int, delivered_at: datetime | None, failure: str | None
+) -> None:
+    with db.session() as session:
+        row = session.get(ReportReply, reply_id)
+        if row is not None:
+            row.delivered_at, row.failure = delivered_at, failure
+            session.commit()
+
+
+def waiting_replies(db: Database, oa_id: str, user_id: str) -> list[tuple[Report, ReportReply]]:
+    """Replies not yet delivered to this resident, oldest first."""
+    with db.session() as session:
+        rows = session.exec(
+            select(Report, ReportReply)
+            .where(col(ReportReply.report_id) == col(Report.id))
+            .where(Report.oa_id == oa_id)
+            .where(Report.user_id == user_id)
+            .where(col(ReportReply.delivered_at).is_(None))
+            .order_by(col(ReportReply.id))
+        ).all()
+        return [(r, p) for r, p in rows]
+
+
+def awaiting_rating(db: Database, oa_id: str, user_id: str) -> Report | None:
+    """The resident's most recently closed report that is not rated yet."""
+    with db.session() as session:
+        return session.exec(
+            select(Report)
+            .where(Report.oa_id == oa_id)
+            .where(Report.user_id == user_id)
+            .where(Report.status == "closed")
+            .where(col(Report.rating).is_(None))
+            .order_by(col(Report.closed_at).desc())
+        ).first()
+
+
+def counts_by(db: Database, column: str) -> dict[str, int]:
+    """Reports per status or per rating."""
+    field = getattr(Report, column)
+    with db.session() as session:
+        rows = session.exec(select(field, func.count()).group_by(field)).all()
+        return {str(key): int(count) for key, count in rows if key is not None}

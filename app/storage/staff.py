@@ -1,0 +1,158 @@
+"""Staff accounts, their console sessions and login attempts: tables and small query functions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import Field, SQLModel, col, func, select
+
+from app.storage.database import Database, as_utc
+from app.storage.tables import utcnow
+
+
+class StaffAccount(SQLModel, table=True):
+    __tablename__ = "staff_accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True)
+    password_hash: str
+    role: str
+    """`admin` or `staff` (app.staff.Role)."""
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class StaffSession(SQLModel, table=True):
+    """A console login. Only a digest of the cookie's token is stored."""
+
+    __tablename__ = "staff_sessions"
+
+    token_digest: str = Field(primary_key=True)
+    staff_id: int = Field(foreign_key="staff_accounts.id", index=True)
+    csrf_token: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed logins per username, counted for the lockout."""
+
+    __tablename__ = "staff_login_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+def save_staff(db: Database, username: str, password_hash: str, role: str) -> StaffAccount:
+    """Create the account, or replace the password and role of an existing one."""
+    with db.session() as session:
+        row = session.exec(select(StaffAccount).where(StaffAccount.username == username)).first()
+        if row is None:
+            row = StaffAccount(username=username, password_hash=password_hash, role=role)
+            session.add(row)
+        else:
+            row.password_hash, row.role, row.active = password_hash, role, True
+        session.commit()
+        return row
+
+
+def staff_by_username(db: Database, username: str) -> StaffAccount | None:
+    with db.session() as session:
+        return session.exec(select(StaffAccount).where(StaffAccount.username == username)).first()
+
+
+def staff_by_id(db: Database, staff_id: int) -> StaffAccount | None:
+    with db.session() as session:
+        return session.get(StaffAccount, staff_id)
+
+
+def list_staff(db: Database) -> list[StaffAccount]:
+    with db.session() as session:
+        return list(session.exec(select(StaffAccount).order_by(col(StaffAccount.username))).all())
+
+
+def update_password_hash(db: Database, staff_id: int, password_hash: str) -> None:
+    with db.session() as session:
+        row = session.get(StaffAccount, staff_id)
+        if row is not None:
+            row.password_hash = password_hash
+            session.commit()
+
+
+def record_login_failure(db: Database, username: str, at: datetime) -> None:
+    with db.session() as session:
+        session.add(LoginAttempt(username=username, at=at))
+        session.commit()
+
+
+def login_failures_since(db: Database, username: str, since: datetime) -> int:
+    with db.session() as session:
+        count = session.exec(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.username == username)
+            .where(col(LoginAttempt.at) >= since)
+        ).one()
+        return int(count)
+
+
+def clear_login_failures(db: Database, username: str) -> None:
+    with db.session() as session:
+        session.execute(delete(LoginAttempt).where(col(LoginAttempt.username) == username))
+        session.commit()
+
+
+def create_session(
+    db: Database, *, token_digest: str, staff_id: int, csrf_token: str, expires_at: datetime
+) -> None:
+    with db.session() as session:
+        session.add(
+            StaffSession(
+                token_digest=token_digest,
+                staff_id=staff_id,
+                csrf_token=csrf_token,
+                expires_at=expires_at,
+            )
+        )
+        session.commit()
+
+
+def live_session(
+    db: Database, token_digest: str, now: datetime
+) -> tuple[StaffSession, StaffAccount] | None:
+    """The session and its account, if the session exists, has not expired and the account is
+    active."""
+    with db.session() as session:
+        row = session.get(StaffSession, token_digest)
+        if row is None:
+            return None
+        expires = as_utc(row.expires_at)
+        if expires is None or expires <= now:
+            session.delete(row)
+            session.commit()
+            return None
+        account = session.get(StaffAccount, row.staff_id)
+        if account is None or not account.active:
+            return None
+        return row, account
+
+
+def delete_session(db: Database, token_digest: str) -> None:
+    with db.session() as session:
+        session.execute(delete(StaffSession).where(col(StaffSession.token_digest) == token_digest))
+        session.commit()
+
+
+def set_active(db: Database, username: str, active: bool) -> bool:
+    """Enable or disable an account; disabling also ends its sessions. False if unknown."""
+    with db.session() as session:
+        row = session.exec(select(StaffAccount).where(StaffAccount.username == username)).first()
+        if row is None:
+            return False
+        row.active = active
+        if not active:
+            session.execute(delete(StaffSession).where(col(StaffSession.staff_id) == row.id))
+        session.commit()
+        return True

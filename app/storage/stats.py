@@ -1,0 +1,64 @@
+"""Totals for /metrics, counted in the database so every process reports the same figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from app.storage.announcements import Delivery
+from app.storage.database import Database
+from app.storage.tables import InboundEvent, OutboundMessage
+
+
+@dataclass(frozen=True)
+class DatabaseTotals:
+    events_in: dict[str, int] = field(default_factory=dict)
+    messages_out: dict[str, int] = field(default_factory=dict)
+    zalo_errors: dict[int, int] = field(default_factory=dict)
+    deliveries: dict[str, int] = field(default_factory=dict)
+
+
+def totals(db: Database) -> DatabaseTotals:
+    with db.session() as session:
+        events_in = session.exec(
+            select(InboundEvent.event_name, func.count()).group_by(col(InboundEvent.event_name))
+        ).all()
+        messages_out = session.exec(
+            select(OutboundMessage.outcome, func.count()).group_by(col(OutboundMessage.outcome))
+        ).all()
+        zalo_errors = session.exec(
+            select(OutboundMessage.error_code, func.count())
+            .where(col(OutboundMessage.error_code).is_not(None))
+            .group_by(col(OutboundMessage.error_code))
+        ).all()
+        deliveries = session.exec(
+            select(Delivery.status, func.count()).group_by(col(Delivery.status))
+        ).all()
+    return DatabaseTotals(
+        events_in={name: n for name, n in events_in},
+        messages_out={str(outcome): n for outcome, n in messages_out},
+        zalo_errors={code: n for code, n in zalo_errors if code is not None},
+        deliveries={str(status): n for status, n in deliveries},
+    )
+
+
+def resident_messages_before(
+    db: Database, oa_id: str, user_id: str, event_id: int, since: datetime
+) -> int:
+    """How many messages the resident sent since `since`, up to and including `event_id`.
+
+    Counting by id makes every process agree on each message's place in the burst.
+    """
+    with db.session() as session:
+        return session.exec(
+            select(func.count())
+            .select_from(InboundEvent)
+            .where(InboundEvent.oa_id == oa_id)
+            .where(InboundEvent.user_id == user_id)
+            .where(col(InboundEvent.event_name).startswith("user_send_"))
+            .where(col(InboundEvent.received_at) >= since)
+            .where(col(InboundEvent.id) <= event_id)
+        ).one()

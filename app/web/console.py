@@ -1,0 +1,775 @@
+"""The staff console: server-rendered Vietnamese pages under /console.
+
+Every page needs a signed-in staff member (app.web.console_auth); admin pages need the admin
+role. Every form carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from app.announcements import AnnouncementInvalid, CsvInvalid, import_csv, prepare_announcement
+from app.catalogue.editor import EditRefused, PhraseKind, add_phrase
+from app.dialogue.cards import procedure_card
+from app.dialogue.conversation import ConversationState
+from app.dialogue.notices import announcement_reply, reason_label
+from app.dialogue.reply import Reply
+from app.errors import CatalogueError
+from app.jobs.announcements import announcing_oa_id
+from app.matching.grouping import AskedQuestion, group_questions
+from app.reports.dialogue import Status, report_code
+from app.reports.service import ReportNotFound, ResidentReports
+from app.services import Services
+from app.staff import (
+    MIN_PASSWORD_LENGTH,
+    AccountInvalid,
+    ConsoleSession,
+    Role,
+    add_staff,
+    authenticate,
+    close_session,
+    open_session,
+    same_token,
+)
+from app.storage.announcements import (
+    announcement_status,
+    create_announcement,
+    members_per_group,
+    memberships,
+)
+from app.storage.asks import top_asked
+from app.storage.console import count_messages, count_unanswered, recent_announcement_ids
+from app.storage.reports import counts_by, get_report, list_reports, replies_of
+from app.storage.staff import list_staff, set_active
+from app.web.announcements import MAX_CSV_BYTES
+from app.web.auth import ServicesDep
+from app.web.console_auth import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    AdminSession,
+    ApiSession,
+    OptionalSession,
+    PageSession,
+    set_cookie,
+    set_session_cookie,
+)
+
+router = APIRouter(prefix="/console")
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates" / "console")
+UNANSWERED_DAYS = 30
+
+
+def render(
+    request: Request,
+    name: str,
+    session: ConsoleSession | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    context.update(session=session, user=session.user if session else None)
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    # Console pages show residents' data: never cache them, never frame them.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/console") and not target.startswith("//"):
+        return target
+    return "/console"
+
+
+# Login --------------------------------------------------------------------------------------
+
+
+def _login_page(
+    request: Request, services: Services, next_url: str, error: str | None, status_code: int
+) -> HTMLResponse:
+    csrf = secrets.token_urlsafe(32)
+    response = render(
+        request,
+        "login.html",
+        None,
+        status_code,
+        csrf=csrf,
+        next_url=_safe_next(next_url),
+        error=error,
+        ward=services.knowledge.current.content.catalogue.ward.name,
+    )
+    set_cookie(response, services.settings, LOGIN_CSRF_COOKIE, csrf, 3600)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(
+    request: Request, services: ServicesDep, session: OptionalSession, next: str = "/console"
+) -> Response:
+    if session is not None:
+        return RedirectResponse(_safe_next(next), 303)
+    return _login_page(request, services, next, None, 200)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    services: ServicesDep,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/console",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not same_token(expected, csrf_token):
+        return _login_page(
+            request,
+            services,
+            next,
+            "Biểu mẫu đã hết hạn. Vui lòng đăng nhập lại.",
+            403,
+        )
+    now = datetime.now(UTC)
+    # argon2 is deliberately slow: keep the event loop answering webhooks meanwhile.
+    result = await asyncio.to_thread(authenticate, services.db, username, password, now)
+    if result.locked:
+        return _login_page(
+            request,
+            services,
+            next,
+            "Tài khoản tạm thời bị khóa do đăng nhập sai nhiều lần. "
+            "Vui lòng thử lại sau 15 phút hoặc liên hệ quản trị viên.",
+            429,
+        )
+    if result.user is None:
+        return _login_page(request, services, next, "Tên đăng nhập hoặc mật khẩu không đúng.", 401)
+    token, _ = open_session(services.db, result.user, now)
+    response = RedirectResponse(_safe_next(next), 303)
+    set_session_cookie(response, services.settings, token)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, services: ServicesDep, session: PageSession) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        close_session(services.db, token)
+    response = RedirectResponse("/console/login", 303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# Dashboard ----------------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+async def dashboard(request: Request, services: ServicesDep, session: PageSession) -> Response:
+    catalogue = services.knowledge.current.content.catalogue
+    ward = catalogue.ward
+    now = datetime.now(ZoneInfo(ward.timezone))
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = today - timedelta(days=today.weekday())
+    counts = members_per_group(services.db, announcing_oa_id(services.settings))
+    groups = [(g.name, counts.get(g.id, 0)) for g in ward.residential_groups]
+    return render(
+        request,
+        "dashboard.html",
+        session,
+        ward=ward.name,
+        messages_today=count_messages(services.db, today),
+        messages_week=count_messages(services.db, week),
+        unanswered_week=count_unanswered(services.db, now - timedelta(days=7)),
+        groups=groups,
+        problems=[str(p) for p in services.knowledge.problems],
+        reports=counts_by(services.db, "status"),
+        top=[
+            (code, p.short_name if (p := catalogue.procedure(code)) else code, n)
+            for code, n in top_asked(services.db, now - timedelta(days=7))
+        ],
+        ratings=counts_by(services.db, "rating"),
+    )
+
+
+# Catalogue ----------------------------------------------------------------------------------
+
+
+def _catalogue_page(
+    request: Request,
+    services: Services,
+    session: ConsoleSession,
+    query: str = "",
+    code: str | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    catalogue = services.knowledge.current.content.catalogue
+    needle = query.strip().lower()
+    procedures = [
+        p
+        for p in catalogue.procedures
+        if not needle
+        or needle in p.name.lower()
+        or needle in p.code.lower()
+        or any(needle in a.lower() for a in p.aliases)
+    ]
+    preview = None
+    chosen = catalogue.procedure(code) if code else None
+    if chosen is not None:
+        preview = procedure_card(chosen, catalogue)
+    return render(
+        request,
+        "catalogue.html",
+        session,
+        status_code,
+        query=query,
+        procedures=procedures,
+        chosen=chosen,
+        preview=preview,
+        problems=[str(p) for p in services.knowledge.problems],
+        message=message,
+        total=len(catalogue.procedures),
+    )
+
+
+@router.get("/catalogue", response_class=HTMLResponse)
+async def catalogue_page(
+    request: Request,
+    services: ServicesDep,
+    session: AdminSession,
+    q: str = "",
+    code: str | None = None,
+) -> Response:
+    return _catalogue_page(request, services, session, q, code)
+
+
+@router.post("/catalogue/reload", response_class=HTMLResponse)
+async def catalogue_reload(
+    request: Request, services: ServicesDep, session: AdminSession
+) -> Response:
+    try:
+        snapshot = await asyncio.to_thread(services.knowledge.reload)
+    except CatalogueError:
+        return _catalogue_page(
+            request,
+            services,
+            session,
+            message="Tệp procedures.yaml có lỗi nên chưa được nạp; "
+            "danh mục cũ vẫn đang phục vụ người dân.",
+            status_code=422,
+        )
+    return _catalogue_page(
+        request,
+        services,
+        session,
+        message=f"Đã nạp lại danh mục: {len(snapshot.content.catalogue.procedures)} thủ tục.",
+    )
+
+
+# Unanswered questions -----------------------------------------------------------------------
+
+
+def _unanswered_page(
+    request: Request,
+    services: Services,
+    session: ConsoleSession,
+    message: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    catalogue = services.knowledge.current.content.catalogue
+    rows = services.db.unanswered(since=datetime.now(UTC) - timedelta(days=UNANSWERED_DAYS))
+    asked = [
+        AskedQuestion(
+            row.text, tuple((c["id"], float(c["score"])) for c in json.loads(row.candidates))
+        )
+        for row in rows
+    ]
+    groups = []
+    for group in group_questions(asked)[:100]:
+        nearest = [p for i in group.top_nearest() if (p := catalogue.procedure(i)) is not None]
+        groups.append(
+            {
+                "count": group.count,
+                "text": group.representative,
+                "others": sorted(set(group.texts) - {group.representative})[:3],
+                "nearest": nearest,
+            }
+        )
+    return render(
+        request,
+        "unanswered.html",
+        session,
+        status_code,
+        groups=groups,
+        procedures=catalogue.procedures,
+        days=UNANSWERED_DAYS,
+        message=message,
+        error=error,
+    )
+
+
+@router.get("/unanswered", response_class=HTMLResponse)
+async def unanswered_page(
+    request: Request, services: ServicesDep, session: AdminSession
+) -> Response:
+    return _unanswered_page(request, services, session)
+
+
+@router.post("/unanswered/add", response_class=HTMLResponse)
+async def unanswered_add(
+    request: Request,
+    services: ServicesDep,
+    session: AdminSession,
+    text: Annotated[str, Form(min_length=1, max_length=500)],
+    code: Annotated[str, Form(min_length=1, max_length=40)],
+    kind: Annotated[PhraseKind, Form()] = PhraseKind.alias,
+) -> Response:
+    knowledge = services.knowledge
+    try:
+        added = await asyncio.to_thread(
+            add_phrase, knowledge.procedures, knowledge.intents, code, text, kind
+        )
+        if added:
+            await asyncio.to_thread(knowledge.reload)
+    except EditRefused as exc:
+        return _unanswered_page(request, services, session, error=str(exc), status_code=422)
+    except CatalogueError as exc:
+        return _unanswered_page(
+            request,
+            services,
+            session,
+            error="Không thể thêm vì danh mục sẽ không hợp lệ: "
+            + "; ".join(str(p) for p in exc.problems),
+            status_code=422,
+        )
+    label = "tên gọi khác" if kind is PhraseKind.alias else "câu hỏi mẫu"
+    message = (
+        f"Đã thêm “{text}” làm {label} của thủ tục {code}; trợ lý đã dùng ngay."
+        if added
+        else f"“{text}” đã có sẵn trong thủ tục {code}."
+    )
+    return _unanswered_page(request, services, session, message=message)
+
+
+# Staff accounts -----------------------------------------------------------------------------
+
+
+@router.get("/staff", response_class=HTMLResponse)
+async def staff_page(request: Request, services: ServicesDep, session: AdminSession) -> Response:
+    return _staff_page(request, services, session)
+
+
+# Residents' reports ----------------------------------------------------------------------------
+
+STATUS_LABELS = {
+    Status.new: "Mới",
+    Status.assigned: "Đang xử lý",
+    Status.answered: "Đã phản hồi",
+    Status.closed: "Đã đóng",
+}
+
+
+def _reports(services: Services) -> ResidentReports:
+    reports = services.inbox.reports
+    if reports is None:
+        raise HTTPException(404, "Chức năng phản ánh chưa được bật.")
+    return reports
+
+
+@router.get("/reports", response_class=HTMLResponse)
+async def reports_page(
+    request: Request, services: ServicesDep, session: PageSession, status: str = ""
+) -> Response:
+    chosen = status if status in {s.value for s in Status} else None
+    return render(
+        request,
+        "reports.html",
+        session,
+        reports=list_reports(services.db, chosen),
+        status=chosen or "",
+        labels=STATUS_LABELS,
+        code=report_code,
+    )
+
+
+def _report_page(
+    request: Request,
+    services: Services,
+    session: ConsoleSession,
+    report_id: int,
+    message: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    report = get_report(services.db, report_id)
+    if report is None:
+        raise HTTPException(404, "Không có phản ánh này.")
+    return render(
+        request,
+        "report.html",
+        session,
+        status_code,
+        report=report,
+        replies=replies_of(services.db, report_id),
+        labels=STATUS_LABELS,
+        code=report_code(report_id),
+        message=message,
+        staff=[a.username for a in list_staff(services.db) if a.active],
+    )
+
+
+@router.get("/reports/{report_id}", response_class=HTMLResponse)
+async def report_page(
+    request: Request, services: ServicesDep, session: PageSession, report_id: int
+) -> Response:
+    return _report_page(request, services, session, report_id)
+
+
+@router.post("/reports/{report_id}/assign", response_class=HTMLResponse)
+async def report_assign(
+    request: Request,
+    services: ServicesDep,
+    session: PageSession,
+    report_id: int,
+    assignee: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    try:
+        _reports(services).assign(report_id, assignee)
+    except ReportNotFound as exc:
+        raise HTTPException(404, "Không có phản ánh này.") from exc
+    who = assignee or "chưa ai"
+    return _report_page(request, services, session, report_id, f"Đã giao cho {who}.")
+
+
+@router.post("/reports/{report_id}/reply", response_class=HTMLResponse)
+async def report_reply(
+    request: Request,
+    services: ServicesDep,
+    session: PageSession,
+    report_id: int,
+    text: Annotated[str, Form(min_length=1, max_length=2000)],
+    close: Annotated[bool, Form()] = False,
+) -> Response:
+    report = get_report(services.db, report_id)
+    if report is None:
+        raise HTTPException(404, "Không có phản ánh này.")
+    follower = services.db.follower(report.oa_id, report.user_id)
+    outcome = await _reports(services).reply(
+        report_id,
+        session.user.username,
+        text.strip(),
+        close=close,
+        now=datetime.now(UTC),
+        last_interaction=follower.last_interaction_at if follower else None,
+    )
+    if outcome.delivered:
+        message = "Đã gửi phản hồi tới người dân qua Zalo."
+    elif outcome.deferred:
+        message = (
+            "Người dân không nhắn tin trong 7 ngày qua nên Zalo chưa cho gửi; phản hồi sẽ "
+            "được gửi ngay khi người dân nhắn tin lại."
+        )
+    else:
+        message = f"Chưa gửi được phản hồi ({outcome.failure}); vui lòng thử lại sau."
+    if close:
+        message += " Phản ánh đã được đóng và người dân được mời đánh giá."
+    return _report_page(request, services, session, report_id, message)
+
+
+# Announcements and residential groups ----------------------------------------------------------
+
+
+def _announcement_form(
+    request: Request,
+    services: Services,
+    session: ConsoleSession,
+    *,
+    form: dict[str, Any] | None = None,
+    preview: Reply | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    ward = services.knowledge.current.content.catalogue.ward
+    counts = members_per_group(services.db, announcing_oa_id(services.settings))
+    history = [
+        s
+        for i in recent_announcement_ids(services.db)
+        if (s := announcement_status(services.db, i)) is not None
+    ]
+    return render(
+        request,
+        "announcements.html",
+        session,
+        status_code,
+        groups=[(g, counts.get(g.id, 0)) for g in ward.residential_groups],
+        form=form or {"groups": []},
+        preview=preview,
+        error=error,
+        history=history,
+        group_names={g.id: g.name for g in ward.residential_groups},
+    )
+
+
+@router.get("/announcements", response_class=HTMLResponse)
+async def announcements_page(
+    request: Request, services: ServicesDep, session: PageSession
+) -> Response:
+    return _announcement_form(request, services, session)
+
+
+@router.post("/announcements", response_class=HTMLResponse)
+async def announcements_submit(
+    request: Request,
+    services: ServicesDep,
+    session: PageSession,
+    text: Annotated[str, Form(max_length=10_000)] = "",
+    groups: Annotated[list[str] | None, Form()] = None,
+    everyone: Annotated[bool, Form()] = False,
+    link_url: Annotated[str, Form(max_length=2000)] = "",
+    link_title: Annotated[str, Form(max_length=100)] = "",
+    image_url: Annotated[str, Form(max_length=2000)] = "",
+    scheduled_at: Annotated[str, Form(max_length=40)] = "",
+    urgent: Annotated[bool, Form()] = False,
+    action: Annotated[str, Form(max_length=20)] = "preview",
+) -> Response:
+    ward = services.knowledge.current.content.catalogue.ward
+    form = {
+        "text": text,
+        "groups": groups or [],
+        "everyone": everyone,
+        "link_url": link_url,
+        "link_title": link_title,
+        "image_url": image_url,
+        "scheduled_at": scheduled_at,
+        "urgent": urgent,
+    }
+    try:
+        draft = prepare_announcement(
+            oa_id=announcing_oa_id(services.settings),
+            text=text,
+            groups=groups or [],
+            all_followers=everyone,
+            ward_groups=ward.residential_groups,
+            timezone=ward.timezone,
+            image_url=image_url or None,
+            link_url=link_url or None,
+            link_title=link_title or None,
+            urgent=urgent,
+            scheduled_at=scheduled_at or None,
+            created_by=session.user.username,
+        )
+    except AnnouncementInvalid as exc:
+        return _announcement_form(
+            request, services, session, form=form, error=str(exc), status_code=422
+        )
+    if action != "send":
+        preview = announcement_reply(
+            draft.text,
+            link_url=draft.link_url,
+            link_title=draft.link_title,
+            image_url=draft.image_url,
+        )
+        return _announcement_form(request, services, session, form=form, preview=preview)
+    announcement_id = create_announcement(services.db, draft, datetime.now(UTC))
+    if services.announcer is not None:
+        services.announcer.wake()
+    return RedirectResponse(f"/console/announcements/{announcement_id}", 303)
+
+
+@router.get("/announcements/{announcement_id}", response_class=HTMLResponse)
+async def announcement_page(
+    request: Request, services: ServicesDep, session: PageSession, announcement_id: int
+) -> Response:
+    status = announcement_status(services.db, announcement_id)
+    if status is None:
+        raise HTTPException(404, "Không có thông báo này.")
+    ward = services.knowledge.current.content.catalogue.ward
+    return render(
+        request,
+        "announcement.html",
+        session,
+        status=status,
+        data=status.as_json(),
+        reason_label=reason_label,
+        group_names={g.id: g.name for g in ward.residential_groups},
+    )
+
+
+@router.get("/groups", response_class=HTMLResponse)
+async def groups_page(request: Request, services: ServicesDep, session: PageSession) -> Response:
+    return _groups_page(request, services, session)
+
+
+def _groups_page(
+    request: Request,
+    services: Services,
+    session: ConsoleSession,
+    message: str | None = None,
+    problems: list[str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    ward = services.knowledge.current.content.catalogue.ward
+    oa_id = announcing_oa_id(services.settings)
+    counts = members_per_group(services.db, oa_id)
+    names = {g.id: g.name for g in ward.residential_groups}
+    return render(
+        request,
+        "groups.html",
+        session,
+        status_code,
+        groups=[(g, counts.get(g.id, 0)) for g in ward.residential_groups],
+        members=[(u, names.get(g, g)) for u, g in memberships(services.db, oa_id)][:500],
+        message=message,
+        problems=problems or [],
+    )
+
+
+@router.post("/groups/import", response_class=HTMLResponse)
+async def groups_import(
+    request: Request,
+    services: ServicesDep,
+    session: PageSession,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    raw = await file.read(MAX_CSV_BYTES + 1)
+    if len(raw) > MAX_CSV_BYTES:
+        return _groups_page(
+            request, services, session, problems=["Tệp quá lớn (tối đa 5 MB)."], status_code=413
+        )
+    try:
+        counts = import_csv(
+            services.db,
+            announcing_oa_id(services.settings),
+            raw.decode("utf-8-sig"),
+            services.knowledge.current.content.catalogue.ward.residential_groups,
+            datetime.now(UTC),
+        )
+    except UnicodeDecodeError:
+        return _groups_page(
+            request, services, session, problems=["Tệp CSV phải ở dạng UTF-8."], status_code=422
+        )
+    except CsvInvalid as exc:
+        return _groups_page(request, services, session, problems=exc.problems, status_code=422)
+    return _groups_page(
+        request,
+        services,
+        session,
+        message=f"Đã nhập: thêm {counts.added}, đổi tổ {counts.changed}, "
+        f"không đổi {counts.unchanged}.",
+    )
+
+
+# Simulator -------------------------------------------------------------------------------------
+
+
+@router.get("/simulator", response_class=HTMLResponse)
+async def simulator_page(request: Request, services: ServicesDep, session: PageSession) -> Response:
+    return render(
+        request,
+        "simulator.html",
+        session,
+        ward=services.knowledge.current.content.catalogue.ward.name,
+    )
+
+
+@router.post("/simulator")
+async def simulator_turn(
+    request: Request,
+    services: ServicesDep,
+    session: ApiSession,
+    text: Annotated[str, Form(min_length=1, max_length=4000)],
+) -> dict[str, Any]:
+    """One simulated resident message through the real dialogue (nothing sent, nothing stored):
+    each staff member chats from their own state, kept in memory per username."""
+    snapshot = services.knowledge.current
+    states: dict[str, ConversationState] | None = getattr(
+        request.app.state, "console_simulator_states", None
+    )
+    if states is None:
+        states = {}
+        request.app.state.console_simulator_states = states
+    key = session.user.username
+    turn = snapshot.dialogue.respond(text, states.get(key, ConversationState()), datetime.now(UTC))
+    states[key] = turn.state
+    return {
+        "replies": [
+            {
+                "text": r.text,
+                "buttons": [{"title": b.title, "payload": b.payload} for b in r.buttons],
+            }
+            for r in turn.replies
+        ]
+    }
+
+
+def _staff_page(
+    request: Request,
+    services: Services,
+    session: ConsoleSession,
+    message: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "staff.html",
+        session,
+        status_code,
+        accounts=list_staff(services.db),
+        message=message,
+        error=error,
+    )
+
+
+@router.post("/staff", response_class=HTMLResponse)
+async def staff_save(
+    request: Request,
+    services: ServicesDep,
+    session: AdminSession,
+    username: Annotated[str, Form(max_length=40)],
+    password: Annotated[str, Form(max_length=1000)],
+    role: Annotated[Role, Form()] = Role.staff,
+) -> Response:
+    try:
+        user = await asyncio.to_thread(add_staff, services.db, username, password, role)
+    except AccountInvalid:
+        return _staff_page(
+            request,
+            services,
+            session,
+            error="Tên đăng nhập gồm 2–40 ký tự (chữ thường không dấu, số, dấu chấm, gạch "
+            f"ngang, gạch dưới) và mật khẩu có ít nhất {MIN_PASSWORD_LENGTH} ký tự.",
+            status_code=422,
+        )
+    return _staff_page(request, services, session, message=f"Đã lưu tài khoản {user.username}.")
+
+
+@router.post("/staff/{username}/active", response_class=HTMLResponse)
+async def staff_active(
+    request: Request,
+    services: ServicesDep,
+    session: AdminSession,
+    username: str,
+    active: Annotated[bool, Form()] = False,
+) -> Response:
+    if username == session.user.username and not active:
+        return _staff_page(
+            request,
+            services,
+            session,
+            error="Không thể tự khóa tài khoản đang đăng nhập.",
+            status_code=422,
+        )
+    if not set_active(services.db, username, active):
+        raise HTTPException(404, "Không có tài khoản này.")
+    state = "mở lại" if active else "khóa"
+    return _staff_page(request, services, session, message=f"Đã {state} tài khoản {username}.")

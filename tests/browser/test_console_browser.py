@@ -1,0 +1,86 @@
+"""The staff console in a real browser (Chromium via Playwright) against uvicorn + fake Zalo."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from app.jobs.announcements import announcing_oa_id
+from app.staff import Role
+from app.storage.announcements import set_membership
+from tests.browser.conftest import Served, log_in
+
+pytestmark = pytest.mark.browser
+
+QUESTION = "xin giấy chào đời cho cháu bé"
+
+
+def texts_to(user_id: str) -> Any:
+    return lambda sent: [m.text for m in sent if m.user_id == user_id]
+
+
+def test_log_in_and_out(page: Any, served: Served) -> None:
+    log_in(page, served.add_staff("lan", Role.staff))
+    assert page.locator("h1").inner_text().startswith("Tổng quan")
+    page.get_by_role("button", name="Đăng xuất (lan)").click()
+    page.wait_for_url("**/console/login")
+    page.goto("/console")
+    assert "/console/login" in page.url
+
+
+def test_send_an_announcement_to_a_group_and_watch_it_finish(page: Any, served: Served) -> None:
+    oa = announcing_oa_id(served.services.settings)
+    now = datetime.now(UTC)
+    for user_id in ("to5-a", "to5-b", "to5-c"):
+        served.services.db.touch_interaction(oa, user_id, now)
+        set_membership(served.services.db, oa, user_id, "tdp-5", now)
+    log_in(page, served.add_staff("hoa", Role.staff))
+    page.get_by_role("link", name="Thông báo", exact=True).click()
+    page.get_by_label("Nội dung thông báo").fill("Ngày mai cắt điện từ 8 giờ đến 11 giờ.")
+    page.get_by_label("Tổ dân phố số 5").check()
+    page.get_by_role("button", name="Xem trước").click()
+    assert page.locator("#preview").inner_text() == "Ngày mai cắt điện từ 8 giờ đến 11 giờ."
+    page.get_by_role("button", name="Gửi thông báo").click()
+    page.wait_for_url("**/console/announcements/*")
+    # The page follows the delivery live until every resident has it.
+    page.locator("#state", has_text="Đã gửi xong.").wait_for()
+    assert page.locator("#sent").inner_text() == "3"
+    assert page.locator("#total").inner_text() == "3"
+    for user_id in ("to5-a", "to5-b", "to5-c"):
+        assert "Ngày mai cắt điện" in "\n".join(served.wait_for(texts_to(user_id)))
+
+
+def test_answer_a_report_and_the_reply_reaches_zalo(page: Any, served: Served) -> None:
+    served.resident_says("bao-cao-1", "phản ánh: đèn đường hỏng ở ngõ 5")
+    filed = "\n".join(served.wait_for(texts_to("bao-cao-1")))
+    code = filed.split("mã số ", 1)[1].split(".", 1)[0]
+    log_in(page, served.add_staff("minh", Role.staff))
+    page.get_by_role("link", name="Phản ánh", exact=True).click()
+    page.get_by_role("link", name=code).click()
+    page.get_by_label("Nội dung phản hồi").fill("Tổ điện lực sẽ thay bóng đèn chiều nay.")
+    page.get_by_role("button", name="Gửi phản hồi").click()
+    page.locator("#message", has_text="Đã gửi phản hồi").wait_for()
+    replies = served.wait_for(
+        lambda sent: [m.text for m in sent if m.user_id == "bao-cao-1" and "Tổ điện lực" in m.text]
+    )
+    assert code in replies[0]
+
+
+def test_add_an_unanswered_question_as_alias_and_the_bot_answers_it(
+    page: Any, served: Served
+) -> None:
+    served.resident_says("hoi-1", QUESTION)
+    assert "1.001193" not in "\n".join(served.wait_for(texts_to("hoi-1")))
+    log_in(page, served.add_staff("admin", Role.admin))
+    page.get_by_role("link", name="Câu hỏi chưa trả lời", exact=True).click()
+    card = page.locator(".card", has=page.locator(f"input[value='{QUESTION}']"))
+    card.get_by_label("Thủ tục").select_option("1.001193")
+    card.get_by_label("Thêm làm").select_option("aliases")
+    card.get_by_role("button", name="Thêm").click()
+    page.get_by_role("status").filter(has_text="Đã thêm").wait_for()
+    before = len(served.fake.sent_messages)
+    served.resident_says("hoi-2", QUESTION)
+    answer = served.wait_for(lambda sent: [m.text for m in sent[before:] if m.user_id == "hoi-2"])
+    assert "1.001193" in "\n".join(answer)
