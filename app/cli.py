@@ -1,4 +1,4 @@
-"""The operator's entry point: `wardbot serve | ask | match | validate | eval | chat | unanswered`."""
+"""The operator's entry point: `wardbot serve | ask | match | validate | eval | chat | ...`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from app.dialogue.conversation import ConversationState
 from app.dialogue.reply import Reply
 from app.errors import CatalogueError
 from app.knowledge import Snapshot, build_snapshot
+from app.matching.result import MatchResult
 
 cli = typer.Typer(help="Trợ lý Zalo OA cho phường/xã (wardbot).", no_args_is_help=True)
 console = Console()
@@ -73,7 +74,9 @@ def serve(
     _content(settings)  # refuse to start on an invalid catalogue, with every problem listed
     configure_logging()
     if settings.simulator:
-        typer.echo(f"Simulator mode (no Zalo credentials): open http://{host}:{port}/ to chat.", err=True)
+        typer.echo(
+            f"Simulator mode (no Zalo credentials): open http://{host}:{port}/ to chat.", err=True
+        )
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
 
 
@@ -138,16 +141,26 @@ def chat() -> None:
             typer.echo(format_reply(reply))
 
 
+def _got(result: MatchResult) -> str:
+    """What the matcher answered: its id, or its first option when it asked or gave up."""
+    first = result.alternatives[0].id if result.alternatives else "-"
+    return f"{result.kind}:{result.id or first}"
+
+
 @cli.command(name="eval")
 def eval_command(
     path: Annotated[
         Path | None, typer.Argument(help="Labelled TSV (expected<TAB>question); default: examples.")
     ] = None,
     min_accuracy: Annotated[float, typer.Option(help="Fail below this in-scope accuracy.")] = 0.0,
-    max_wrong: Annotated[float, typer.Option(help="Fail above this wrong-and-confident share.")] = 1.0,
-    min_rejected: Annotated[float, typer.Option(help="Fail below this out-of-scope rejection.")] = 0.0,
+    max_wrong: Annotated[
+        float, typer.Option(help="Fail above this wrong-and-confident share.")
+    ] = 1.0,
+    min_rejected: Annotated[
+        float, typer.Option(help="Fail below this out-of-scope rejection.")
+    ] = 0.0,
 ) -> None:
-    """Score the matcher: every procedure's examples, or a labelled file such as questions-dev.tsv."""
+    """Score the matcher on every procedure's examples, or on a labelled file (TSV)."""
     from app.matching.evaluate import evaluate, example_questions, read_labelled_tsv
 
     snapshot = _snapshot(_settings())
@@ -177,7 +190,7 @@ def eval_command(
                     (
                         o.question.text,
                         "|".join(sorted(o.question.expected)),
-                        f"{o.result.kind}:{o.result.id or (o.result.alternatives[0].id if o.result.alternatives else '-')}",
+                        _got(o.result),
                         f"{o.result.score:.0f}",
                     )
                     for o in outcomes

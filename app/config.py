@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     zalo_timeout_seconds: float = Field(10.0, validation_alias=_env("ZALO_TIMEOUT_SECONDS"))
 
     database_url: str = Field("sqlite:///./wardbot.db", validation_alias=_env("DATABASE_URL"))
-    procedures_path: Path = Field(Path("procedures.yaml"), validation_alias=_env("WARDBOT_PROCEDURES"))
+    procedures_path: Path = Field(
+        Path("procedures.yaml"), validation_alias=_env("WARDBOT_PROCEDURES")
+    )
     intents_path: Path = Field(Path("intents"), validation_alias=_env("WARDBOT_INTENTS"))
 
     api_token: SecretStr = Field(SecretStr(""), validation_alias=_env("WARDBOT_API_TOKEN"))
@@ -61,7 +63,9 @@ class Settings(BaseSettings):
     """How often the service looks for edits of procedures.yaml and intents/; 0 turns it off."""
 
     # Dialogue
-    conversation_ttl_minutes: int = Field(30, ge=1, validation_alias=_env("WARDBOT_CONVERSATION_TTL"))
+    conversation_ttl_minutes: int = Field(
+        30, ge=1, validation_alias=_env("WARDBOT_CONVERSATION_TTL")
+    )
     staff_takeover_minutes: int = Field(
         60, ge=1, validation_alias=_env("WARDBOT_STAFF_TAKEOVER_MINUTES")
     )

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 NON_TEXT_REPLY = Reply(
     "Dạ, hiện em chỉ đọc được tin nhắn chữ ạ. Anh/chị vui lòng nhắn tên thủ tục cần hỏi, "
-    "ví dụ: \"làm giấy khai sinh\", \"chứng thực bản sao\"."
+    'ví dụ: "làm giấy khai sinh", "chứng thực bản sao".'
 )
 
 

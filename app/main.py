@@ -106,8 +106,11 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
     db.create_schema()
     tokens = None if settings.simulator else build_tokens(settings, db, http)
     residents, announcer = build_announcements(
-        settings, db, lambda: knowledge.current.content.catalogue.ward.residential_groups,
-        http, tokens,
+        settings,
+        db,
+        lambda: knowledge.current.content.catalogue.ward.residential_groups,
+        http,
+        tokens,
     )
     metrics = Metrics(db)
     sender = build_sender(settings, db, http, tokens=tokens)

@@ -28,11 +28,15 @@ class Services:
     """The process's one Zalo token manager (None in simulator mode)."""
     metrics: Metrics | None = None
 
-    def accept_event(self, *, oa_id: str, event_key: str, event_name: str,
-                     user_id: str | None, payload: str) -> int | None:
+    def accept_event(
+        self, *, oa_id: str, event_key: str, event_name: str, user_id: str | None, payload: str
+    ) -> int | None:
         """Record an inbound event and queue it; None when it is a duplicate delivery."""
         event_id = self.db.record_inbound(
-            oa_id=oa_id, event_key=event_key, event_name=event_name, user_id=user_id,
+            oa_id=oa_id,
+            event_key=event_key,
+            event_name=event_name,
+            user_id=user_id,
             payload=payload,
         )
         if event_id is not None:

@@ -64,7 +64,12 @@ class PostgresDatabases:
     def drop_all(self) -> None:
         with self._admin() as admin:
             for name in reversed(self._created):
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                try:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                except psycopg.errors.InsufficientPrivilege:
+                    # FORCE may not end an autovacuum worker (a superuser process) for a
+                    # non-superuser role; a plain DROP waits for autovacuum to step aside.
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         self._created.clear()
         self._template = None
 
