@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -45,8 +45,6 @@ def _content(settings: Settings, procedures: Path | None = None) -> Content:
 
 
 def _snapshot(settings: Settings) -> Snapshot:
-    from datetime import timedelta
-
     return build_snapshot(_content(settings), timedelta(minutes=settings.conversation_ttl_minutes))
 
 
@@ -212,8 +210,6 @@ def unanswered(
     limit: Annotated[int, typer.Option(help="Show at most this many groups.")] = 30,
 ) -> None:
     """Questions the bot fell back on or had to clarify, grouped by similarity, with counts."""
-    from datetime import timedelta
-
     from app.matching.grouping import AskedQuestion, group_questions
     from app.storage.database import Database
 
