@@ -42,6 +42,8 @@ class InboundEvent(SQLModel, table=True):
     status: EventStatus = Field(default=EventStatus.received, index=True)
     error: str | None = None
     received_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    """When a worker claimed it; a claim older than the lease is taken as a crashed worker's."""
     handled_at: datetime | None = None
 
 
@@ -50,6 +52,9 @@ class DeliveryOutcome(StrEnum):
     simulated = "simulated"
     """Simulator mode: recorded instead of sent."""
     failed = "failed"
+    held = "held"
+    """Not sent because the Zalo connection was down (token refused or not refreshable);
+    sent later, once the connection is back (app.jobs.held_replies)."""
 
 
 class OutboundMessage(SQLModel, table=True):
@@ -68,6 +73,8 @@ class OutboundMessage(SQLModel, table=True):
     error_code: int | None = None
     reason: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    resent_at: datetime | None = None
+    """Set when a held reply was sent (or finally failed) after the connection came back."""
 
 
 class Follower(SQLModel, table=True):
@@ -91,6 +98,19 @@ class ZaloToken(SQLModel, table=True):
     refresh_token: str
     expires_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ZaloConnection(SQLModel, table=True):
+    """The OA's Zalo connection as last seen by any process: what /readyz and the console's
+    banner show, shared by every process of a deployment."""
+
+    __tablename__ = "zalo_connection"
+
+    oa_id: str = Field(primary_key=True)
+    ok: bool = True
+    error_code: int | None = None
+    error: str | None = None
+    changed_at: datetime = Field(default_factory=utcnow)
 
 
 class Conversation(SQLModel, table=True):
