@@ -1,5 +1,7 @@
 # Multi-stage build: dependencies are built in one stage, the runtime image holds only what runs.
-FROM python:3.11-slim AS build
+# PYTHON_IMAGE: any Debian-based image with Python 3.11 and venv (the official slim by default).
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
@@ -8,7 +10,7 @@ COPY app ./app
 COPY webhooks ./webhooks
 RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir .
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 RUN useradd --create-home --uid 10001 wardbot
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/wardbot

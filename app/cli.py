@@ -17,6 +17,7 @@ from app.catalogue import Content, load_content
 from app.cli_announce import register as register_announcements
 from app.cli_ops import register as register_ops
 from app.cli_staff import register as register_staff
+from app.cli_worker import register as register_worker
 from app.config import Settings
 from app.dialogue.conversation import ConversationState
 from app.dialogue.reply import Reply
@@ -27,9 +28,10 @@ from app.matching.result import MatchResult
 cli = typer.Typer(help="Trợ lý Zalo OA cho phường/xã (wardbot).", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
-register_announcements(cli)  # announce create|status, groups list|export|import, worker
+register_announcements(cli)  # announce create|status|worker, groups list|export|import
 register_ops(cli)  # db upgrade
 register_staff(cli)  # staff add|list
+register_worker(cli)  # worker: the background work without the web server
 
 
 def _settings() -> Settings:

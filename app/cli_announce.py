@@ -1,5 +1,5 @@
-"""Operator commands for announcements: `wardbot announce create|status`, `wardbot groups
-list|export|import` and `wardbot worker`. They call the same functions as the HTTP API.
+"""Operator commands for announcements: `wardbot announce create|status|worker` and `wardbot
+groups list|export|import`. They call the same functions as the HTTP API.
 
 `register(cli)` adds them to the main `wardbot` application.
 """
@@ -54,7 +54,7 @@ err = Console(stderr=True, highlight=False)
 def register(cli: typer.Typer) -> None:
     cli.add_typer(announce_cli, name="announce")
     cli.add_typer(groups_cli, name="groups")
-    cli.command("worker")(worker)
+    announce_cli.command("worker")(worker)
 
 
 def _ward(settings: Settings) -> WardProfile:
@@ -311,7 +311,7 @@ def import_(file: Annotated[Path, typer.Argument(help="Tệp CSV (user_id,group)
 
 
 def worker() -> None:
-    """Run the announcement worker alone until Ctrl-C (serve it with WARDBOT_RUN_WORKER=false)."""
+    """Run only the announcement deliveries until Ctrl-C (`wardbot worker` runs them too)."""
     settings = Settings()
     ward = _ward(settings)
     from app.logs import configure_logging

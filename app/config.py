@@ -18,6 +18,10 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(name)
 
 
+UNSET_OA_ID = "default"
+"""ZALO_OA_ID's value when it is not set (the key of the stored token pair then)."""
+
+
 class Settings(BaseSettings):
     """Every knob of the service. Field aliases are the public environment variable names."""
 
@@ -29,7 +33,7 @@ class Settings(BaseSettings):
 
     # Zalo (reference §0, §2, §6). With no credentials the service runs as a local simulator.
     zalo_app_id: str = Field("", validation_alias=_env("ZALO_APP_ID"))
-    zalo_oa_id: str = Field("default", validation_alias=_env("ZALO_OA_ID"))
+    zalo_oa_id: str = Field(UNSET_OA_ID, validation_alias=_env("ZALO_OA_ID"))
     """Keys the stored token pair; set it when one deployment serves several OAs."""
     zalo_app_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("ZALO_APP_SECRET"))
     zalo_oa_secret_key: SecretStr = Field(
@@ -56,7 +60,14 @@ class Settings(BaseSettings):
     api_token: SecretStr = Field(SecretStr(""), validation_alias=_env("WARDBOT_API_TOKEN"))
     send_rate: float = Field(10.0, gt=0, validation_alias=_env("WARDBOT_SEND_RATE"))
     run_worker: bool = Field(True, validation_alias=_env("WARDBOT_RUN_WORKER"))
-    """Run the announcement worker inside `wardbot serve`; off when `wardbot worker` runs it."""
+    """`wardbot serve` also runs the background work (answering residents, announcements,
+    token refresh). Off: the web process only verifies and records webhook events, and a
+    `wardbot worker` process (or several) does the rest."""
+    inbox_poll_seconds: float = Field(
+        1.0, ge=0, validation_alias=_env("WARDBOT_INBOX_POLL_SECONDS")
+    )
+    """How often a process running the background work looks in the database for events to
+    answer (recorded by any process) and for claims a crashed process left; 0 turns it off."""
     catalogue_poll_seconds: float = Field(
         3.0, ge=0, validation_alias=_env("WARDBOT_CATALOGUE_POLL_SECONDS")
     )
@@ -95,22 +106,37 @@ class Settings(BaseSettings):
     """The OA callback URL registered in the Zalo app console (…/zalo/oauth/callback)."""
 
     @property
+    def own_oa_id(self) -> str | None:
+        """ZALO_OA_ID, or None when unset: the process then speaks for whichever single OA
+        its webhook events come from."""
+        return None if self.zalo_oa_id == UNSET_OA_ID else self.zalo_oa_id
+
+    @property
     def simulator(self) -> bool:
-        """No Zalo credentials: outgoing messages are recorded, not sent."""
-        return not (self.zalo_app_id and self.zalo_access_token.get_secret_value())
+        """No Zalo credentials: outgoing messages are recorded, not sent.
+
+        An app id with an app secret is a real deployment even before its first token: the
+        pair may come later from `wardbot zalo connect`, and replies are held until then.
+        """
+        has_token = bool(self.zalo_access_token.get_secret_value())
+        can_connect = bool(self.zalo_app_secret.get_secret_value())
+        return not (self.zalo_app_id and (has_token or can_connect))
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment != "production":
             return self
+        # The token pair is not required: it may come later from `wardbot zalo connect`, which
+        # needs the running service for its callback (replies are held until then).
         required = {
             "ZALO_APP_ID": self.zalo_app_id,
+            "ZALO_OA_ID": self.zalo_oa_id,
             "ZALO_APP_SECRET": self.zalo_app_secret.get_secret_value(),
             "ZALO_OA_SECRET_KEY": self.zalo_oa_secret_key.get_secret_value(),
-            "ZALO_REFRESH_TOKEN": self.zalo_refresh_token.get_secret_value(),
             "WARDBOT_API_TOKEN": self.api_token.get_secret_value(),
         }
-        bad = [name for name, value in required.items() if value.strip().lower() in _PLACEHOLDERS]
+        placeholders = _PLACEHOLDERS | {UNSET_OA_ID}
+        bad = [name for name, value in required.items() if value.strip().lower() in placeholders]
         if bad:
             raise ValueError(f"production mode needs real values for: {', '.join(bad)}")
         return self

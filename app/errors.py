@@ -87,3 +87,9 @@ class ZaloRecipientError(ZaloError):
 
 class ZaloRequestError(ZaloError):
     pass
+
+
+def connection_down(exc: ZaloError) -> bool:
+    """True when the message itself was fine and may go out later: Zalo was unreachable, rate
+    limited us past our retries, or refused our token (until an admin reconnects the OA)."""
+    return exc.transient or isinstance(exc, ZaloTokenError | ZaloAuthError)

@@ -16,7 +16,7 @@ from typing import Any
 from app.announcements import ResidentAnnouncements
 from app.dialogue.conversation import ConversationState, Turn
 from app.dialogue.reply import Reply
-from app.errors import ZaloError
+from app.errors import ZaloError, connection_down
 from app.knowledge import Knowledge
 from app.reports.service import ResidentReports
 from app.storage.asks import record_procedure_ask
@@ -204,9 +204,16 @@ class Inbox:
         try:
             sent = await self.sender.send_reply(user_id, reply)
         except ZaloError as exc:
-            record(DeliveryOutcome.failed, error_code=exc.code, reason=exc.reason)
+            # Zalo down or our token refused: the reply waits for the connection
+            # (app.jobs.held_replies); any other refusal is final and recorded as such.
+            held = connection_down(exc)
+            record(
+                DeliveryOutcome.held if held else DeliveryOutcome.failed,
+                error_code=exc.code,
+                reason=exc.reason,
+            )
             log.warning(
-                "reply not delivered",
+                "reply held until Zalo is reachable" if held else "reply not delivered",
                 extra={"event_id": event.id, "user_id": user_id, "reason": exc.reason},
             )
             return

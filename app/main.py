@@ -17,20 +17,22 @@ from app.catalogue.models import ResidentialGroup
 from app.config import Settings
 from app.inbox import Inbox, InboxPolicy
 from app.jobs.announcements import AnnouncementWorker, TagMirror, TokenBucket
-from app.jobs.catalogue_watch import CatalogueWatcher
+from app.jobs.background import Background
+from app.jobs.held_replies import HeldReplies
 from app.jobs.tasks import EventQueue
-from app.jobs.token_refresh import TokenRefresher
 from app.knowledge import Knowledge
 from app.metrics import CONTENT_TYPE, Metrics, WebhookTimer
 from app.reports.service import ResidentReports
 from app.services import Services, services_of
+from app.storage.connection import record_connection
 from app.storage.database import Database
 from app.storage.tokens import DatabaseTokenStore
 from app.throttle import ResidentThrottle
 from app.web import admin, announcements, console, simulator, zalo_oauth
 from app.zalo.client import RetryPolicy, ZaloClient
 from app.zalo.sender import MessageSender, RecordingSender
-from app.zalo.tokens import OAuthClient, TokenManager, TokenPair
+from app.zalo.tokens import OAuthClient, TokenHealth, TokenManager, TokenPair
+from webhooks.routes import WebhookShortcut
 from webhooks.routes import router as webhook_router
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,17 @@ def build_tokens(settings: Settings, db: Database, http: httpx.AsyncClient) -> T
         settings.zalo_access_token.get_secret_value(),
         settings.zalo_refresh_token.get_secret_value(),
     )
-    return TokenManager(DatabaseTokenStore(db, settings.zalo_oa_id), oauth, initial=initial)
+    oa_id = settings.zalo_oa_id
+
+    def share_health(health: TokenHealth) -> None:
+        # Every process (and /readyz, the console's banner) sees the latest refresh outcome.
+        record_connection(
+            db, oa_id, ok=health.ok, error_code=health.last_error_code, error=health.last_error
+        )
+
+    return TokenManager(
+        DatabaseTokenStore(db, oa_id), oauth, initial=initial, on_health=share_health
+    )
 
 
 def build_sender(
@@ -114,6 +126,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
     )
     metrics = Metrics(db)
     sender = build_sender(settings, db, http, tokens=tokens)
+    held = None if settings.simulator else HeldReplies(db, sender, settings.own_oa_id)
     inbox = Inbox(
         db,
         knowledge,
@@ -136,7 +149,15 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
     )
     queue = EventQueue(throttle.wrap(inbox.handle))
     return Services(
-        settings, db, knowledge, inbox, queue, announcer, tokens=tokens, metrics=metrics
+        settings,
+        db,
+        knowledge,
+        inbox,
+        queue,
+        announcer,
+        tokens=tokens,
+        metrics=metrics,
+        held_replies=held,
     )
 
 
@@ -145,31 +166,19 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient(timeout=settings.zalo_timeout_seconds) as http:
             services = build_services(settings, http)
-            services.queue.start()
-            if settings.run_worker and services.announcer is not None:
-                services.announcer.start()
-            for event_id in services.db.release_stale_events():
-                services.queue.put(event_id)
-            watcher = None
-            if settings.catalogue_poll_seconds > 0:
-                watcher = CatalogueWatcher(services.knowledge, settings.catalogue_poll_seconds)
-                watcher.start()
-            refresher = None
-            if services.tokens is not None:
-                refresher = TokenRefresher(services.tokens, settings.token_refresh_interval_seconds)
-                refresher.start()
+            # WARDBOT_RUN_WORKER=false: this process only verifies and records webhook events;
+            # `wardbot worker` answers them (app.jobs.background).
+            background = Background(services, settings, work=settings.run_worker)
+            background.start()
             app.state.services = services
-            log.info("wardbot ready", extra={"simulator": settings.simulator})
+            log.info(
+                "wardbot ready",
+                extra={"simulator": settings.simulator, "run_worker": settings.run_worker},
+            )
             try:
                 yield
             finally:
-                if refresher is not None:
-                    await refresher.stop()
-                if watcher is not None:
-                    await watcher.stop()
-                if services.announcer is not None:
-                    await services.announcer.stop()
-                await services.queue.stop()
+                await background.stop()
                 services.db.close()
 
     app = FastAPI(title="wardbot", version="0.1.0", lifespan=lifespan)
@@ -180,14 +189,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(console.router)
     app.include_router(zalo_oauth.router)
 
-    app.add_middleware(WebhookTimer)
+    app.add_middleware(WebhookShortcut)
+    app.add_middleware(WebhookTimer)  # added last: outside the shortcut, so it times it
 
     @app.get("/metrics")
     async def metrics() -> Response:
         services = services_of(app.state)
         assert services.metrics is not None
-        if services.tokens is not None:
-            services.metrics.token_ok.set(1 if services.tokens.health.ok else 0)
+        connection = services.zalo_connection()
+        if connection is not None:
+            services.metrics.token_ok.set(1 if connection.ok else 0)
+            services.metrics.held_replies.set(connection.held_replies)
         return Response(services.metrics.render(), media_type=CONTENT_TYPE)
 
     @app.get("/healthz")
@@ -203,15 +215,17 @@ def create_app(settings: Settings) -> FastAPI:
         }
         ready = all(checks.values())
         body: dict[str, object] = {"status": "ready" if ready else "not_ready", "checks": checks}
-        if services.tokens is not None:
+        connection = services.zalo_connection()
+        if connection is not None:
             # A failed refresh degrades the service but keeps it in rotation: webhooks must
-            # still be recorded, and replies wait until an admin reconnects the OA.
-            health = services.tokens.health
-            checks["zalo_token"] = health.ok
-            if not health.ok:
+            # still be recorded, and replies are held until an admin reconnects the OA.
+            checks["zalo_token"] = connection.ok
+            body["held_replies"] = connection.held_replies
+            if not connection.ok:
                 body["zalo_token"] = {
-                    "error_code": health.last_error_code,
-                    "error": health.last_error,
+                    "error_code": connection.error_code,
+                    "error": connection.error,
+                    "since": connection.since.isoformat() if connection.since else None,
                 }
                 if ready:
                     body["status"] = "degraded"

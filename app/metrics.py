@@ -61,10 +61,15 @@ class Metrics:
         )
         self.token_ok = Gauge(
             "wardbot_zalo_token_ok",
-            "1 while the last Zalo token refresh in this process succeeded (or none was needed).",
+            "1 while the last Zalo token refresh (by any process) succeeded, or none was needed.",
             registry=self.registry,
         )
         self.token_ok.set(1)
+        self.held_replies = Gauge(
+            "wardbot_held_replies",
+            "Replies waiting for the Zalo connection to come back.",
+            registry=self.registry,
+        )
         self.registry.register(_DatabaseCollector(db))
 
     def observe_turn(self, kind: str) -> None:

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from app.config import Settings
 from app.inbox import Inbox
 from app.jobs.announcements import AnnouncementWorker
+from app.jobs.held_replies import HeldReplies
 from app.jobs.tasks import EventQueue
 from app.knowledge import Knowledge
 from app.metrics import Metrics
-from app.storage.database import Database
+from app.storage.connection import connection_status, count_held
+from app.storage.database import Database, NewEvent, as_utc
+from app.storage.inbound import InboundRecorder
 from app.zalo.tokens import TokenManager
+
+
+@dataclass(frozen=True)
+class ZaloConnectionState:
+    """What operators are shown: /readyz, /metrics and the console's banner."""
+
+    ok: bool
+    error_code: int | None
+    error: str | None
+    since: datetime | None
+    held_replies: int
 
 
 @dataclass
@@ -23,25 +38,49 @@ class Services:
     inbox: Inbox
     queue: EventQueue
     announcer: AnnouncementWorker | None = None
-    """Sends announcements; started by the lifespan unless WARDBOT_RUN_WORKER is off."""
+    """Sends announcements; started with the background work (app.jobs.background)."""
     tokens: TokenManager | None = None
     """The process's one Zalo token manager (None in simulator mode)."""
     metrics: Metrics | None = None
+    held_replies: HeldReplies | None = None
+    """Sends replies held while Zalo was unreachable (None in simulator mode)."""
 
-    def accept_event(
+    recorder: InboundRecorder = field(init=False)
+    """Records webhook events, concurrent ones in one transaction (group commit)."""
+
+    def __post_init__(self) -> None:
+        self.recorder = InboundRecorder(self.db)
+
+    async def accept_event(
         self, *, oa_id: str, event_key: str, event_name: str, user_id: str | None, payload: str
     ) -> int | None:
-        """Record an inbound event and queue it; None when it is a duplicate delivery."""
-        event_id = self.db.record_inbound(
-            oa_id=oa_id,
-            event_key=event_key,
-            event_name=event_name,
-            user_id=user_id,
-            payload=payload,
+        """Record an inbound event; None when it is a duplicate delivery.
+
+        Queued at once when this process answers events; otherwise (WARDBOT_RUN_WORKER=false)
+        the poller of a `wardbot worker` process finds it in the database."""
+        event_id = await self.recorder.record(
+            NewEvent(oa_id, event_key, event_name, user_id, payload)
         )
-        if event_id is not None:
+        if event_id is not None and self.queue.running:
             self.queue.put(event_id)
         return event_id
+
+    def zalo_connection(self) -> ZaloConnectionState | None:
+        """The Zalo connection as the processes sharing the database last saw it; None in
+        simulator mode. Falls back to this process's own view before anything was shared."""
+        if self.tokens is None:
+            return None
+        oa_id = self.settings.zalo_oa_id
+        shared = connection_status(self.db, oa_id)
+        health = self.tokens.health
+        since: datetime | None
+        if shared is not None:
+            ok, code, error, since = shared.ok, shared.error_code, shared.error, shared.changed_at
+        else:
+            ok, code, error = health.ok, health.last_error_code, health.last_error
+            since = health.last_refresh_at
+        held = count_held(self.db, self.settings.own_oa_id)
+        return ZaloConnectionState(ok, code, error, as_utc(since), held)
 
 
 def services_of(state: Any) -> Services:

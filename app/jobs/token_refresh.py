@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from app.errors import ZaloError
 from app.zalo.tokens import TokenManager
@@ -17,9 +18,17 @@ class TokenRefresher:
     """Checks every `interval_seconds`; the manager refreshes only within its margin, and the
     store's lock makes the processes of a deployment refresh once between them."""
 
-    def __init__(self, tokens: TokenManager, interval_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        tokens: TokenManager,
+        interval_seconds: float = 60.0,
+        *,
+        when_healthy: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
         self._tokens = tokens
         self._interval = interval_seconds
+        self._when_healthy = when_healthy
+        """Run after each check that finds the connection healthy: sends held replies."""
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -44,10 +53,16 @@ class TokenRefresher:
                 extra={"code": exc.code, "reason": exc.reason},
             )
 
+    async def tick(self) -> None:
+        """One round: the token check, then (if the connection is healthy) `when_healthy`."""
+        await self.check_once()
+        if self._when_healthy is not None and self._tokens.health.ok:
+            await self._when_healthy()
+
     async def _run(self) -> None:
         while True:
             try:
-                await self.check_once()
+                await self.tick()
             except Exception:
                 log.exception("zalo.token.background_refresh.crashed")
             await asyncio.sleep(self._interval)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Engine, event, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, Insert, event, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, create_engine, select
 
 from app.storage.tables import (
@@ -23,6 +26,13 @@ from app.storage.tables import (
     ZaloToken,
     utcnow,
 )
+
+EVENT_CLAIM_LEASE = timedelta(minutes=5)
+"""How long a claimed inbound event belongs to the process that claimed it. Handling one takes
+seconds (a few Zalo calls, each bounded by ZALO_TIMEOUT_SECONDS and a short retry), so a claim
+this old was left by a process that crashed or was killed: it is released for another try.
+Much shorter would risk releasing an event a slow but live process is still answering (a
+second answer); much longer only delays the answer after a crash."""
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -48,6 +58,17 @@ def make_engine(url: str) -> Engine:
         return engine
     # Columns are `timestamp without time zone` holding UTC: make the session agree.
     return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """A webhook event to record (`Database.record_inbound_many`)."""
+
+    oa_id: str
+    event_key: str
+    event_name: str
+    user_id: str | None
+    payload: str
 
 
 class Database:
@@ -85,35 +106,56 @@ class Database:
         self, *, oa_id: str, event_key: str, event_name: str, user_id: str | None, payload: str
     ) -> int | None:
         """Store a webhook event; None when it was already recorded (a Zalo retry)."""
-        row = InboundEvent(
-            oa_id=oa_id,
-            event_key=event_key,
-            event_name=event_name,
-            user_id=user_id,
-            payload=payload,
+        event = NewEvent(oa_id, event_key, event_name, user_id, payload)
+        return self.record_inbound_many([event])[0]
+
+    def record_inbound_many(self, events: Sequence[NewEvent]) -> list[int | None]:
+        """Store webhook events in one transaction: one commit (one flush to disk) for all.
+
+        Each gets its id, or None when it was already recorded (a Zalo retry, also one earlier
+        in `events`). A plain INSERT .. ON CONFLICT DO NOTHING, without the ORM: this is the
+        webhook's hot path (app.storage.inbound batches concurrent webhooks into one call).
+        """
+        if not events:
+            return []
+        rows = [
+            {
+                "oa_id": event.oa_id,
+                "event_key": event.event_key,
+                "event_name": event.event_name,
+                "user_id": event.user_id,
+                "payload": event.payload,
+            }
+            for event in events
+        ]
+        with self.engine.connect() as connection:
+            result = connection.execute(self._insert_inbound, rows)
+            inserted = {(oa_id, key): id_ for id_, oa_id, key in result}
+            connection.commit()
+        # Of two events with one key, the first was inserted and the second is a duplicate.
+        return [inserted.pop((event.oa_id, event.event_key), None) for event in events]
+
+    @cached_property
+    def _insert_inbound(self) -> Insert:
+        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        return (
+            insert(InboundEvent)
+            .on_conflict_do_nothing(index_elements=["oa_id", "event_key"])
+            .returning(col(InboundEvent.id), col(InboundEvent.oa_id), col(InboundEvent.event_key))
         )
-        with self.session() as session:
-            session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                return None
-            return row.id
 
     def claim_event(self, event_id: int) -> InboundEvent | None:
         """Move an event from received to processing; None if someone else already has it."""
         with self.session() as session:
-            result = session.execute(
+            claimed = session.scalars(
                 update(InboundEvent)
                 .where(col(InboundEvent.id) == event_id)
                 .where(col(InboundEvent.status) == EventStatus.received)
-                .values(status=EventStatus.processing)
-            )
+                .values(status=EventStatus.processing, claimed_at=utcnow())
+                .returning(InboundEvent)
+            ).one_or_none()
             session.commit()
-            if getattr(result, "rowcount", 0) != 1:
-                return None
-            return session.get(InboundEvent, event_id)
+            return claimed
 
     def finish_event(self, event_id: int, status: EventStatus, error: str | None = None) -> None:
         with self.session() as session:
@@ -124,21 +166,53 @@ class Database:
             )
             session.commit()
 
-    def release_stale_events(self) -> list[int]:
-        """At start-up: events acknowledged but never finished go back to the queue."""
+    def received_event_ids(self, limit: int) -> list[int]:
+        """Events recorded but not claimed yet, oldest first."""
         with self.session() as session:
-            session.execute(
-                update(InboundEvent)
-                .where(col(InboundEvent.status) == EventStatus.processing)
-                .values(status=EventStatus.received)
-            )
-            session.commit()
             ids = session.exec(
                 select(InboundEvent.id)
                 .where(col(InboundEvent.status) == EventStatus.received)
                 .order_by(col(InboundEvent.id))
+                .limit(limit)
             ).all()
             return [i for i in ids if i is not None]
+
+    def release_stale_events(
+        self, now: datetime | None = None, lease: timedelta = EVENT_CLAIM_LEASE
+    ) -> list[int]:
+        """Events claimed longer than `lease` ago (a crashed process's) go back to received.
+
+        A claim without a time (made before claims were timed) counts as stale. Returns the
+        released ids. Claims younger than the lease are left alone: another live process may
+        be answering them right now.
+        """
+        claimed_before = (now or utcnow()) - lease
+        stale = (
+            col(InboundEvent.status) == EventStatus.processing,
+            or_(
+                col(InboundEvent.claimed_at).is_(None),
+                col(InboundEvent.claimed_at) < claimed_before,
+            ),
+        )
+        with self.session() as session:
+            # Look before writing: on SQLite an UPDATE takes the write lock even when it
+            # matches nothing, and every process polls this every second or so.
+            ids = [i for i in session.exec(select(InboundEvent.id).where(*stale)).all() if i]
+            if not ids:
+                return []
+            released = (
+                session.execute(
+                    update(InboundEvent)
+                    .where(col(InboundEvent.id).in_(ids))
+                    .where(*stale)
+                    .values(status=EventStatus.received, claimed_at=None)
+                    .returning(col(InboundEvent.id))
+                )
+                .scalars()
+                .all()
+            )
+            session.commit()
+            return sorted(released)
 
     def event(self, event_id: int) -> InboundEvent | None:
         with self.session() as session:

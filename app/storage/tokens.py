@@ -65,7 +65,14 @@ class DatabaseTokenStore:
     async def _advisory_lock(self) -> AsyncIterator[TokenStore]:
         # Waiting for the lock blocks, so it happens in a thread; the connection then stays
         # in this task until the transaction commits (save) or rolls back (error).
-        connection = await asyncio.to_thread(self._locked_connection)
+        locking = asyncio.ensure_future(asyncio.to_thread(self._locked_connection))
+        try:
+            connection = await asyncio.shield(locking)
+        except asyncio.CancelledError:
+            # Cancelled (e.g. at shutdown) while the thread waits: it still returns a
+            # connection holding the lock, which nobody else would close.
+            locking.add_done_callback(_close_connection)
+            raise
         try:
             yield _ConnectionTokenStore(connection, self._oa_id)
             connection.commit()
@@ -83,6 +90,15 @@ class DatabaseTokenStore:
             connection.close()
             raise
         return connection
+
+
+def _close_connection(locking: asyncio.Future[Connection]) -> None:
+    if not locking.cancelled() and locking.exception() is None:
+        connection = locking.result()
+        # Closed for real, not returned to the pool: the database may have been closed
+        # meanwhile (shutdown), and ending the session releases the lock.
+        connection.invalidate()
+        connection.close()
 
 
 def _lock_key(oa_id: str) -> int:

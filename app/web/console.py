@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -29,7 +29,7 @@ from app.jobs.announcements import announcing_oa_id
 from app.matching.grouping import AskedQuestion, group_questions
 from app.reports.dialogue import Status, report_code
 from app.reports.service import ReportNotFound, ResidentReports
-from app.services import Services
+from app.services import Services, ZaloConnectionState, services_of
 from app.staff import (
     MIN_PASSWORD_LENGTH,
     AccountInvalid,
@@ -76,12 +76,42 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    context.update(session=session, user=session.user if session else None)
+    user = session.user if session else None
+    banner = None
+    if user is not None:
+        services = services_of(request.app.state)
+        timezone = ZoneInfo(services.knowledge.current.content.catalogue.ward.timezone)
+        banner = zalo_banner(services.zalo_connection(), timezone)
+    context.update(session=session, user=user, zalo_banner=banner)
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     # Console pages show residents' data: never cache them, never frame them.
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
     return response
+
+
+def zalo_banner(connection: ZaloConnectionState | None, timezone: tzinfo) -> str | None:
+    """The warning every console page shows while residents' replies cannot go out."""
+    if connection is None:
+        return None
+    held = connection.held_replies
+    if not connection.ok:
+        since = ""
+        if connection.since is not None:
+            local = connection.since.astimezone(timezone)
+            since = f" từ {local:%H:%M} ngày {local:%d/%m/%Y}"
+        code = f" (mã lỗi {connection.error_code})" if connection.error_code is not None else ""
+        return (
+            f"Mất kết nối Zalo OA{since}{code}. Tin nhắn của người dân vẫn được nhận và lưu; "
+            f"{held} tin trả lời đang chờ và sẽ tự gửi khi kết nối lại. Quản trị viên cần "
+            "kết nối lại OA: chạy lệnh «wardbot zalo connect» rồi mở đường liên kết được in ra."
+        )
+    if held:
+        return (
+            f"{held} tin trả lời đang chờ gửi lại vì Zalo tạm thời không phản hồi; "
+            "hệ thống sẽ tự gửi khi Zalo hoạt động lại."
+        )
+    return None
 
 
 def _safe_next(target: str | None) -> str:

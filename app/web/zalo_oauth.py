@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from app.errors import ZaloError
 from app.services import Services, services_of
+from app.storage.connection import record_connection
 from app.storage.oauth import take_oauth_request
 from app.storage.tokens import DatabaseTokenStore
 from app.zalo.tokens import OAuthClient, TokenHealth
@@ -63,5 +64,8 @@ async def zalo_oauth_callback(
         locked.save(pair)
     if services.tokens is not None:
         services.tokens.health = TokenHealth(datetime.now(UTC))
+    # Shared at once: /readyz and the console stop showing the failure, and the process that
+    # sends holds no more replies (its next token check also sees the new pair).
+    record_connection(services.db, pending.oa_id, ok=True)
     log.info("zalo.oauth.callback.connected", extra={"oa": oa_id or pending.oa_id})
     return _page(200, "Đã kết nối Zalo OA. Có thể đóng trang này.")

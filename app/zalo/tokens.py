@@ -54,6 +54,8 @@ class TokenPair:
         return f"TokenPair(access_token=***, refresh_token=***, expires_at={self.expires_at!r})"
 
     def expires_within(self, margin: timedelta, now: datetime) -> bool:
+        if not self.access_token:
+            return True  # seeded with a refresh token only: refresh before the first use
         return self.expires_at is not None and self.expires_at - margin <= now
 
     @classmethod
@@ -251,6 +253,7 @@ class TokenManager:
         initial: TokenPair | None = None,
         refresh_margin: timedelta = timedelta(minutes=10),
         clock: Clock = utc_now,
+        on_health: Callable[[TokenHealth], None] | None = None,
     ) -> None:
         self._store = store
         self._oauth = oauth
@@ -259,8 +262,38 @@ class TokenManager:
         self._clock = clock
         self._lock = asyncio.Lock()
         self._pair: TokenPair | None = None
-        self.health = TokenHealth()
+        self._health = TokenHealth()
+        self._on_health = on_health
         self._failed_token: str | None = None
+
+    @property
+    def health(self) -> TokenHealth:
+        return self._health
+
+    @health.setter
+    def health(self, value: TokenHealth) -> None:
+        """`on_health` hears of every change of state (ok, or which error), e.g. to share it
+        with the other processes through the database."""
+        before = self._health
+        self._health = value
+        changed = (before.ok, before.last_error_code, before.last_error) != (
+            value.ok,
+            value.last_error_code,
+            value.last_error,
+        )
+        if changed and not value.ok:
+            logger.error(
+                "zalo.token.unusable: replies are held until an OA admin reconnects the OA "
+                "(wardbot zalo connect)",
+                extra={"code": value.last_error_code, "reason": value.last_error},
+            )
+        elif changed and not before.ok:
+            logger.info("zalo.token.usable_again")
+        if changed and self._on_health is not None:
+            try:
+                self._on_health(value)
+            except Exception:
+                logger.exception("zalo.token.health_not_recorded")
 
     async def access_token(self) -> str:
         """The token to send now, refreshed first if it expires within `refresh_margin`."""
@@ -339,7 +372,8 @@ class TokenManager:
 
     def _reload(self, store: TokenStore | None = None) -> TokenPair:
         pair = (store or self._store).load() or self._initial
-        if pair is None:
+        if pair is None or not (pair.access_token or pair.refresh_token):
+            self.health = TokenHealth(self._clock(), None, "no_token")
             raise ZaloAuthError("no Zalo token: an OA admin must authorise the app")
         self._pair = pair
         return pair

@@ -30,9 +30,15 @@ NOTICE = "Tổ dân phố số 5 họp lúc 19h tối thứ Sáu tại nhà văn
 
 @pytest.fixture
 async def app(tmp_path: Path, fake_zalo: FakeZalo) -> AsyncIterator[RunningApp]:
+    # The tests move the announcement worker by hand: the background work is off, and only
+    # the inbox's queue runs, so webhook events are answered.
     settings = make_settings(tmp_path, fake_zalo, run_worker=False, zalo_oa_id=OA_ID)
     async for running in start_app(settings):
-        yield running
+        running.services.queue.start()
+        try:
+            yield running
+        finally:
+            await running.services.queue.stop()
 
 
 class Scene:

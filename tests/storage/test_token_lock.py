@@ -7,6 +7,7 @@ same database file or PostgreSQL database, so only the store's lock keeps them a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from app.storage.database import Database
 from app.storage.tokens import DatabaseTokenStore
 from app.zalo.tokens import TokenManager, TokenPair
 from tests.conftest import make_settings
+from tests.support.databases import postgres
 from tests.support.fake_zalo import FakeZalo
 
 pytestmark = pytest.mark.anyio
@@ -95,3 +97,40 @@ async def test_a_failed_refresh_is_reported_and_keeps_the_stored_pair(
         assert DatabaseTokenStore(db, OA).load() == spent
     finally:
         db.close()
+
+
+@pytest.mark.skipif(postgres() is None, reason="the advisory lock is PostgreSQL's")
+async def test_a_refresh_cancelled_while_waiting_for_the_lock_does_not_keep_it(
+    tmp_path: Path,
+) -> None:
+    """Shutdown cancels the refresher; the thread waiting for the lock must not end up
+    holding it (and an open connection) for good."""
+    first, url = _database(tmp_path)
+    second = Database(url)
+    try:
+        async with DatabaseTokenStore(first, OA).refresh_lock():
+            waiting = asyncio.create_task(_hold(DatabaseTokenStore(second, OA)))
+            await _until(lambda: second.engine.pool.checkedout() == 1)  # type: ignore[attr-defined]
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+        # The first lock is released: the thread gets it, and its connection is closed.
+        await _until(lambda: second.engine.pool.checkedout() == 0)  # type: ignore[attr-defined]
+        async with asyncio.timeout(30), DatabaseTokenStore(first, OA).refresh_lock():
+            pass
+    finally:
+        first.close()
+        second.close()
+
+
+async def _hold(store: DatabaseTokenStore) -> None:
+    async with store.refresh_lock():
+        raise AssertionError("the lock was taken while another connection held it")
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(1500):  # bounded: 30 s
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("timed out")

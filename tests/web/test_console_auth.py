@@ -102,7 +102,7 @@ async def test_the_session_cookie_is_httponly_samesite_and_not_readable(
 
 
 def test_the_session_cookie_is_secure_in_production(tmp_path: Path, fake_zalo: FakeZalo) -> None:
-    settings = make_settings(tmp_path, fake_zalo, environment="production")
+    settings = make_settings(tmp_path, fake_zalo, environment="production", zalo_oa_id="388613")
     response = Response()
     set_session_cookie(response, settings, "token")
     assert "Secure" in response.headers["set-cookie"]

@@ -15,6 +15,7 @@ import pytest
 from app.errors import ZaloAuthError, ZaloRateLimited, ZaloTransportError
 from app.zalo.tokens import (
     MemoryTokenStore,
+    TokenHealth,
     TokenManager,
     TokenPair,
     consent_url,
@@ -212,6 +213,40 @@ async def test_store_wins_over_initial() -> None:
 async def test_no_token_at_all_is_auth_error() -> None:
     with pytest.raises(ZaloAuthError):
         await _manager(MemoryTokenStore(), FakeRefresher()).access_token()
+
+
+async def test_no_token_at_all_is_reported_as_unhealthy() -> None:
+    heard: list[TokenHealth] = []
+    manager = TokenManager(MemoryTokenStore(), FakeRefresher(), on_health=heard.append)
+    with pytest.raises(ZaloAuthError):
+        await manager.access_token()
+    assert (manager.health.ok, manager.health.last_error) == (False, "no_token")
+    assert [h.last_error for h in heard] == ["no_token"]
+
+
+async def test_seeded_with_a_refresh_token_only_refreshes_before_first_use() -> None:
+    refresher = FakeRefresher()
+    manager = _manager(MemoryTokenStore(), refresher, initial=TokenPair("", "env-refresh"))
+    assert await manager.access_token() == "access-1"
+    assert refresher.calls == ["env-refresh"]
+
+
+async def test_health_changes_are_reported_once_each_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = MemoryTokenStore(TokenPair("access-0", "refresh-0", NOW - timedelta(minutes=1)))
+    refresher = FakeRefresher()
+    refresher.fail_with = ZaloAuthError("dead", code=-118)
+    heard: list[TokenHealth] = []
+    manager = TokenManager(store, refresher, clock=lambda: NOW, on_health=heard.append)
+    for _ in range(2):
+        with pytest.raises(ZaloAuthError):
+            await manager.refresh_if_due()
+    assert [(h.ok, h.last_error_code) for h in heard] == [(False, -118)]
+    assert any(r.levelname == "ERROR" and "unusable" in r.getMessage() for r in caplog.records)
+    refresher.fail_with = None
+    assert await manager.refresh_if_due() is True
+    assert [(h.ok, h.last_error_code) for h in heard] == [(False, -118), (True, None)]
 
 
 async def test_refreshes_ahead_of_expiry_and_saves() -> None:

@@ -1,0 +1,81 @@
+"""The background work of a process, started and stopped in one place.
+
+`wardbot serve` runs it beside the web server unless WARDBOT_RUN_WORKER=false; `wardbot worker`
+runs it with no web server at all. With `work=False` only what the process needs for itself
+keeps running (the catalogue watcher, so the console shows the current catalogue).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from app.config import Settings
+from app.jobs.catalogue_watch import CatalogueWatcher
+from app.jobs.inbox_poll import InboxPoller
+from app.jobs.token_refresh import TokenRefresher
+from app.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class Background:
+    """Answering inbound events (the queue and its poller), the announcement worker, the token
+    refresher (which then resends held replies) and the catalogue watcher."""
+
+    def __init__(self, services: Services, settings: Settings, *, work: bool = True) -> None:
+        self.services = services
+        self.settings = settings
+        self.work = work
+        self.poller: InboxPoller | None = None
+        self.watcher: CatalogueWatcher | None = None
+        self.refresher: TokenRefresher | None = None
+        self._started = False
+
+    def start(self) -> None:
+        if self._started:
+            raise RuntimeError("the background work is already running")
+        self._started = True
+        services, settings = self.services, self.settings
+        if settings.catalogue_poll_seconds > 0:
+            self.watcher = CatalogueWatcher(services.knowledge, settings.catalogue_poll_seconds)
+            self.watcher.start()
+        if not self.work:
+            log.info("background work is left to `wardbot worker` (WARDBOT_RUN_WORKER=false)")
+            return
+        services.queue.start()
+        if settings.inbox_poll_seconds > 0:
+            self.poller = InboxPoller(services.db, services.queue, settings.inbox_poll_seconds)
+            self.poller.start()
+        if services.announcer is not None:
+            services.announcer.start()
+        if services.tokens is not None:
+            held = services.held_replies
+            self.refresher = TokenRefresher(
+                services.tokens,
+                settings.token_refresh_interval_seconds,
+                when_healthy=held.resend if held is not None else None,
+            )
+            self.refresher.start()
+
+    async def stop(self) -> None:
+        """Stop taking new work, let the work in flight finish, then stop every job."""
+        if not self._started:
+            return
+        self._started = False
+        if self.poller is not None:
+            await self.poller.stop()  # first: it would queue more
+            self.poller = None
+        if self.refresher is not None:
+            await self.refresher.stop()
+            self.refresher = None
+        if self.watcher is not None:
+            await self.watcher.stop()
+            self.watcher = None
+        if self.work:
+            # Side by side: each lets its work in flight finish within its own grace period.
+            announcer = self.services.announcer
+            await asyncio.gather(
+                self.services.queue.stop(),
+                announcer.stop() if announcer is not None else asyncio.sleep(0),
+            )

@@ -1,0 +1,134 @@
+"""Inbound events: recorded together (one commit for concurrent webhooks), claimed atomically
+with a time, and released only once a claim outlives the lease."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import col
+
+from app.storage.database import EVENT_CLAIM_LEASE, Database, NewEvent
+from app.storage.inbound import InboundRecorder
+from app.storage.tables import EventStatus, InboundEvent, utcnow
+from tests.support.databases import database_url
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(database_url(tmp_path))
+    database.create_schema()
+    yield database
+    database.close()
+
+
+def _record(db: Database, key: str) -> int:
+    event_id = db.record_inbound(
+        oa_id="oa", event_key=key, event_name="user_send_text", user_id="u1", payload="{}"
+    )
+    assert event_id is not None
+    return event_id
+
+
+def _status(db: Database, event_id: int) -> EventStatus:
+    event = db.event(event_id)
+    assert event is not None
+    return event.status
+
+
+def test_a_claim_is_taken_once_and_timed(db: Database) -> None:
+    event_id = _record(db, "m1")
+    before = utcnow()
+    claimed = db.claim_event(event_id)
+    assert claimed is not None and claimed.status == EventStatus.processing
+    assert claimed.claimed_at is not None
+    assert claimed.claimed_at.replace(tzinfo=before.tzinfo) >= before - timedelta(seconds=1)
+    assert db.claim_event(event_id) is None
+
+
+def test_a_fresh_claim_is_left_alone_and_an_old_one_released(db: Database) -> None:
+    fresh, old, done = _record(db, "m1"), _record(db, "m2"), _record(db, "m3")
+    for event_id in (fresh, old, done):
+        assert db.claim_event(event_id) is not None
+    db.finish_event(done, EventStatus.done)
+
+    assert db.release_stale_events() == []  # a live process may be answering them
+    assert _status(db, fresh) == _status(db, old) == EventStatus.processing
+
+    with db.session() as session:
+        session.execute(
+            update(InboundEvent)
+            .where(col(InboundEvent.id) == old)
+            .values(claimed_at=utcnow() - EVENT_CLAIM_LEASE - timedelta(seconds=1))
+        )
+        session.commit()
+    assert db.release_stale_events() == [old]
+    assert (_status(db, fresh), _status(db, old), _status(db, done)) == (
+        EventStatus.processing,
+        EventStatus.received,
+        EventStatus.done,
+    )
+    assert db.received_event_ids(10) == [old]
+    assert db.claim_event(old) is not None  # and it can be claimed again
+
+    # Much later, every claim still open has outlived the lease.
+    later = utcnow() + EVENT_CLAIM_LEASE + timedelta(minutes=1)
+    assert db.release_stale_events(now=later) == [fresh, old]
+
+
+def test_a_claim_without_a_time_counts_as_stale(db: Database) -> None:
+    """Claimed before claims were timed (schema 0005): only a crash leaves one behind."""
+    event_id = _record(db, "m1")
+    with db.session() as session:
+        session.execute(
+            update(InboundEvent)
+            .where(col(InboundEvent.id) == event_id)
+            .values(status=EventStatus.processing, claimed_at=None)
+        )
+        session.commit()
+    assert db.release_stale_events() == [event_id]
+    assert _status(db, event_id) == EventStatus.received
+
+
+def test_received_events_come_oldest_first_and_bounded(db: Database) -> None:
+    ids = [_record(db, f"m{i}") for i in range(5)]
+    assert db.claim_event(ids[1]) is not None
+    assert db.received_event_ids(3) == [ids[0], ids[2], ids[3]]
+
+
+def test_events_recorded_together_get_ids_and_duplicates_none(db: Database) -> None:
+    first = db.record_inbound_many([_new("a"), _new("b"), _new("a")])
+    assert first[0] is not None and first[1] is not None and first[2] is None
+    assert first[0] != first[1]
+    again = db.record_inbound_many([_new("b"), _new("c")])
+    assert again[0] is None and again[1] is not None
+    assert db.record_inbound_many([]) == []
+    assert [e.event_key for e in db.events()] == ["a", "b", "c"]
+    assert {e.status for e in db.events()} == {EventStatus.received}
+
+
+@pytest.mark.anyio
+async def test_concurrent_webhooks_share_a_commit(db: Database) -> None:
+    calls: list[int] = []
+    record_many = db.record_inbound_many
+
+    def counting(events: Sequence[NewEvent]) -> list[int | None]:
+        calls.append(len(events))
+        return record_many(events)
+
+    db.record_inbound_many = counting  # type: ignore[method-assign]
+    recorder = InboundRecorder(db)
+    keys = [f"m{i % 15}" for i in range(20)]  # five Zalo retries among them
+    ids = await asyncio.gather(*(recorder.record(_new(key)) for key in keys))
+    assert sum(calls) == 20 and len(calls) < 20
+    assert len({i for i in ids if i is not None}) == 15
+    assert ids.count(None) == 5
+    assert ids[15:] == [None] * 5  # the retries came later
+
+
+def _new(key: str) -> NewEvent:
+    return NewEvent("oa", key, "user_send_text", "u1", "{}")
