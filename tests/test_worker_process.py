@@ -128,6 +128,15 @@ def _wait_handled(db: Database, workers: list[Process], timeout: float = 60) -> 
     raise AssertionError(f"events not handled: {_statuses(db)}")
 
 
+def _wait_logged(process: Process, line: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while line not in process.output():
+        process.alive()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{line!r} never logged: {process.output()[-3000:]}")
+        time.sleep(0.1)
+
+
 def _stopped_cleanly(process: Process, *ends_with: str) -> None:
     code = process.stop()
     log = process.output()
@@ -174,6 +183,8 @@ def test_an_ingest_only_server_and_worker_processes(
             late, answers[users[0]]
         )
         for worker in workers:
+            # One worker may have answered everything before the other finished starting.
+            _wait_logged(worker, "wardbot worker ready")
             _stopped_cleanly(worker, "wardbot worker ready", "wardbot worker stopped")
     finally:
         db.close()
