@@ -8,11 +8,11 @@ Knowledge.reload and the last good catalogue keeps serving.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from pathlib import Path
 
 from app.errors import CatalogueError
+from app.jobs.periodic import PeriodicJob
 from app.knowledge import Knowledge
 
 log = logging.getLogger(__name__)
@@ -35,27 +35,17 @@ def fingerprint(paths: tuple[Path, ...]) -> Fingerprint:
     return tuple(seen)
 
 
-class CatalogueWatcher:
-    """Owned by the lifespan: `start()` once, `await stop()` at shutdown."""
+class CatalogueWatcher(PeriodicJob):
+    """Owned by `app.jobs.background.Background`: `start()` once, `await stop()` at shutdown."""
+
+    name = "catalogue-watcher"
+    sleep_first = True
 
     def __init__(self, knowledge: Knowledge, interval: float) -> None:
+        super().__init__(interval)
         self.knowledge = knowledge
-        self.interval = interval
         self._paths = (knowledge.procedures, knowledge.intents)
         self._seen = fingerprint(self._paths)
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="catalogue-watcher")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
 
     async def check(self) -> bool | None:
         """Reload if the files changed: True reloaded, False refused, None unchanged."""
@@ -70,10 +60,5 @@ class CatalogueWatcher:
             return False  # Knowledge.reload logged every problem with its line
         return True
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.check()
-            except Exception:
-                log.exception("catalogue watcher failed; retrying")
+    async def run_once(self) -> None:
+        await self.check()

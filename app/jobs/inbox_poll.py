@@ -10,10 +10,9 @@ database: each event is claimed atomically (`Database.claim_event`) and answered
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
+from app.jobs.periodic import PeriodicJob
 from app.jobs.tasks import EventQueue
 from app.storage.database import Database
 
@@ -25,29 +24,18 @@ backlog takes and keeps shutdown quick; refilled every poll, it is more than one
 answers in a second."""
 
 
-class InboxPoller:
+class InboxPoller(PeriodicJob):
     """Owned by `app.jobs.background.Background`: `start()` once, `await stop()` at shutdown."""
+
+    name = "inbox-poller"
 
     def __init__(
         self, db: Database, queue: EventQueue, interval: float, *, batch: int = POLL_BATCH
     ) -> None:
+        super().__init__(interval)
         self.db = db
         self.queue = queue
-        self.interval = interval
         self.batch = batch
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="inbox-poller")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
 
     def poll_once(self) -> int:
         """Release stale claims, then top the queue up with the oldest unclaimed events.
@@ -69,10 +57,5 @@ class InboxPoller:
             queued += self.queue.put(event_id)
         return queued
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                self.poll_once()
-            except Exception:
-                log.exception("inbox poller failed; retrying")
-            await asyncio.sleep(self.interval)
+    async def run_once(self) -> None:
+        self.poll_once()

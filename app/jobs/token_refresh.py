@@ -3,20 +3,21 @@ failure (e.g. -118, the refresh token was spent or revoked) is noticed before it
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from app.errors import ZaloError
+from app.jobs.periodic import PeriodicJob
 from app.zalo.tokens import TokenManager
 
 log = logging.getLogger(__name__)
 
 
-class TokenRefresher:
+class TokenRefresher(PeriodicJob):
     """Checks every `interval_seconds`; the manager refreshes only within its margin, and the
     store's lock makes the processes of a deployment refresh once between them."""
+
+    name = "zalo-token-refresher"
 
     def __init__(
         self,
@@ -25,21 +26,10 @@ class TokenRefresher:
         *,
         when_healthy: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
+        super().__init__(interval_seconds)
         self._tokens = tokens
-        self._interval = interval_seconds
         self._when_healthy = when_healthy
         """Run after each check that finds the connection healthy: sends held replies."""
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="zalo-token-refresher")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def check_once(self) -> None:
         try:
@@ -59,10 +49,5 @@ class TokenRefresher:
         if self._when_healthy is not None and self._tokens.health.ok:
             await self._when_healthy()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("zalo.token.background_refresh.crashed")
-            await asyncio.sleep(self._interval)
+    async def run_once(self) -> None:
+        await self.tick()
