@@ -181,7 +181,14 @@ def create_app(settings: Settings) -> FastAPI:
                 await background.stop()
                 services.db.close()
 
-    app = FastAPI(title="wardbot", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="wardbot",
+        version="0.1.0",
+        lifespan=lifespan,
+        # Metrics are Prometheus (/metrics); FastAPI's OpenTelemetry bridge, unused, cost a
+        # look-up of the tracer provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.include_router(webhook_router)
     app.include_router(admin.router)
     app.include_router(simulator.router)

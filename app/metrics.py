@@ -71,6 +71,15 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_DatabaseCollector(db))
+        self._webhook_by_status: dict[int, Any] = {}
+
+    def webhook_answered(self, status: int, seconds: float) -> None:
+        """One webhook request answered (on the hot path: the status's child is kept)."""
+        self.webhook_seconds.observe(seconds)
+        counter = self._webhook_by_status.get(status)
+        if counter is None:
+            counter = self._webhook_by_status[status] = self.webhook_responses.labels(str(status))
+        counter.inc()
 
     def observe_turn(self, kind: str) -> None:
         self.match_outcomes.labels(kind).inc()
@@ -110,8 +119,7 @@ class WebhookTimer:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            metrics.webhook_seconds.observe(time.perf_counter() - started)
-            metrics.webhook_responses.labels(str(status)).inc()
+            metrics.webhook_answered(status, time.perf_counter() - started)
 
 
 class _DatabaseCollector(Collector):

@@ -1,9 +1,10 @@
 """POST /webhooks/zalo: verify the raw body, record the event, queue it, answer 200 at once.
 
 The hottest and most time-bound endpoint (Zalo wants its 200 within 2 seconds), so it is a
-plain Starlette handler, served by `WebhookShortcut` ahead of FastAPI's routing: the
-dependency, validation and routing machinery, of no use to a handler that reads the raw
-body, was a large share of its cost (bench/bench_webhook.py).
+plain ASGI app, not a FastAPI endpoint: `WebhookShortcut` serves it ahead of FastAPI's
+routing, and it reads the body and writes the answer as ASGI messages itself. Request and
+response objects, dependency injection and routing were a large share of its cost
+(bench/bench_webhook.py), and it needs none of them: its input is the raw body and one header.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import logging
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
+from starlette.requests import ClientDisconnect
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
@@ -29,25 +31,52 @@ WEBHOOK_PATH = "/webhooks/zalo"
 MAX_BODY_BYTES = 64 * 1024
 """Zalo events are small; anything bigger is not Zalo."""
 
+_SIGNATURE_HEADER = SIGNATURE_HEADER.lower().encode("latin-1")
+_JSON_HEADERS = [(b"content-type", b"application/json")]
 
-def _reject(status: int, error: str) -> JSONResponse:
+Answer = tuple[int, bytes]
+
+
+def _json(status: int, content: dict[str, str]) -> Answer:
+    return status, json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# The answers of the hot path, encoded once.
+ACCEPTED = _json(200, {"status": "accepted"})
+DUPLICATE = _json(200, {"status": "duplicate"})
+STALE = _json(200, {"status": "stale"})
+
+
+def _reject(status: int, error: str) -> Answer:
     log.warning("webhook rejected", extra={"status": status, "reason": error})
-    return JSONResponse({"error": error}, status_code=status)
+    return _json(status, {"error": error})
 
 
-async def _read_limited(request: Request) -> bytes | None:
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _read_limited(scope: Scope, receive: Receive) -> bytes | None:
     """The raw body, or None past MAX_BODY_BYTES (without reading the rest into memory)."""
-    declared = request.headers.get("content-length", "")
+    declared = _header(scope, b"content-length") or ""
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         return None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             return None
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def _outside_replay_window(timestamp_ms: int, settings: Settings) -> bool:
@@ -60,12 +89,10 @@ def _outside_replay_window(timestamp_ms: int, settings: Settings) -> bool:
     )
 
 
-async def zalo_webhook(request: Request) -> JSONResponse:
-    services: Services = services_of(request.app.state)
-    header = request.headers.get(SIGNATURE_HEADER)
-    if not header:
+async def answer_webhook(services: Services, signature: str | None, raw: bytes | None) -> Answer:
+    """What to answer Zalo for one request: its status and JSON body."""
+    if not signature:
         return _reject(401, "missing signature")
-    raw = await _read_limited(request)
     if raw is None:
         return _reject(413, "body too large")
     try:
@@ -80,7 +107,7 @@ async def zalo_webhook(request: Request) -> JSONResponse:
     timestamp = str(payload.get("timestamp", ""))
     if not verify_signature(
         raw,
-        header,
+        signature,
         timestamp=timestamp,
         app_id=settings.zalo_app_id,
         oa_secret_key=settings.zalo_oa_secret_key.get_secret_value(),
@@ -94,7 +121,7 @@ async def zalo_webhook(request: Request) -> JSONResponse:
         # Answered 200 so Zalo does not count it as a failed delivery (repeated failures
         # disable the webhook); the event is neither recorded nor handled.
         log.warning("webhook stale", extra={"event": event.event_name})
-        return JSONResponse({"status": "stale"})
+        return STALE
 
     event_id = await services.accept_event(
         oa_id=event.oa_id,
@@ -103,12 +130,39 @@ async def zalo_webhook(request: Request) -> JSONResponse:
         user_id=event.user_id,
         payload=raw.decode("utf-8"),
     )
-    status = "duplicate" if event_id is None else "accepted"
-    log.info("webhook event", extra={"event": event.event_name, "status": status})
-    return JSONResponse({"status": status})
+    duplicate = event_id is None
+    log.info(
+        "webhook event",
+        extra={"event": event.event_name, "status": "duplicate" if duplicate else "accepted"},
+    )
+    return DUPLICATE if duplicate else ACCEPTED
 
 
-router.add_route(WEBHOOK_PATH, zalo_webhook, methods=["POST"])
+async def zalo_webhook(scope: Scope, receive: Receive, send: Send) -> None:
+    """The endpoint as an ASGI app; the services are the app's (`scope["app"]`)."""
+    services = services_of(scope["app"].state)
+    signature = _header(scope, _SIGNATURE_HEADER)
+    raw = await _read_limited(scope, receive) if signature else b""
+    status, body = await answer_webhook(services, signature, raw)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class _Endpoint:
+    """`zalo_webhook` for the router: Starlette treats a non-function endpoint as ASGI."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await zalo_webhook(scope, receive, send)
+
+
+# Registered for any other method (405), and in case the shortcut is not installed.
+router.routes.append(Route(WEBHOOK_PATH, _Endpoint(), methods=["POST"]))
 
 
 class WebhookShortcut:
@@ -117,8 +171,7 @@ class WebhookShortcut:
     Installed with `app.add_middleware`, so it still runs inside Starlette's error handler
     (an exception is a 500, and Zalo re-sends the event) and inside the metrics timer; it
     only skips the exception middleware, the router's scan and the per-request scaffolding
-    of a route, which cost more than the handler itself (bench/bench_webhook.py). The route
-    above stays registered for the OpenAPI schema and for any other method (405).
+    of a route, which cost more than the handler itself (bench/bench_webhook.py).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -126,7 +179,6 @@ class WebhookShortcut:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == WEBHOOK_PATH and scope["method"] == "POST":
-            response = await zalo_webhook(Request(scope, receive))
-            await response(scope, receive, send)
+            await zalo_webhook(scope, receive, send)
             return
         await self.app(scope, receive, send)

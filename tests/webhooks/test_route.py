@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -10,6 +11,7 @@ from app.storage.tables import DeliveryOutcome, EventStatus
 from tests.conftest import RunningApp
 from tests.support.fake_zalo import FakeZalo
 from tests.support.webhook import OA_ID, echo_event, encode, follow_event, text_event
+from webhooks.signature import SIGNATURE_HEADER
 
 pytestmark = pytest.mark.anyio
 
@@ -107,6 +109,28 @@ async def test_huge_body_is_refused(running: RunningApp) -> None:
     response = await running.webhook.post(payload)
     assert response.status_code == 413
     assert running.services.db.events() == []
+
+
+async def test_huge_chunked_body_is_refused_without_reading_it_all(running: RunningApp) -> None:
+    pulled = 0
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the size is unknown
+        nonlocal pulled
+        for _ in range(40):
+            pulled += 1
+            yield b" " * 8192
+
+    response = await running.client.post(
+        "/webhooks/zalo", content=chunks(), headers={SIGNATURE_HEADER: "mac=00"}
+    )
+    assert response.status_code == 413
+    assert pulled < 40  # stopped at the limit (64 KiB), not after 320 KiB
+    assert running.services.db.events() == []
+
+
+async def test_other_methods_are_not_allowed(running: RunningApp) -> None:
+    response = await running.client.get("/webhooks/zalo")
+    assert response.status_code == 405
 
 
 async def test_long_but_acceptable_message_is_answered(
