@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from webhooks.events import MalformedEvent, envelope
+from webhooks.events import MalformedEvent, envelope, parse_event
 
 TEXT: dict[str, Any] = {
     "app_id": "1",
@@ -76,3 +77,19 @@ def test_unknown_event_is_still_an_event() -> None:
 def test_malformed(payload: dict[str, Any]) -> None:
     with pytest.raises(MalformedEvent):
         envelope(payload)
+
+
+@pytest.mark.parametrize("payload", [TEXT, FOLLOW, {**TEXT, "timestamp": 1730000000000}])
+def test_one_pass_parse_finds_the_same_envelope(payload: dict[str, Any]) -> None:
+    raw = json.dumps(payload).encode()
+    event = parse_event(raw)
+    assert event is not None
+    assert str(event.timestamp) == str(payload["timestamp"])  # the signed string is unchanged
+    assert envelope(event) == envelope(payload)
+
+
+@pytest.mark.parametrize(
+    "raw", [b"[]", b"not json", b'{"timestamp": "1"}', b'{"event_name": "x", "sender": "u"}']
+)
+def test_one_pass_parse_leaves_bad_bodies_to_the_slow_path(raw: bytes) -> None:
+    assert parse_event(raw) is None
