@@ -216,10 +216,10 @@ async def _load(
     httpx's own overhead would be the bottleneck here (with 32 connections it tops out at a
     few hundred requests per second), measuring the client instead of the servers.
 
-    `unique`: every request a new msg_id (up to ~6,000 per second: past that the load ends
+    `unique`: every request a new msg_id (up to ~10,000 per second: past that the load ends
     early, its rate still right); otherwise a few thousand requests are sent over and over.
     """
-    count = int(seconds * 6_000) + 12_000 if unique else 5_000
+    count = int(seconds * 10_000) + 12_000 if unique else 5_000
     prepared = _requests(count, prefix, port)
     position = 0
     done = errors = 0

@@ -5,6 +5,7 @@ Only mounted behaviour when no Zalo credentials are configured; otherwise every 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -16,11 +17,14 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from app.services import Services
+from app.storage.tables import EventStatus
 from app.web.auth import ServicesDep
 
 router = APIRouter()
 SIMULATOR_OA_ID = "simulator-oa"
 PAGE = Path(__file__).parent / "templates" / "simulator.html"
+UNFINISHED = (EventStatus.received, EventStatus.processing)
+HANDOFF_WAIT_SECONDS = 10.0
 
 
 class SimulatedMessage(BaseModel):
@@ -47,11 +51,23 @@ async def simulate_event(
     )
     assert event_id is not None  # the key is fresh
     await services.inbox.handle(event_id)
+    await _until_handled(services, event_id)
     return [
         {"text": m.text, "buttons": json.loads(m.buttons), "outcome": m.outcome.value}
         for m in services.db.outbound(user_id)
         if m.inbound_event_id == event_id
     ]
+
+
+async def _until_handled(services: Services, event_id: int) -> None:
+    """A `wardbot worker` sharing the database may have claimed the event before this process
+    did (its poller saw it first): wait a little for its answer rather than show none."""
+    deadline = time.monotonic() + HANDOFF_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        event = services.db.event(event_id)
+        if event is None or event.status not in UNFINISHED:
+            return
+        await asyncio.sleep(0.05)
 
 
 def text_event(user_id: str, text: str) -> dict[str, Any]:
