@@ -136,24 +136,35 @@ class Inbox:
     async def _answer_text(
         self, event: InboundEvent, user_id: str, text: str, now: datetime
     ) -> None:
+        # Everything decided and stored in one transaction (one flush to disk, not five);
+        # the sends, which wait on the network, come after it.
+        with self.db.unit():
+            replies, reports_follow_up = self._decide_text(event, user_id, text, now)
+        for reply in replies:
+            await self._deliver(event, user_id, reply)
+        if reports_follow_up and self.reports is not None:
+            await self.reports.after_message(event.oa_id, user_id, now)
+        if self.announcements is not None:
+            # Deferred announcements follow the resident's own answer; this never raises.
+            await self.announcements.after_message(event.oa_id, user_id, now)
+
+    def _decide_text(
+        self, event: InboundEvent, user_id: str, text: str, now: datetime
+    ) -> tuple[tuple[Reply, ...], bool]:
+        """The replies to a text, with what it changes stored; and whether staff answers to
+        the resident's reports may follow (not after a group command)."""
         self.db.touch_interaction(event.oa_id, user_id, now)
         text = text[: self.policy.max_message_chars]
         if self.reports is not None:
             # A report ("phản ánh: ...", its details, "tra cứu PA-0042", a rating).
             report_reply = self.reports.answer(event.oa_id, user_id, text, now)
             if report_reply is not None:
-                await self._deliver(event, user_id, report_reply)
-                await self.reports.after_message(event.oa_id, user_id, now)
-                if self.announcements is not None:
-                    await self.announcements.after_message(event.oa_id, user_id, now)
-                return
+                return (report_reply,), True
         if self.announcements is not None:
             # A group command ("đăng ký tổ 5") is answered instead of the dialogue.
             group_reply = self.announcements.answer(event.oa_id, user_id, text, now)
             if group_reply is not None:
-                await self._deliver(event, user_id, group_reply)
-                await self.announcements.after_message(event.oa_id, user_id, now)
-                return
+                return (group_reply,), False
         dialogue = self.knowledge.current.dialogue
         state = ConversationState.from_json(self.db.load_conversation(event.oa_id, user_id))
         turn = dialogue.respond(text, state, now)
@@ -168,13 +179,7 @@ class Inbox:
             "message answered",
             extra={"event_id": event.id, "turn": turn.kind, "match_id": turn.id},
         )
-        for reply in turn.replies:
-            await self._deliver(event, user_id, reply)
-        if self.reports is not None:
-            await self.reports.after_message(event.oa_id, user_id, now)
-        if self.announcements is not None:
-            # Deferred announcements follow the resident's own answer; this never raises.
-            await self.announcements.after_message(event.oa_id, user_id, now)
+        return tuple(turn.replies), True
 
     def _record_unanswered(self, oa_id: str, user_id: str, text: str, turn: Turn) -> None:
         candidates = [

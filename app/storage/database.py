@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -60,6 +61,20 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
 
 
+class _UnitSession(Session):
+    """The session shared by a `Database.unit()`: the query functions' commits only flush."""
+
+    def commit(self) -> None:
+        self.flush()
+
+    def commit_unit(self) -> None:
+        super().commit()
+
+
+_UNIT: ContextVar[_UnitSession | None] = ContextVar("wardbot_db_unit", default=None)
+"""Per task (contextvars): a unit in one asyncio task is invisible to the others."""
+
+
 @dataclass(frozen=True)
 class NewEvent:
     """A webhook event to record (`Database.record_inbound_many`)."""
@@ -97,8 +112,33 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A session for one query function; inside `unit()`, the unit's shared session."""
+        shared = _UNIT.get()
+        if shared is not None:
+            yield shared
+            return
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """Run several query functions as one transaction: one commit, one flush to disk.
+
+        Their own commits only flush, and the unit commits at the end; an exception rolls all
+        of it back. Use it around synchronous code only: a transaction held across an `await`
+        would keep other writers waiting (on SQLite, every writer of the database). Nested
+        units join the outer one.
+        """
+        if _UNIT.get() is not None:
+            yield
+            return
+        with _UnitSession(self.engine, expire_on_commit=False) as session:
+            token = _UNIT.set(session)
+            try:
+                yield
+            finally:
+                _UNIT.reset(token)
+            session.commit_unit()
 
     # Inbound events -----------------------------------------------------------------------
 

@@ -1,0 +1,85 @@
+"""Database.unit(): several query functions in one transaction, committed once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+
+from app.storage.database import Database
+from tests.support.databases import database_url
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(database_url(tmp_path))
+    database.create_schema()
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def commits(db: Database) -> list[int]:
+    counted: list[int] = []
+    event.listen(db.engine, "commit", lambda _connection: counted.append(1))
+    return counted
+
+
+def test_writes_in_a_unit_are_committed_once(db: Database, commits: list[int]) -> None:
+    with db.unit():
+        db.touch_interaction("oa", "u1", NOW)
+        db.save_conversation("oa", "u1", {"last": "khai sinh"})
+        assert db.load_conversation("oa", "u1") == {"last": "khai sinh"}  # sees its own writes
+        db.mark_followed("oa", "u2", NOW)
+    assert len(commits) == 1
+    assert db.load_conversation("oa", "u1") == {"last": "khai sinh"}
+    assert db.follower("oa", "u2") is not None
+
+
+def test_an_error_rolls_the_whole_unit_back(db: Database) -> None:
+    with pytest.raises(RuntimeError), db.unit():
+        db.save_conversation("oa", "u1", {"last": "khai sinh"})
+        db.mark_followed("oa", "u2", NOW)
+        raise RuntimeError("decision failed")
+    assert db.load_conversation("oa", "u1") == {}
+    assert db.follower("oa", "u2") is None
+
+
+def test_a_nested_unit_joins_the_outer_one(db: Database, commits: list[int]) -> None:
+    with db.unit():
+        db.mark_followed("oa", "u1", NOW)
+        with db.unit():
+            db.mark_followed("oa", "u2", NOW)
+        assert commits == []
+    assert len(commits) == 1
+
+
+def test_outside_a_unit_each_function_commits(db: Database, commits: list[int]) -> None:
+    db.mark_followed("oa", "u1", NOW)
+    db.mark_followed("oa", "u2", NOW)
+    assert len(commits) == 2
+
+
+@pytest.mark.anyio
+async def test_a_unit_belongs_to_its_task(db: Database) -> None:
+    inside = asyncio.Event()
+    seen: list[bool] = []
+
+    async def other_task() -> None:
+        await inside.wait()
+        seen.append(db.follower("oa", "u1") is not None)  # its own session: not the unit's
+
+    other = asyncio.create_task(other_task())
+    with db.unit():
+        db.mark_followed("oa", "u1", NOW)
+        inside.set()
+        await asyncio.sleep(0)  # only here, to prove the point: units must not span awaits
+        await asyncio.sleep(0)
+    await other
+    assert seen == [False]
