@@ -30,8 +30,9 @@ class InboundRecorder:
         self._waiting.append((event, future))
         if self._writer is None:
             self._writer = asyncio.create_task(self._write(), name="inbound-recorder")
-        # Shielded: a client that hangs up must not cancel the write the others share.
-        return await asyncio.shield(future)
+        # A client that hangs up cancels only its own future: the shared write is the writer
+        # task's, which skips futures already done.
+        return await future
 
     async def _write(self) -> None:
         try:

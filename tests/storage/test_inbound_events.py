@@ -132,3 +132,20 @@ async def test_concurrent_webhooks_share_a_commit(db: Database) -> None:
 
 def _new(key: str) -> NewEvent:
     return NewEvent("oa", key, "user_send_text", "u1", "{}")
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_request_does_not_cancel_the_shared_write(db: Database) -> None:
+    recorder = InboundRecorder(db)
+    events = [NewEvent("oa", f"hang-up-{i}", "user_send_text", "u1", "{}") for i in range(3)]
+    first = asyncio.create_task(recorder.record(events[0]))
+    hung_up = asyncio.create_task(recorder.record(events[1]))
+    third = asyncio.create_task(recorder.record(events[2]))
+    await asyncio.sleep(0)  # all three are waiting for the write
+    hung_up.cancel()
+    assert await first is not None
+    assert await third is not None
+    with pytest.raises(asyncio.CancelledError):
+        await hung_up
+    # Recorded all the same: Zalo had no answer for it and will re-send it, as a duplicate.
+    assert {e.event_key for e in db.events()} == {e.event_key for e in events}
