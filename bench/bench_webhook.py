@@ -2,12 +2,13 @@
 FastAPI endpoint measured in the same run the same way, and the ratio between them.
 
     .venv/bin/python bench/bench_webhook.py [--seconds 8] [--concurrency 32] [--rounds 3]
-                                            [--webhook-only]
+                                            [--webhook-only] [--database-url URL]
 
 Every server runs under uvicorn on loopback in its own process; the load loop (a minimal
 asyncio HTTP/1.1 client, `concurrency` keep-alive connections for a fixed time) runs in this
-one. wardbot runs in simulator mode (no Zalo calls) on a fresh SQLite file; every request is a
-new signed event (unique msg_id).
+one. wardbot runs in simulator mode (no Zalo calls) on a fresh SQLite file, or with
+`--database-url` on a fresh database of that PostgreSQL server (on this host, it competes for
+the same cores); every request is a new signed event (unique msg_id).
 
 The headline is the webhook itself, as deployed with `WARDBOT_RUN_WORKER=false`: verify the
 signature, record the event durably (committed before the 200), answer. It is measured in
@@ -29,7 +30,6 @@ import argparse
 import asyncio
 import os
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -43,10 +43,12 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Connection, create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.databases import PostgresDatabases  # noqa: E402
 from tests.support.webhook import APP_ID, OA_SECRET, encode, text_event  # noqa: E402
 from webhooks.signature import SIGNATURE_HEADER, signature_header  # noqa: E402
 
@@ -60,14 +62,14 @@ def _free_port() -> int:
         return port
 
 
-def _environment(database: str) -> dict[str, str]:
+def _environment(database_url: str) -> dict[str, str]:
     """What the wardbot processes are configured with (the same for the web and the worker)."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("WARDBOT_", "ZALO_", "DATABASE_"))
     }
     env.update(
         PYTHONPATH=str(ROOT),
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=database_url,
         WARDBOT_PROCEDURES=str(ROOT / "procedures.yaml"),
         WARDBOT_INTENTS=str(ROOT / "intents"),
         ZALO_APP_ID=APP_ID,  # no app secret, no token: simulator mode, nothing goes to Zalo
@@ -251,23 +253,24 @@ async def _load(
 
 @dataclass
 class Backlog:
-    """The events' statuses counted in the database file (read-only, beside the servers)."""
+    """The events' statuses counted in the database (beside the servers, reading only)."""
 
-    database: str
+    database_url: str
 
     @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30)
+    def _connection(self) -> Iterator[Connection]:
+        engine = create_engine(self.database_url)
         try:
-            yield connection
+            with engine.connect() as connection:
+                yield connection
         finally:
-            connection.close()
+            engine.dispose()
 
     def counts(self) -> tuple[int, int]:
         """(events recorded, events not answered yet)."""
         with self._connection() as db:
-            rows = db.execute("SELECT status, count(*) FROM inbound_events GROUP BY status")
-            statuses = dict(rows.fetchall())
+            rows = db.execute(text("SELECT status, count(*) FROM inbound_events GROUP BY status"))
+            statuses = {str(status): int(count) for status, count in rows}
         return sum(statuses.values()), sum(statuses.get(s, 0) for s in UNFINISHED)
 
     def drain(self, limit: float) -> tuple[float, int]:
@@ -317,11 +320,13 @@ def measure_wardbot(
     *,
     run_worker: bool,
     worker: bool,
+    postgres: PostgresDatabases | None = None,
 ) -> Result:
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        database = str(tmp / "bench.db")
+        # A fresh database each time: a new SQLite file, or a new database on the server.
+        database = postgres.create(migrated=False) if postgres else f"sqlite:///{tmp}/bench.db"
         env = _environment(database)
         env["WARDBOT_RUN_WORKER"] = "true" if run_worker else "false"
         server = _server("wardbot", port, env, tmp)
@@ -398,6 +403,11 @@ def main() -> None:
     parser.add_argument(
         "--webhook-only", action="store_true", help="skip the answering deployments (a), (b)"
     )
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server (postgresql+psycopg://...) whose role may create databases; "
+        "each measurement gets a new database there. Default: a new SQLite file each time",
+    )
     parser.add_argument("--serve", choices=["bare", "wardbot"])
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
@@ -408,7 +418,20 @@ def main() -> None:
         serve_wardbot(args.port)
         return
     measure = (args.seconds, args.concurrency, args.drain_limit)
+    postgres = PostgresDatabases(args.database_url) if args.database_url else None
+    print(f"database: {'PostgreSQL' if postgres else 'SQLite'}")
+    try:
+        _measure_all(args, measure, postgres)
+    finally:
+        if postgres is not None:
+            postgres.drop_all()
 
+
+def _measure_all(
+    args: argparse.Namespace,
+    measure: tuple[float, int, float],
+    postgres: PostgresDatabases | None,
+) -> None:
     # The machine's speed drifts between runs (shared virtual cores): each webhook figure is
     # compared with a bare run just before it, and the ratio reported is the rounds' median.
     ratios = []
@@ -416,7 +439,9 @@ def main() -> None:
     for round_ in range(1, args.rounds + 1):
         print(f"round {round_}/{args.rounds}")
         bare = measure_bare(args.seconds, args.concurrency)
-        webhook = measure_wardbot("webhook", *measure, run_worker=False, worker=False)
+        webhook = measure_wardbot(
+            "webhook", *measure, run_worker=False, worker=False, postgres=postgres
+        )
         _bare_line(bare)
         _report("wardbot webhook (verify, record, 200)", webhook, bare)
         ratios.append(webhook.load.rate / bare.load.rate)
@@ -430,9 +455,9 @@ def main() -> None:
         return
 
     print("deployments, each while answering (compared with the last bare run)")
-    one = measure_wardbot("one", *measure, run_worker=True, worker=False)
+    one = measure_wardbot("one", *measure, run_worker=True, worker=False, postgres=postgres)
     _report("(a) wardbot, answering in the web process", one, bare)
-    split = measure_wardbot("split", *measure, run_worker=False, worker=True)
+    split = measure_wardbot("split", *measure, run_worker=False, worker=True, postgres=postgres)
     _report("(b) web process + `nice wardbot worker`", split, bare)
 
 
