@@ -140,6 +140,9 @@ class Inbox:
         # the sends, which wait on the network, come after it.
         with self.db.unit():
             replies, reports_follow_up = self._decide_text(event, user_id, text, now)
+            # Last: from its first write the unit holds SQLite's write lock, which the webhook
+            # needs too, and deciding (matching the text) is the slow part.
+            self.db.touch_interaction(event.oa_id, user_id, now)
         for reply in replies:
             await self._deliver(event, user_id, reply)
         if reports_follow_up and self.reports is not None:
@@ -153,7 +156,6 @@ class Inbox:
     ) -> tuple[tuple[Reply, ...], bool]:
         """The replies to a text, with what it changes stored; and whether staff answers to
         the resident's reports may follow (not after a group command)."""
-        self.db.touch_interaction(event.oa_id, user_id, now)
         text = text[: self.policy.max_message_chars]
         if self.reports is not None:
             # A report ("phản ánh: ...", its details, "tra cứu PA-0042", a rating).
