@@ -266,11 +266,14 @@ class Backlog:
         finally:
             engine.dispose()
 
-    def counts(self) -> tuple[int, int]:
-        """(events recorded, events not answered yet)."""
+    def statuses(self) -> dict[str, int]:
         with self._connection() as db:
             rows = db.execute(text("SELECT status, count(*) FROM inbound_events GROUP BY status"))
-            statuses = {str(status): int(count) for status, count in rows}
+            return {str(status): int(count) for status, count in rows}
+
+    def counts(self) -> tuple[int, int]:
+        """(events recorded, events not answered yet)."""
+        statuses = self.statuses()
         return sum(statuses.values()), sum(statuses.get(s, 0) for s in UNFINISHED)
 
     def drain(self, limit: float) -> tuple[float, int]:
@@ -297,6 +300,8 @@ class Result:
     """How long the backlog took to drain after the load; None: nothing answers."""
     left: int = 0
     """Still unanswered after the bounded drain wait."""
+    failed: int = 0
+    """Events whose handling failed (an error, not an answer): should be none."""
 
 
 def measure_bare(seconds: float, concurrency: int) -> Result:
@@ -350,6 +355,7 @@ def measure_wardbot(
             )
             if run_worker or worker:
                 result.drain_seconds, result.left = backlog.drain(drain_limit)
+                result.failed = backlog.statuses().get("failed", 0)
             return result
         finally:
             for process in reversed(processes):
@@ -379,9 +385,10 @@ def _report(label: str, result: Result, bare: Result) -> None:
             f"backlog of {result.backlog}: {result.left} still unanswered "
             f"{result.drain_seconds:.0f} s after the load (answering {rate:.0f}/s)"
         )
+    failed = f"; {result.failed} FAILED" if result.failed else ""
     print(
         f"{'':<44}  recorded {result.recorded}, answered {result.answered} "
-        f"({result.answered / load.elapsed:.0f}/s) during the load; {after}"
+        f"({result.answered / load.elapsed:.0f}/s) during the load; {after}{failed}"
     )
 
 
