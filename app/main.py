@@ -199,11 +199,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(WebhookShortcut)
     app.add_middleware(WebhookTimer)  # added last: outside the shortcut, so it times it
 
+    # /metrics and /readyz are plain functions: FastAPI runs them in its thread pool, so their
+    # database queries (slow, or hanging until the connect timeout when the database is down)
+    # never hold up the event loop that answers Zalo's webhooks.
     @app.get("/metrics")
-    async def metrics() -> Response:
+    def metrics() -> Response:
         services = services_of(app.state)
         assert services.metrics is not None
-        connection = services.zalo_connection()
+        connection = services.zalo_connection() if services.db.ping() else None
         if connection is not None:
             services.metrics.token_ok.set(1 if connection.ok else 0)
             services.metrics.held_replies.set(connection.held_replies)
@@ -214,15 +217,19 @@ def create_app(settings: Settings) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    async def readyz() -> JSONResponse:
+    def readyz() -> JSONResponse:
         services = services_of(app.state)
+        database_ok = services.db.ping()
         checks: dict[str, object] = {
-            "database": services.db.ping(),
+            "database": database_ok,
             "catalogue": bool(services.knowledge.current.content.catalogue.procedures),
         }
         ready = all(checks.values())
         body: dict[str, object] = {"status": "ready" if ready else "not_ready", "checks": checks}
-        connection = services.zalo_connection()
+        if services.tokens is None:
+            body["zalo"] = "simulator"  # no credentials: replies are recorded, not sent
+        # The connection's state is shared through the database: unknown while it is down.
+        connection = services.zalo_connection() if database_ok else None
         if connection is not None:
             # A failed refresh degrades the service but keeps it in rotation: webhooks must
             # still be recorded, and replies are held until an admin reconnects the OA.

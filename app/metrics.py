@@ -8,6 +8,7 @@ announcement deliveries by status.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
@@ -18,6 +19,8 @@ from prometheus_client.registry import Collector
 
 from app.storage.database import Database
 from app.storage.stats import DatabaseTotals, totals
+
+log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -130,7 +133,18 @@ class _DatabaseCollector(Collector):
         return []  # read at scrape time only; nothing to query at registration
 
     def collect(self) -> Iterator[Metric]:
-        data: DatabaseTotals = totals(self._db)
+        up = GaugeMetricFamily(
+            "wardbot_database_up", "1 when the database answered this scrape's queries."
+        )
+        try:
+            data: DatabaseTotals = totals(self._db)
+        except Exception as exc:  # the process's own metrics still go out
+            log.warning("metrics.database_unavailable error=%s", type(exc).__name__)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
         messages_in = CounterMetricFamily(
             "wardbot_messages_in", "Webhook events recorded, by event name.", labels=["event"]
         )

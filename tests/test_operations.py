@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.storage.database import make_engine
 from app.throttle import SLOW_DOWN
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.support.fake_zalo import MESSAGE_CS_PATH, FakeZalo
@@ -34,6 +35,7 @@ async def test_metrics_count_messages_matches_errors_and_latency(
     assert "wardbot_webhook_seconds_count 2.0" in text
     assert 'wardbot_webhook_responses_total{status="200"} 2.0' in text
     assert "wardbot_zalo_token_ok 1.0" in text
+    assert "wardbot_database_up 1.0" in text
 
 
 @pytest.fixture
@@ -62,3 +64,40 @@ async def test_a_flooding_resident_gets_one_slow_down_then_silence(
     assert len([e for e in strict.services.db.events() if e.user_id == "flood"]) == 8
     metrics = (await strict.client.get("/metrics")).text
     assert "wardbot_throttled_messages_total 5.0" in metrics
+
+
+async def test_readyz_and_metrics_while_the_database_is_down(
+    running: RunningApp, tmp_path: Path
+) -> None:
+    db = running.services.db
+    healthy = db.engine
+    db.engine = make_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'wardbot.db'}")
+    try:
+        ready = await running.client.get("/readyz")
+        metrics = await running.client.get("/metrics")
+    finally:
+        db.engine.dispose()
+        db.engine = healthy
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["status"] == "not_ready"
+    assert body["checks"] == {"database": False, "catalogue": True}
+    # The process's own metrics still go out, and say the database did not answer.
+    assert metrics.status_code == 200
+    assert "wardbot_database_up 0.0" in metrics.text
+    assert "wardbot_webhook_seconds_count" in metrics.text
+    assert "wardbot_messages_in_total" not in metrics.text
+    assert (await running.client.get("/readyz")).json()["status"] == "ready"
+
+
+async def test_readyz_says_when_there_is_no_zalo_connection_to_check(
+    running: RunningApp, tmp_path: Path
+) -> None:
+    real = (await running.client.get("/readyz")).json()
+    assert "zalo" not in real and real["checks"]["zalo_token"] is True
+    (tmp_path / "simulator").mkdir()
+    async for simulator in start_app(make_settings(tmp_path / "simulator")):
+        body = (await simulator.client.get("/readyz")).json()
+        assert body["status"] == "ready"
+        assert body["zalo"] == "simulator"
+        assert "zalo_token" not in body["checks"]

@@ -52,13 +52,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+PG_CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # Columns are `timestamp without time zone` holding UTC: make the session agree.
-    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+    # Columns are `timestamp without time zone` holding UTC: make the session agree. A server
+    # that does not answer fails a connection after a few seconds instead of libpq's forever.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC", "connect_timeout": PG_CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 class _UnitSession(Session):
