@@ -11,7 +11,22 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "xxx", "test"}
+_PLACEHOLDERS = {"", "secret", "password", "test", "none", "null"}
+_PLACEHOLDER_MARKS = ("changeme", "change-me", "change_me", "placeholder", "your-", "your_", "<")
+"""Left over from a template (.env.example, a README): "<your-app-secret>", "changeme123"."""
+
+API_TOKEN_MIN_CHARS = 16
+"""The API token guards the admin and staff API: long enough not to be guessed."""
+
+
+def _is_placeholder(value: str) -> bool:
+    folded = value.strip().lower()
+    return (
+        folded in _PLACEHOLDERS
+        or folded == UNSET_OA_ID
+        or any(mark in folded for mark in _PLACEHOLDER_MARKS)
+        or len(set(folded)) == 1  # "xxxxxxxx", "00000000"
+    )
 
 
 def _env(name: str) -> AliasChoices:
@@ -135,8 +150,13 @@ class Settings(BaseSettings):
             "ZALO_OA_SECRET_KEY": self.zalo_oa_secret_key.get_secret_value(),
             "WARDBOT_API_TOKEN": self.api_token.get_secret_value(),
         }
-        placeholders = _PLACEHOLDERS | {UNSET_OA_ID}
-        bad = [name for name, value in required.items() if value.strip().lower() in placeholders]
+        bad = [name for name, value in required.items() if _is_placeholder(value)]
         if bad:
             raise ValueError(f"production mode needs real values for: {', '.join(bad)}")
+        if len(self.api_token.get_secret_value().strip()) < API_TOKEN_MIN_CHARS:
+            raise ValueError(
+                f"production mode needs a WARDBOT_API_TOKEN of at least {API_TOKEN_MIN_CHARS} "
+                "characters, e.g. the output of: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         return self

@@ -32,6 +32,10 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+API_TOKEN = "test-api-token-0123456789"
+"""The bearer token of the admin and staff API in tests (long enough for production mode)."""
+
+
 def make_settings(tmp_path: Path, fake: FakeZalo | None = None, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url(tmp_path),
@@ -39,7 +43,7 @@ def make_settings(tmp_path: Path, fake: FakeZalo | None = None, **overrides: obj
         "intents_path": ROOT / "intents",
         "zalo_oa_secret_key": OA_SECRET,
         "zalo_app_id": APP_ID,
-        "api_token": "test-api-token",
+        "api_token": API_TOKEN,
         # The shared events carry fixed (2024) timestamps; tests/webhooks/test_replay.py
         # turns the replay window on.
         "webhook_max_age_minutes": 0,

@@ -35,6 +35,9 @@ def test_production_starts_with_real_secrets_and_no_token_pair_yet() -> None:
         ("api_token", "secret", "WARDBOT_API_TOKEN"),
         ("zalo_oa_id", "default", "ZALO_OA_ID"),
         ("zalo_app_id", " ", "ZALO_APP_ID"),
+        ("zalo_app_secret", "<your-app-secret>", "ZALO_APP_SECRET"),
+        ("zalo_oa_secret_key", "CHANGEME-before-going-live", "ZALO_OA_SECRET_KEY"),
+        ("api_token", "xxxxxxxxxxxxxxxxxxxx", "WARDBOT_API_TOKEN"),
     ],
 )
 def test_production_refuses_missing_or_placeholder_secrets(
@@ -42,6 +45,11 @@ def test_production_refuses_missing_or_placeholder_secrets(
 ) -> None:
     with pytest.raises(ValidationError, match=f"production mode needs real values for: {variable}"):
         _settings(**{**PRODUCTION, field: value})
+
+
+def test_production_refuses_a_short_api_token() -> None:
+    with pytest.raises(ValidationError, match="WARDBOT_API_TOKEN of at least 16 characters"):
+        _settings(**{**PRODUCTION, "api_token": "k3Yq9-short"})
 
 
 def test_development_accepts_anything() -> None:

@@ -15,11 +15,11 @@ from app.jobs import announcements as jobs
 from app.storage.announcements import members_per_group, set_membership
 from app.web import simulator
 from app.zalo.sender import RecordingSender
-from tests.conftest import RunningApp, make_settings, start_app
+from tests.conftest import API_TOKEN, RunningApp, make_settings, start_app
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "test-api-token"
+TOKEN = API_TOKEN
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 OA = simulator.SIMULATOR_OA_ID  # no Zalo credentials: the simulator's residents
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.staff import Role
-from tests.conftest import ROOT, RunningApp, make_settings, start_app
+from tests.conftest import API_TOKEN, ROOT, RunningApp, make_settings, start_app
 from tests.jobs.test_catalogue_watch import break_handled_by
 from tests.support.fake_zalo import FakeZalo
 from tests.support.webhook import text_event
@@ -55,7 +55,7 @@ async def test_a_broken_file_is_refused_and_the_page_names_the_line(
     assert f"procedures.yaml:{line}:" in (await editable.client.get("/console")).text
     # The bearer-token reload (`wardbot reload`) says the same.
     admin = await editable.client.post(
-        "/admin/reload", headers={"Authorization": "Bearer test-api-token"}
+        "/admin/reload", headers={"Authorization": f"Bearer {API_TOKEN}"}
     )
     assert admin.status_code == 422
     assert any(f"procedures.yaml:{line}:" in p for p in admin.json()["problems"])
