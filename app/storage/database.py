@@ -72,6 +72,10 @@ def make_engine(url: str) -> Engine:
 class _UnitSession(Session):
     """The session shared by a `Database.unit()`: the query functions' commits only flush."""
 
+    in_unit = True
+    """False once its unit has ended: a task started inside the unit copied the context
+    variable that still names this session, and must not write into a finished transaction."""
+
     def commit(self) -> None:
         self.flush()
 
@@ -122,7 +126,7 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A session for one query function; inside `unit()`, the unit's shared session."""
         shared = _UNIT.get()
-        if shared is not None:
+        if shared is not None and shared.in_unit:
             yield shared
             return
         with Session(self.engine, expire_on_commit=False) as session:
@@ -135,9 +139,11 @@ class Database:
         Their own commits only flush, and the unit commits at the end; an exception rolls all
         of it back. Use it around synchronous code only: a transaction held across an `await`
         would keep other writers waiting (on SQLite, every writer of the database). Nested
-        units join the outer one.
+        units join the outer one: an error caught inside the outer unit does not undo what
+        the inner one wrote. A task started inside a unit writes on its own once it has ended.
         """
-        if _UNIT.get() is not None:
+        shared = _UNIT.get()
+        if shared is not None and shared.in_unit:
             yield
             return
         with _UnitSession(self.engine, expire_on_commit=False) as session:
@@ -145,6 +151,7 @@ class Database:
             try:
                 yield
             finally:
+                session.in_unit = False
                 _UNIT.reset(token)
             session.commit_unit()
 

@@ -83,3 +83,20 @@ async def test_a_unit_belongs_to_its_task(db: Database) -> None:
         await asyncio.sleep(0)
     await other
     assert seen == [False]
+
+
+@pytest.mark.anyio
+async def test_a_task_started_in_a_unit_commits_its_own_writes_after_it(db: Database) -> None:
+    allowed = asyncio.Event()
+
+    async def later() -> None:
+        await allowed.wait()  # runs after the unit has ended
+        db.mark_followed("oa", "late", NOW)
+
+    with db.unit():
+        db.mark_followed("oa", "early", NOW)
+        task = asyncio.create_task(later())  # copies the context naming the unit's session
+    allowed.set()
+    await asyncio.wait_for(task, timeout=10)
+    assert db.follower("oa", "early") is not None
+    assert db.follower("oa", "late") is not None
