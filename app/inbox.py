@@ -76,6 +76,12 @@ class Inbox:
         event = self.db.claim_event(event_id)
         if event is None:
             return  # already handled, or another worker has it
+        await self.handle_claimed(event)
+
+    async def handle_claimed(self, event: InboundEvent) -> None:
+        """Answer an event this process has claimed, and record how it ended."""
+        event_id = event.id
+        assert event_id is not None
         try:
             status = await self._dispatch(event, json.loads(event.payload))
         except Exception as exc:

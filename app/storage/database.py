@@ -199,6 +199,24 @@ class Database:
             .returning(col(InboundEvent.id), col(InboundEvent.oa_id), col(InboundEvent.event_key))
         )
 
+    def record_claimed(self, event: NewEvent) -> InboundEvent:
+        """Store an event already claimed by the caller, which answers it itself (the
+        simulator): no worker polling the database can take it first."""
+        row = InboundEvent(
+            oa_id=event.oa_id,
+            event_key=event.event_key,
+            event_name=event.event_name,
+            user_id=event.user_id,
+            payload=event.payload,
+            status=EventStatus.processing,
+            claimed_at=utcnow(),
+        )
+        with self.session() as session:
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            return row
+
     def claim_event(self, event_id: int) -> InboundEvent | None:
         """Move an event from received to processing; None if someone else already has it."""
         with self.session() as session:

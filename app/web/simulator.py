@@ -5,7 +5,6 @@ Only mounted behaviour when no Zalo credentials are configured; otherwise every 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -17,14 +16,12 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from app.services import Services
-from app.storage.tables import EventStatus
+from app.storage.database import NewEvent
 from app.web.auth import ServicesDep
 
 router = APIRouter()
 SIMULATOR_OA_ID = "simulator-oa"
 PAGE = Path(__file__).parent / "templates" / "simulator.html"
-UNFINISHED = (EventStatus.received, EventStatus.processing)
-HANDOFF_WAIT_SECONDS = 10.0
 
 
 class SimulatedMessage(BaseModel):
@@ -41,33 +38,21 @@ async def simulate_event(
     services: Services, payload: dict[str, Any], user_id: str
 ) -> list[dict[str, Any]]:
     """Feed a Zalo-shaped event through the inbox and return what the bot sent back."""
-    event_key = f"sim:{uuid.uuid4().hex}"
-    event_id = services.db.record_inbound(
-        oa_id=SIMULATOR_OA_ID,
-        event_key=event_key,
-        event_name=payload["event_name"],
-        user_id=user_id,
-        payload=json.dumps(payload, ensure_ascii=False),
+    event = services.db.record_claimed(
+        NewEvent(
+            oa_id=SIMULATOR_OA_ID,
+            event_key=f"sim:{uuid.uuid4().hex}",
+            event_name=payload["event_name"],
+            user_id=user_id,
+            payload=json.dumps(payload, ensure_ascii=False),
+        )
     )
-    assert event_id is not None  # the key is fresh
-    await services.inbox.handle(event_id)
-    await _until_handled(services, event_id)
+    await services.inbox.handle_claimed(event)
     return [
         {"text": m.text, "buttons": json.loads(m.buttons), "outcome": m.outcome.value}
         for m in services.db.outbound(user_id)
-        if m.inbound_event_id == event_id
+        if m.inbound_event_id == event.id
     ]
-
-
-async def _until_handled(services: Services, event_id: int) -> None:
-    """A `wardbot worker` sharing the database may have claimed the event before this process
-    did (its poller saw it first): wait a little for its answer rather than show none."""
-    deadline = time.monotonic() + HANDOFF_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        event = services.db.event(event_id)
-        if event is None or event.status not in UNFINISHED:
-            return
-        await asyncio.sleep(0.05)
 
 
 def text_event(user_id: str, text: str) -> dict[str, Any]:
