@@ -143,9 +143,19 @@ async def test_a_cancelled_request_does_not_cancel_the_shared_write(db: Database
     third = asyncio.create_task(recorder.record(events[2]))
     await asyncio.sleep(0)  # all three are waiting for the write
     hung_up.cancel()
-    assert await first is not None
-    assert await third is not None
+    # Bounded: a writer that tripped over the cancelled future would leave these waiting.
+    assert await asyncio.wait_for(first, timeout=10) is not None
+    assert await asyncio.wait_for(third, timeout=10) is not None
     with pytest.raises(asyncio.CancelledError):
         await hung_up
     # Recorded all the same: Zalo had no answer for it and will re-send it, as a duplicate.
     assert {e.event_key for e in db.events()} == {e.event_key for e in events}
+
+
+def test_an_event_recorded_claimed_is_never_offered_to_a_worker(db: Database) -> None:
+    """The simulator answers its events itself: a `wardbot worker` polling the same database
+    must not take one first (the page would show no reply)."""
+    event = db.record_claimed(_new("sim-1"))
+    assert event.id is not None and event.status == EventStatus.processing
+    assert db.received_event_ids(10) == []
+    assert db.claim_event(event.id) is None
