@@ -25,6 +25,79 @@ def _words(text: str) -> Words:
     return tuple(normalize(text).split())
 
 
+CLAUSE_BREAK = "|"
+"""Stands between two clauses of a question. Normalised text never holds it (not alphanumeric),
+so no lexicon phrase spans a break and typo repair leaves it alone."""
+QUESTION_BREAK = "?"
+"""A clause break after a question mark."""
+BREAKS = frozenset({CLAUSE_BREAK, QUESTION_BREAK})
+_CLAUSE_END = re.compile(r"([,;:!?\n]+|(?<!\d)\.+|\.+(?!\d))")
+QUESTION_WORDS = frozenset(
+    # Words that make a clause a question once abbreviations are read ("ko" -> "khong"),
+    # in the North, the South ("hông", "hen") and the Centre ("răng", "mô", "rứa").
+    [
+        "khong",
+        "hong",
+        "hok",
+        "hem",
+        "chua",
+        "sao",
+        "gi",
+        "dau",
+        "nao",
+        "bao",
+        "may",
+        "nhieu",
+        "ha",
+        "hen",
+        "rang",
+        "mo",
+        "rua",
+        "chang",
+    ]
+)
+
+
+def clause_words(text: str) -> list[str]:
+    """Normalised words, each clause of `text` followed by a break token (the last one only
+    when it ended with a question mark)."""
+    words: list[str] = []
+    parts = _CLAUSE_END.split(text)
+    for clause, end in itertools.zip_longest(parts[0::2], parts[1::2], fillvalue=""):
+        folded = normalize(clause).split()
+        if folded:
+            words.extend(folded)
+            words.append(QUESTION_BREAK if "?" in end else CLAUSE_BREAK)
+        elif "?" in end and words:
+            words[-1] = QUESTION_BREAK
+    if words and words[-1] == CLAUSE_BREAK:
+        words.pop()
+    return words
+
+
+def _question_clauses(words: Sequence[str]) -> tuple[list[int], set[int]]:
+    """Each word's clause number, and the clauses that ask: those ending with a question mark
+    and the last one holding a question word or a detail cue (else simply the last one)."""
+    clause_of: list[int] = []
+    asked: set[int] = set()
+    clause = 0
+    for word in words:
+        clause_of.append(clause)
+        if word in BREAKS:
+            if word == QUESTION_BREAK:
+                asked.add(clause)
+            clause += 1
+    last_question = None
+    for start, _end, aspect in cue_spans(words):
+        if aspect is not None:
+            last_question = clause_of[start]
+    for i, word in enumerate(words):
+        if word in QUESTION_WORDS and (last_question is None or clause_of[i] > last_question):
+            last_question = clause_of[i]
+    asked.add(last_question if last_question is not None else clause_of[-1] if words else 0)
+    return clause_of, asked
+
+
 PURPOSE_WORD = "de"
 MAX_READINGS = 6
 AMBIGUOUS_READING_PRIOR = 0.93
@@ -40,6 +113,9 @@ class Term:
     aside: bool = False
     """Said in passing, after "để" (in order to): in "xác nhận độc thân để kết hôn" the topic is
     the xác nhận, not the kết hôn."""
+    story: bool = False
+    """In a clause of a longer message that is not its question: "mẹ tôi ngoài 80, ở với tôi,
+    không có lương, ..., phải làm sao" tells a story before it asks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +207,12 @@ class LexiconRules:
             if aspect is not Aspect.online:
                 detail[start:end] = [True] * (end - start)
         purpose = self._purpose_start(words)
+        clause_of, asked = _question_clauses(words)
+        several = clause_of[-1] > 0 if words else False
         return [
-            Term(word, is_detail, i >= purpose)
+            Term(word, is_detail, i >= purpose, several and clause_of[i] not in asked)
             for i, (word, is_detail, cue) in enumerate(zip(words, detail, in_cue, strict=True))
-            if cue or word not in self.stopwords
+            if word not in BREAKS and (cue or word not in self.stopwords)
         ]
 
     def _purpose_start(self, words: Sequence[str]) -> int:
@@ -239,7 +317,7 @@ class Corrector:
     def correct(self, words: Sequence[str]) -> list[str]:
         out: list[str] = []
         for i, word in enumerate(words):
-            if self.is_known(word) or word.isdigit():
+            if self.is_known(word) or word.isdigit() or word in BREAKS:
                 out.append(word)
                 continue
             left = self._edge(out[-1], last=True) if out else None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from app.catalogue.intents import IntentSet
 from app.catalogue.models import Catalogue
-from app.matching.analysis import Corrector, LexiconRules, Term
+from app.matching.analysis import Corrector, LexiconRules, Term, clause_words
 from app.matching.aspects import cue_phrases
 from app.matching.normalize import normalize
 from app.matching.result import Candidate, CandidateKind, MatchResult
@@ -39,12 +39,15 @@ POSITION_DECAY = 0.4
 last word counts this much less than its first."""
 ASIDE_FACTOR = 0.5
 """Words after "để" (a purpose) count half: they say why, not what."""
+STORY_FACTOR = 0.5
+"""Words in a clause before (or after) the one that asks count this much: the story around a
+question gives context, but leaving it unexplained must not sink the answer."""
 QUESTION_COVERAGE_POWER: Mapping[CandidateKind, float] = {"procedure": 0.5, "intent": 1.0}
 """What an unexplained rest of the question costs. Questions about a procedure ramble ("bé nhà
 em sinh được 10 ngày rồi..."); an intent should explain nearly all of a message, or
 "xin chào, bán nhà mặt phố" would pass for a greeting."""
 
-NONE_BELOW = 0.55
+NONE_BELOW = 0.5
 CONFIDENT_FROM = 0.65
 CONFIDENT_MARGIN = 0.92
 """Confident only when the runner-up scores below this fraction of the best."""
@@ -101,6 +104,7 @@ def _weights(
     for position, term in enumerate(terms):
         weight = DETAIL_WEIGHT if term.detail else idf.get(term.word, unknown)
         weight *= (ASIDE_FACTOR if term.aside else 1.0) * (1 - decay * position / last)
+        weight *= STORY_FACTOR if term.story else 1.0
         if weight > weights.get(term.word, 0.0):
             weights[term.word] = weight
     return weights
@@ -220,7 +224,7 @@ class Matcher:
         if code is not None:
             only = (Candidate("procedure", code, 100.0),)
             return MatchResult(text, "procedure", code, 100.0, alternatives=only)
-        return self._decide(text, self._rank(normalised.split()[:MAX_WORDS]))
+        return self._decide(text, self._rank(clause_words(text)[:MAX_WORDS]))
 
     def _rank(self, words: Sequence[str]) -> list[tuple[int, float]]:
         """Owners by score, best first; each owner scores its best phrase under any reading."""
