@@ -408,3 +408,48 @@ class Corrector:
                 start = word.find(old, start + 1)
         found.discard(word)
         return found
+
+
+ADVERTISING_WEAK_NEEDED = 2
+
+
+class AdvertisingRule:
+    """Tells an advertisement from a question by the lexicon's `advertising` cues.
+
+    Cues are matched on whole words, longest first, so a `not_cues` phrase ("dịch vụ công")
+    hides the cue it contains ("dịch vụ"). Run on the words as written (no typo repair).
+    """
+
+    def __init__(self, lexicon: Lexicon, rules: LexiconRules) -> None:
+        cues = lexicon.advertising
+        self._table: dict[Words, tuple[str | None, bool]] = {}
+        for kind, phrases in (("strong", cues.strong), ("weak", cues.weak), (None, cues.not_cues)):
+            for phrase in phrases:
+                at_start = phrase.lstrip().startswith("^")
+                words = rules.rewrite(_words(phrase.lstrip().removeprefix("^")))
+                if words:
+                    self._table[words] = (kind, at_start)
+        self._longest = max((len(k) for k in self._table), default=1)
+
+    def is_advertising(self, words: Sequence[str]) -> bool:
+        """`words` as clause_words gives them (breaks mark where a sentence may start), read
+        through the lexicon's phrases (LexiconRules.rewrite)."""
+        weak: set[Words] = set()
+        i = 0
+        while i < len(words):
+            for size in range(min(self._longest, len(words) - i), 0, -1):
+                key = tuple(words[i : i + size])
+                found = self._table.get(key)
+                if found is None:
+                    continue
+                kind, at_start = found
+                starts = i == 0 or words[i - 1] in BREAKS
+                if kind is not None and (starts or not at_start):
+                    if kind == "strong":
+                        return True
+                    weak.add(key)
+                i += size
+                break
+            else:
+                i += 1
+        return len(weak) >= ADVERTISING_WEAK_NEEDED

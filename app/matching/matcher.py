@@ -18,7 +18,13 @@ from dataclasses import dataclass
 
 from app.catalogue.intents import IntentSet
 from app.catalogue.models import Catalogue
-from app.matching.analysis import Corrector, LexiconRules, Term, clause_words
+from app.matching.analysis import (
+    AdvertisingRule,
+    Corrector,
+    LexiconRules,
+    Term,
+    clause_words,
+)
 from app.matching.aspects import cue_phrases
 from app.matching.normalize import normalize
 from app.matching.result import Candidate, CandidateKind, MatchResult
@@ -48,6 +54,9 @@ em sinh được 10 ngày rồi..."); an intent should explain nearly all of a m
 "xin chào, bán nhà mặt phố" would pass for a greeting."""
 
 NONE_BELOW = 0.5
+INTENT_FROM = 0.55
+"""An intent scoring below this is no candidate at all: a clarification offers procedures, and a
+half-matched intent word ("bán điện thoại cũ") is no reason to talk about the ward's phones."""
 CONFIDENT_FROM = 0.65
 CONFIDENT_MARGIN = 0.92
 """Confident only when the runner-up scores below this fraction of the best."""
@@ -135,6 +144,7 @@ class Matcher:
 
     def __init__(self, catalogue: Catalogue, intents: IntentSet) -> None:
         self._rules = LexiconRules(intents.lexicon)
+        self._advertising = AdvertisingRule(intents.lexicon, self._rules)
         owners, sources = _sources(catalogue, intents)
         self._owners = tuple(owners)
         analysed = [(s, self._rules.analyse(s.text)) for s in sources]
@@ -224,7 +234,10 @@ class Matcher:
         if code is not None:
             only = (Candidate("procedure", code, 100.0),)
             return MatchResult(text, "procedure", code, 100.0, alternatives=only)
-        return self._decide(text, self._rank(clause_words(text)[:MAX_WORDS]))
+        words = clause_words(text)
+        if self._advertising.is_advertising(self._rules.rewrite(words)):
+            return MatchResult(text=text, kind="none", id=None, score=0.0)
+        return self._decide(text, self._rank(words[:MAX_WORDS]))
 
     def _rank(self, words: Sequence[str]) -> list[tuple[int, float]]:
         """Owners by score, best first; each owner scores its best phrase under any reading."""
@@ -234,7 +247,10 @@ class Matcher:
             terms = self._rules.terms(self._rules.rewrite(reading.words))
             query = _weights(terms, self._idf, self._unknown_idf, POSITION_DECAY)
             floor = self._score(query, reading.prior, best, floor)
-        ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
+        ranked = sorted(
+            ((o, s) for o, s in best.items() if s >= INTENT_FROM or not self._is_intent(o)),
+            key=lambda item: (-item[1], item[0]),
+        )
         if ranked and self._is_social(ranked[0][0]):
             topical = [(o, s) for o, s in ranked if not self._is_social(o)]
             if topical and topical[0][1] >= NONE_BELOW:
@@ -294,6 +310,9 @@ class Matcher:
                 explained += query[word]
         coverage = in_phrase / phrase.total
         return phrase.factor * coverage * math.pow(explained / total, phrase.question_power)
+
+    def _is_intent(self, owner: int) -> bool:
+        return self._owners[owner].kind == "intent"
 
     def _is_social(self, owner: int) -> bool:
         o = self._owners[owner]
