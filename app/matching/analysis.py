@@ -75,6 +75,30 @@ def clause_words(text: str) -> list[str]:
     return words
 
 
+OLD_AGE = 60
+"""From this age a person is old for the purposes of social support (Luật Người cao tuổi)."""
+_AGE_BEFORE = frozenset({"ngoai", "tren", "hon", "gan", "da"})
+_AGE_AFTER = frozenset({"tuoi", "t"})
+
+
+def mark_old_age(words: Sequence[str]) -> list[str]:
+    """`ngoài 80`, `77 tuổi` -> `cao tuoi`: an old person's age says what a story is about
+    (pension-like allowances) better than any word in it."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        after = words[i + 1] if i + 1 < len(words) else ""
+        aged = word.isdigit() and OLD_AGE <= int(word) < 130
+        if aged and (after in _AGE_AFTER or (out and out[-1] in _AGE_BEFORE)):
+            out.extend(("cao", "tuoi"))
+            i += 2 if after in _AGE_AFTER else 1
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
 def _question_clauses(words: Sequence[str]) -> tuple[list[int], set[int]]:
     """Each word's clause number, and the clauses that ask: those ending with a question mark
     and the last one holding a question word or a detail cue (else simply the last one)."""

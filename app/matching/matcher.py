@@ -24,6 +24,7 @@ from app.matching.analysis import (
     LexiconRules,
     Term,
     clause_words,
+    mark_old_age,
 )
 from app.matching.aspects import cue_phrases
 from app.matching.normalize import normalize
@@ -113,10 +114,25 @@ def _weights(
     for position, term in enumerate(terms):
         weight = DETAIL_WEIGHT if term.detail else idf.get(term.word, unknown)
         weight *= (ASIDE_FACTOR if term.aside else 1.0) * (1 - decay * position / last)
-        weight *= STORY_FACTOR if term.story else 1.0
         if weight > weights.get(term.word, 0.0):
             weights[term.word] = weight
     return weights
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    weights: Mapping[str, float]
+    """What each word weighs as evidence for a phrase that holds it."""
+    costs: Mapping[str, float]
+    """What each word costs when no phrase explains it: its weight, less in a story clause."""
+    total_cost: float
+
+
+def _query(terms: Sequence[Term], idf: Mapping[str, float], unknown: float) -> _Query:
+    weights = _weights(terms, idf, unknown, POSITION_DECAY)
+    told = {t.word for t in terms if not t.story}
+    costs = {w: v if w in told else v * STORY_FACTOR for w, v in weights.items()}
+    return _Query(weights, costs, sum(costs.values()))
 
 
 def _sources(catalogue: Catalogue, intents: IntentSet) -> tuple[list[_Owner], list[_Source]]:
@@ -243,9 +259,9 @@ class Matcher:
         """Owners by score, best first; each owner scores its best phrase under any reading."""
         best: dict[int, float] = {}
         floor = LOWEST_USEFUL_SCORE
-        for reading in self._rules.readings(self._corrector.correct(words)):
+        for reading in self._rules.readings(mark_old_age(self._corrector.correct(words))):
             terms = self._rules.terms(self._rules.rewrite(reading.words))
-            query = _weights(terms, self._idf, self._unknown_idf, POSITION_DECAY)
+            query = _query(terms, self._idf, self._unknown_idf)
             floor = self._score(query, reading.prior, best, floor)
         ranked = sorted(
             ((o, s) for o, s in best.items() if s >= INTENT_FROM or not self._is_intent(o)),
@@ -257,9 +273,7 @@ class Matcher:
                 return topical
         return ranked
 
-    def _score(
-        self, query: Mapping[str, float], prior: float, best: dict[int, float], floor: float
-    ) -> float:
+    def _score(self, query: _Query, prior: float, best: dict[int, float], floor: float) -> float:
         """Score into `best` every phrase that can reach `floor`; returns the raised floor.
 
         Intent phrases are few and all scored. Procedure phrases are proposed by the question's
@@ -267,25 +281,28 @@ class Matcher:
         enough of the question for any phrase made only of them to reach the floor. The floor
         rises with the best score, since an alternative must reach ALTERNATIVE_RATIO of it.
         """
-        total = sum(query.values())
-        if total <= 0:
+        weights = query.weights
+        if query.total_cost <= 0:
             return floor
-        intent_phrases = {p for w in query for p in self._postings["intent"].get(w, ())}
+        intent_phrases = {p for w in weights for p in self._postings["intent"].get(w, ())}
         for pid in sorted(intent_phrases):
-            self._keep(pid, prior * self._phrase_score(pid, query, total), best)
+            self._keep(pid, prior * self._phrase_score(pid, query), best)
         procedures = self._postings["procedure"]
         power = QUESTION_COVERAGE_POWER["procedure"]
-        unread = total
+        unread_weight, unread_cost = sum(weights.values()), query.total_cost
         seen: set[int] = set()
-        for word in sorted(query, key=lambda w: (-query[w], w)):
-            if prior * math.pow(unread / total, power) < floor:
+        for word in sorted(weights, key=lambda w: (-weights[w], w)):
+            # At best every word not yet read is explained and every word read is not.
+            reachable = unread_weight / (unread_weight + query.total_cost - unread_cost)
+            if prior * math.pow(reachable, power) < floor:
                 break
-            unread -= query[word]
+            unread_weight -= weights[word]
+            unread_cost -= query.costs[word]
             for pid in procedures.get(word, ())[:PROPOSALS_PER_WORD]:
                 if pid in seen:
                     continue
                 seen.add(pid)
-                score = prior * self._phrase_score(pid, query, total)
+                score = prior * self._phrase_score(pid, query)
                 if self._keep(pid, score, best):
                     floor = max(floor, ALTERNATIVE_RATIO * score)
         return floor
@@ -297,19 +314,26 @@ class Matcher:
         best[owner] = score
         return True
 
-    def _phrase_score(self, pid: int, query: Mapping[str, float], total: float) -> float:
+    def _phrase_score(self, pid: int, query: _Query) -> float:
+        """Phrase coverage times question coverage. The question's coverage is the weight it
+        explains against that plus the cost of what it leaves unexplained."""
         phrase = self._phrases[pid]
-        in_phrase = 0.0
-        explained = 0.0
+        weights, costs = query.weights, query.costs
+        in_phrase = explained = explained_cost = 0.0
         for word, weight in phrase.weights.items():
-            if word in query:
+            if word in weights:
                 in_phrase += weight
-                explained += query[word]
+                explained += weights[word]
+                explained_cost += costs[word]
         if phrase.topic_words:
-            for word in phrase.topic_words.intersection(query).difference(phrase.weights):
-                explained += query[word]
+            for word in phrase.topic_words.intersection(weights).difference(phrase.weights):
+                explained += weights[word]
+                explained_cost += costs[word]
+        if explained <= 0:
+            return 0.0
         coverage = in_phrase / phrase.total
-        return phrase.factor * coverage * math.pow(explained / total, phrase.question_power)
+        asked = explained / (explained + query.total_cost - explained_cost)
+        return phrase.factor * coverage * math.pow(asked, phrase.question_power)
 
     def _is_intent(self, owner: int) -> bool:
         return self._owners[owner].kind == "intent"
