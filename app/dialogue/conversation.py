@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from app.catalogue import Content, Procedure
-from app.dialogue import cards
+from app.dialogue import cards, specifics
 from app.dialogue.reply import Reply
 from app.matching.aspects import Aspect, detect_aspects, is_followup_only
 from app.matching.matcher import Matcher
@@ -21,6 +21,8 @@ MAX_DETAILS_PER_REPLY = 2
 FAILURES_BEFORE_HANDOFF = 2
 HANDOFF_INTENT = "handoff"
 MENU_INTENT = "menu"
+CONTACT_INTENT = "contact"
+OFFICE_HOURS_INTENT = "office_hours"
 CATEGORY_PREFIX = "cat:"
 
 TurnKind = Literal[
@@ -265,14 +267,25 @@ class Dialogue:
         intent = self.content.intents.get(intent_id)
         if intent is None:
             return self._failed(result, state, now)
+        reply = self._specific_answer(intent_id, result.text, now) or cards.intent_answer(
+            intent, self.catalogue, now
+        )
         return Turn(
-            (cards.intent_answer(intent, self.catalogue, now),),
+            (reply,),
             replace(state, failures=0),
             "intent",
             intent_id,
             result.score,
             result.alternatives,
         )
+
+    def _specific_answer(self, intent_id: str, text: str, now: datetime) -> Reply | None:
+        """A field's phone, the address, the hours on a given day: more use than the whole list."""
+        if intent_id == CONTACT_INTENT:
+            return specifics.contact_reply(text, self.catalogue)
+        if intent_id == OFFICE_HOURS_INTENT:
+            return specifics.hours_reply(text, self.catalogue, now)
+        return None
 
     def _failed(self, result: MatchResult, state: ConversationState, now: datetime) -> Turn:
         failures = state.failures + 1
