@@ -179,6 +179,12 @@ class Dialogue:
                 if aspects:
                     return self._detail_turn(procedure, aspects, state, result.score, result)
                 return self._card_turn(procedure, state, result.score, result)
+        if result.kind == "clarify" and result.alternatives[:1]:
+            first = result.alternatives[0]
+            if first.kind == "intent":
+                # Close to a procedure too: the intent's short answer first; the resident can
+                # still name the procedure.
+                result = replace(result, kind="intent", id=first.id)
         if result.kind == "intent" and result.id:
             return self._intent_turn(result, state, now)
         if result.kind == "clarify":
@@ -187,7 +193,9 @@ class Dialogue:
                 for c in result.alternatives
                 if c.kind == "procedure" and (p := self.catalogue.procedure(c.id)) is not None
             ][:4]
-            if len(options) >= 2:
+            if options:
+                # One option is asked about too: a weak match shown as an answer would be a
+                # confident mistake when it is wrong.
                 return Turn(
                     (cards.clarify(options),),
                     replace(state, options=tuple(p.code for p in options), failures=0),
@@ -196,8 +204,6 @@ class Dialogue:
                     result.score,
                     result.alternatives,
                 )
-            if options:
-                return self._card_turn(options[0], state, result.score, result)
         return self._failed(result, state, now)
 
     # Turn builders -------------------------------------------------------------------------

@@ -91,6 +91,8 @@ def mark_old_age(words: Sequence[str]) -> list[str]:
         after = words[i + 1] if i + 1 < len(words) else ""
         aged = word.isdigit() and OLD_AGE <= int(word) < 130
         if aged and (after in _AGE_AFTER or (out and out[-1] in _AGE_BEFORE)):
+            if out and out[-1] in _AGE_BEFORE:
+                out.pop()
             out.extend(("cao", "tuoi"))
             i += 2 if after in _AGE_AFTER else 1
             continue

@@ -110,10 +110,15 @@ def _weights(
     terms: Sequence[Term], idf: Mapping[str, float], unknown: float, decay: float = 0.0
 ) -> dict[str, float]:
     weights: dict[str, float] = {}
-    last = max(1, len(terms) - 1)
-    for position, term in enumerate(terms):
+    # Position counts within the clauses that ask: a story before them does not push the
+    # question's own words down.
+    last = max(1, sum(1 for t in terms if not t.story) - 1)
+    position = 0
+    for term in terms:
+        at = 0 if term.story else position
+        position += 0 if term.story else 1
         weight = DETAIL_WEIGHT if term.detail else idf.get(term.word, unknown)
-        weight *= (ASIDE_FACTOR if term.aside else 1.0) * (1 - decay * position / last)
+        weight *= (ASIDE_FACTOR if term.aside else 1.0) * (1 - decay * at / last)
         if weight > weights.get(term.word, 0.0):
             weights[term.word] = weight
     return weights
@@ -360,7 +365,11 @@ class Matcher:
             if s >= best * ALTERNATIVE_RATIO
         )
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        if best >= CONFIDENT_FROM and runner_up < best * CONFIDENT_MARGIN:
+        # An intent is confident from the score that admits it at all: asking "did you mean:
+        # office hours?" costs the resident a turn that the answer itself would not.
+        quick = self._is_intent(top) and not self._is_social(top)
+        confident_from = INTENT_FROM if quick else CONFIDENT_FROM
+        if best >= confident_from and runner_up < best * CONFIDENT_MARGIN:
             owner = self._owners[top]
             return MatchResult(text, owner.kind, owner.id, score, alternatives=alternatives)
         if self._is_social(top):
