@@ -6,6 +6,9 @@ same way (plus typo repair) and each phrase sharing a word with it is scored on 
 how much of the phrase the question contains, and how much of the question the phrase explains.
 The second makes "đăng ký lại khai sinh" prefer the phrase that also has "lại", and lets a
 question that is mostly about something else ("giá xăng hôm nay") fall below the floor.
+A long message is read clause by clause: the story before the question costs less when left
+unexplained, so "mẹ tôi ngoài 80, ở với tôi, ..., phải làm sao" is not sunk by its story.
+Advertisements that borrow procedure words are told apart by the lexicon's cues first.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ DETAIL_WEIGHT = 0.3
 """A detail word (phí, bao lâu, ở đâu) weighs about a third of the commonest topic word."""
 POSITION_DECAY = 0.4
 """Residents name the topic first ("làm khai sinh có cần sổ hộ khẩu không"), so a question's
-last word counts this much less than its first."""
+last word counts this much less than its first. Counted within the clauses that ask: a story
+told before them does not push the question's words down."""
 ASIDE_FACTOR = 0.5
 """Words after "để" (a purpose) count half: they say why, not what."""
 STORY_FACTOR = 0.5
