@@ -23,6 +23,8 @@ from app.dialogue.conversation import ConversationState
 from app.dialogue.reply import Reply
 from app.errors import CatalogueError
 from app.knowledge import Snapshot, build_snapshot
+from app.matching.grouping import QuestionGroup
+from app.matching.preview import PhraseField
 from app.matching.result import MatchResult
 
 cli = typer.Typer(help="Trợ lý Zalo OA cho phường/xã (wardbot).", no_args_is_help=True)
@@ -206,17 +208,46 @@ def eval_command(
         raise typer.Exit(1)
 
 
+def _phrase_changes(values: list[str], option: str) -> list[tuple[str, str]]:
+    """`CODE=phrase` option values -> (code, phrase) pairs."""
+    pairs = []
+    for value in values:
+        code, sep, phrase = value.partition("=")
+        if not sep or not code.strip() or not phrase.strip():
+            typer.echo(f"{option} expects CODE=phrase, got {value!r}", err=True)
+            raise typer.Exit(2)
+        pairs.append((code.strip(), " ".join(phrase.split())))
+    return pairs
+
+
 @cli.command()
 def unanswered(
     days: Annotated[int, typer.Option(help="Look back this many days.")] = 30,
     limit: Annotated[int, typer.Option(help="Show at most this many groups.")] = 30,
+    try_alias: Annotated[
+        list[str] | None,
+        typer.Option(help="Preview adding an alias, CODE=phrase (repeatable). Nothing is saved."),
+    ] = None,
+    try_example: Annotated[
+        list[str] | None,
+        typer.Option(help="Preview adding an example, CODE=phrase (repeatable). Nothing is saved."),
+    ] = None,
+    try_procedures: Annotated[
+        Path | None,
+        typer.Option(help="Preview an edited copy of procedures.yaml against the current one."),
+    ] = None,
 ) -> None:
-    """Questions the bot fell back on or had to clarify, grouped by similarity, with counts."""
+    """Questions the bot fell back on or had to clarify, grouped by similarity, with counts.
+
+    With --try-alias, --try-example or --try-procedures: which groups that catalogue change would
+    now answer, and which answers it would take away, before anything is saved.
+    """
     from app.matching.grouping import AskedQuestion, group_questions
     from app.storage.database import Database
 
     settings = _settings()
-    catalogue = _content(settings).catalogue
+    content = _content(settings)
+    catalogue = content.catalogue
     db = Database(settings.database_url)
     db.create_schema()
     try:
@@ -229,7 +260,15 @@ def unanswered(
         )
         for row in rows
     ]
-    groups = group_questions(asked)[:limit]
+    groups = group_questions(asked)
+    changes: list[tuple[PhraseField, str, str]] = [
+        *(("aliases", c, p) for c, p in _phrase_changes(try_alias or [], "--try-alias")),
+        *(("examples", c, p) for c, p in _phrase_changes(try_example or [], "--try-example")),
+    ]
+    if changes or try_procedures is not None:
+        _preview(content, groups, changes, try_procedures, limit)
+        return
+    groups = groups[:limit]
     if not groups:
         typer.echo("No unanswered questions.")
         return
@@ -251,6 +290,68 @@ def unanswered(
             for g in groups
         ),
     )
+
+
+def _preview(
+    content: Content,
+    groups: list[QuestionGroup],
+    changes: list[tuple[PhraseField, str, str]],
+    procedures: Path | None,
+    limit: int,
+) -> None:
+    """Print what a catalogue change would answer and what it would take away."""
+    from app.matching.evaluate import example_questions
+    from app.matching.matcher import Matcher
+    from app.matching.preview import preview_change, with_phrase
+
+    changed = _content(_settings(), procedures).catalogue if procedures else content.catalogue
+    for field, code, phrase in changes:
+        try:
+            changed = with_phrase(changed, code, phrase, field)
+        except KeyError as exc:
+            typer.echo(f"Unknown procedure code {code!r}.", err=True)
+            raise typer.Exit(2) from exc
+    before = Matcher(content.catalogue, content.intents)
+    after = Matcher(changed, content.intents)
+    preview = preview_change(before, after, groups, example_questions(content.catalogue))
+
+    def label(identifier: str | None) -> str:
+        procedure = changed.procedure(identifier) if identifier else None
+        return f"{identifier} {procedure.short_name}" if procedure else (identifier or "-")
+
+    typer.echo(
+        f"{len(preview.now_answered)} groups ({preview.questions_answered} questions) "
+        f"would be served better; {len(preview.redirected)} groups would get another answer; "
+        f"{len(preview.lost_examples)} catalogue examples would lose their answer. Nothing saved."
+    )
+    tables = (
+        ("Would now answer", preview.now_answered),
+        ("Would answer differently", preview.redirected),
+    )
+    for title, rows in tables:
+        if rows:
+            _print_table(
+                title,
+                ("questions", "question", "before", "after"),
+                (
+                    (
+                        f"{c.answered}/{c.group.count}",
+                        c.group.representative,
+                        label(c.before),
+                        label(c.after),
+                    )
+                    for c in rows[:limit]
+                ),
+            )
+    if preview.lost_examples:
+        _print_table(
+            "Catalogue examples that would lose their answer",
+            ("example", "expected", "would get"),
+            (
+                (e.question.text, ", ".join(sorted(e.question.expected)), label(e.after))
+                for e in preview.lost_examples
+            ),
+        )
 
 
 @cli.command()

@@ -107,3 +107,25 @@ def test_unanswered_groups_what_residents_asked(environment: Path) -> None:
     assert "1.013978" in result.output
     first_row = next(line for line in result.output.splitlines() if "sổ hồng" in line)
     assert "2" in first_row.split("│")[1]
+
+
+def test_unanswered_previews_what_an_alias_would_answer(environment: Path) -> None:
+    db = Database(f"sqlite:///{environment / 'cli.db'}")
+    db.create_schema()
+    for text in ("làm giấy xanh lá ở đâu", "lam giay xanh la o dau", "giá vàng hôm nay"):
+        db.record_unanswered(oa_id="oa", user_id="u", text=text, kind="none", candidates=[])
+    db.close()
+    procedures = environment / "procedures.yaml"
+    saved = procedures.read_text(encoding="utf-8") if procedures.exists() else None
+    result = runner.invoke(
+        cli, ["unanswered", "--try-alias", "1.013978=giấy xanh lá"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("1 groups (2 questions) would be served better")
+    row = next(line for line in result.output.splitlines() if "giấy xanh lá" in line)
+    assert "2/2" in row and "1.013978" in row
+    assert "giá vàng" not in result.output
+    if saved is not None:
+        assert procedures.read_text(encoding="utf-8") == saved  # a preview saves nothing
+    bad = runner.invoke(cli, ["unanswered", "--try-alias", "no-equals-sign"])
+    assert bad.exit_code == 2

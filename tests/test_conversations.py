@@ -158,3 +158,13 @@ async def test_menu_then_category(resident: Resident) -> None:
     assert "Hộ tịch" in text and "Chứng thực" in text
     listing = await resident.says_text("Chứng thực")
     assert "bản sao" in listing.lower()
+
+
+async def test_a_fields_phone_and_the_hours_on_a_given_day(resident: Resident) -> None:
+    phone = await resident.says_text("số của chị bên hộ tịch")
+    assert "0200 000 0001" in phone.splitlines()[0]
+    saturday = await resident.says_text("thứ bảy có mở cửa không")
+    assert saturday.startswith("Dạ, Thứ Bảy")
+    assert "07:30–11:30" in saturday.splitlines()[0]
+    holiday = await resident.says_text("30/4 có làm việc không")
+    assert "nghỉ lễ" in holiday

@@ -23,6 +23,17 @@ class Intent(Frozen):
     answer: NonEmpty
 
 
+class AdvertisingCues(Frozen):
+    """Cues of an advertisement. A leading `^` means: only at the start of a sentence."""
+
+    strong: tuple[NonEmpty, ...] = ()
+    """One is enough: `ib`, `trọn gói`, `^nhận làm`."""
+    weak: tuple[NonEmpty, ...] = ()
+    """Two different ones are needed: `cấp tốc` and `giá`, `dịch vụ` and `tại nhà`."""
+    not_cues: tuple[NonEmpty, ...] = ()
+    """Phrases that hold a cue but are a topic of their own: `dịch vụ công`."""
+
+
 class Lexicon(Frozen):
     """How residents write, mapped to how the catalogue is written.
 
@@ -38,6 +49,9 @@ class Lexicon(Frozen):
     An empty value deletes the phrase (`cho em hoi` -> nothing)."""
     stopwords: tuple[str, ...] = ()
     """Words (or short phrases) that carry no meaning for matching (dạ, ạ, ad, người ta, ...)."""
+    advertising: AdvertisingCues = Field(default_factory=lambda: AdvertisingCues())
+    """What only an advertisement says: a message that does is not a resident's question, however
+    many procedure words it borrows ("làm sổ đỏ cấp tốc, bao trọn gói, ib ngay")."""
 
 
 class IntentSet(Frozen):

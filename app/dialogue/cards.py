@@ -438,9 +438,16 @@ def procedure_detail(proc: Procedure, aspect: str, catalogue: Catalogue) -> Repl
 
 
 def clarify(options: Sequence[Procedure]) -> Reply:
-    """Ask which of a few close procedures the resident means; they may answer with the number."""
+    """Ask which of a few close procedures the resident means; they may answer with the number.
+    With one option: is it this one (a button), or another from the menu."""
     if not options:
         raise ValueError("clarify needs at least one option")
+    if len(options) == 1:
+        text = (
+            f"Dạ, có phải anh/chị hỏi về thủ tục {display_name(options[0])} không ạ? "
+            "Anh/chị bấm để xem, hoặc bấm “Danh sách thủ tục” để chọn thủ tục khác."
+        )
+        return Reply(text, (*_choice_buttons(options), _menu_button()))
     lines = numbered([display_name(p) for p in options])
     text = paragraphs(
         "Dạ, ý anh/chị là thủ tục nào ạ?",

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from app.catalogue import Content, Procedure
-from app.dialogue import cards
+from app.dialogue import cards, specifics
 from app.dialogue.reply import Reply
 from app.matching.aspects import Aspect, detect_aspects, is_followup_only
 from app.matching.matcher import Matcher
@@ -21,6 +21,8 @@ MAX_DETAILS_PER_REPLY = 2
 FAILURES_BEFORE_HANDOFF = 2
 HANDOFF_INTENT = "handoff"
 MENU_INTENT = "menu"
+CONTACT_INTENT = "contact"
+OFFICE_HOURS_INTENT = "office_hours"
 CATEGORY_PREFIX = "cat:"
 
 TurnKind = Literal[
@@ -177,6 +179,12 @@ class Dialogue:
                 if aspects:
                     return self._detail_turn(procedure, aspects, state, result.score, result)
                 return self._card_turn(procedure, state, result.score, result)
+        if result.kind == "clarify" and result.alternatives[:1]:
+            first = result.alternatives[0]
+            if first.kind == "intent":
+                # Close to a procedure too: the intent's short answer first; the resident can
+                # still name the procedure.
+                result = replace(result, kind="intent", id=first.id)
         if result.kind == "intent" and result.id:
             return self._intent_turn(result, state, now)
         if result.kind == "clarify":
@@ -185,7 +193,9 @@ class Dialogue:
                 for c in result.alternatives
                 if c.kind == "procedure" and (p := self.catalogue.procedure(c.id)) is not None
             ][:4]
-            if len(options) >= 2:
+            if options:
+                # One option is asked about too: a weak match shown as an answer would be a
+                # confident mistake when it is wrong.
                 return Turn(
                     (cards.clarify(options),),
                     replace(state, options=tuple(p.code for p in options), failures=0),
@@ -194,8 +204,6 @@ class Dialogue:
                     result.score,
                     result.alternatives,
                 )
-            if options:
-                return self._card_turn(options[0], state, result.score, result)
         return self._failed(result, state, now)
 
     # Turn builders -------------------------------------------------------------------------
@@ -265,14 +273,25 @@ class Dialogue:
         intent = self.content.intents.get(intent_id)
         if intent is None:
             return self._failed(result, state, now)
+        reply = self._specific_answer(intent_id, result.text, now) or cards.intent_answer(
+            intent, self.catalogue, now
+        )
         return Turn(
-            (cards.intent_answer(intent, self.catalogue, now),),
+            (reply,),
             replace(state, failures=0),
             "intent",
             intent_id,
             result.score,
             result.alternatives,
         )
+
+    def _specific_answer(self, intent_id: str, text: str, now: datetime) -> Reply | None:
+        """A field's phone, the address, the hours on a given day: more use than the whole list."""
+        if intent_id == CONTACT_INTENT:
+            return specifics.contact_reply(text, self.catalogue)
+        if intent_id == OFFICE_HOURS_INTENT:
+            return specifics.hours_reply(text, self.catalogue, now)
+        return None
 
     def _failed(self, result: MatchResult, state: ConversationState, now: datetime) -> Turn:
         failures = state.failures + 1

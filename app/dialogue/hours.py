@@ -1,7 +1,8 @@
 """Office hours: is the ward open at a given moment, when does it next open, and how to say so.
 
-Times are compared in the ward's own timezone, whatever timezone `now` arrives in. Public holidays
-are not in the catalogue, so a holiday on a working day still counts as open.
+Times are compared in the ward's own timezone, whatever timezone `now` arrives in. The public
+holidays on fixed solar dates are closed; the lunar ones (Tết, Giỗ Tổ) and the days added to them
+are announced each year, so they are not computed here and count as ordinary days.
 """
 
 from __future__ import annotations
@@ -23,6 +24,22 @@ DAY_NAMES: dict[Weekday, str] = {
     Weekday.sat: "Thứ Bảy",
     Weekday.sun: "Chủ nhật",
 }
+
+FIXED_HOLIDAYS: dict[tuple[int, int], str] = {
+    # (day, month): name. Bộ luật Lao động 2019, Điều 112: the solar-calendar public holidays.
+    # Tết Nguyên đán, Giỗ Tổ Hùng Vương and the day next to 2/9 follow the lunar calendar or the
+    # Prime Minister's yearly decision: the answers say "as announced" for those.
+    (1, 1): "Tết Dương lịch",
+    (30, 4): "Ngày Chiến thắng (30/4)",
+    (1, 5): "Ngày Quốc tế Lao động (1/5)",
+    (2, 9): "Quốc khánh (2/9)",
+}
+
+
+def fixed_holiday(day: date) -> str | None:
+    """The name of the public holiday on `day` when it falls on a fixed solar date."""
+    return FIXED_HOLIDAYS.get((day.day, day.month))
+
 
 _SEARCH_DAYS = 14
 """How far ahead next_opening looks; any valid profile opens at least once a week."""
@@ -49,9 +66,21 @@ def _intervals(ward: WardProfile, day: Weekday) -> list[Interval]:
 def is_open(ward: WardProfile, now: datetime) -> bool:
     """True when `now` (timezone-aware) falls inside one of the ward's opening periods."""
     local = _local(ward, now)
-    moment = local.time()
-    day = WEEKDAYS[local.weekday()]
-    return any(opens <= moment < closes for opens, closes in _intervals(ward, day))
+    return is_open_at(ward, local.date(), local.time())
+
+
+def is_open_at(ward: WardProfile, day: date, moment: time) -> bool:
+    """True when the office is open on `day` (in the ward's calendar) at `moment`."""
+    if fixed_holiday(day) is not None:
+        return False
+    return any(opens <= moment < closes for opens, closes in opening_periods(ward, day))
+
+
+def opening_periods(ward: WardProfile, day: date) -> list[Interval]:
+    """The periods the office is open on `day`: none on a fixed public holiday."""
+    if fixed_holiday(day) is not None:
+        return []
+    return _intervals(ward, WEEKDAYS[day.weekday()])
 
 
 def next_opening(ward: WardProfile, now: datetime) -> datetime | None:
@@ -64,14 +93,14 @@ def next_opening(ward: WardProfile, now: datetime) -> datetime | None:
     zone = _zone(ward)
     for offset in range(_SEARCH_DAYS + 1):
         day: date = local.date() + timedelta(days=offset)
-        for opens, _closes in _intervals(ward, WEEKDAYS[day.weekday()]):
+        for opens, _closes in opening_periods(ward, day):
             start = datetime.combine(day, opens, tzinfo=zone)
             if start > local:
                 return start
     return None
 
 
-def _clock(value: time) -> str:
+def clock(value: time) -> str:
     return value.strftime("%H:%M")
 
 
@@ -96,7 +125,7 @@ def hours_lines(ward: WardProfile) -> list[str]:
             run.append(day)
             continue
         if run and run_hours:
-            periods = ", ".join(f"{_clock(o)}–{_clock(c)}" for o, c in run_hours)
+            periods = ", ".join(f"{clock(o)}–{clock(c)}" for o, c in run_hours)
             lines.append(f"{_day_run(run)}: {periods}")
         run = [day] if day is not None else []
         run_hours = hours
@@ -119,14 +148,14 @@ def describe_opening(opening: datetime, now: datetime) -> str:
     if opening.tzinfo is None or now.tzinfo is None:
         raise ValueError("opening and now must be timezone-aware")
     today = now.astimezone(opening.tzinfo).date()
-    clock = f"{_clock(opening.time())} {_part_of_day(opening.time())}"
+    said = f"{clock(opening.time())} {_part_of_day(opening.time())}"
     days_ahead = (opening.date() - today).days
     if days_ahead == 0:
-        return f"{clock} nay"
+        return f"{said} nay"
     if days_ahead == 1:
-        return f"{clock} mai"
+        return f"{said} mai"
     day_name = DAY_NAMES[WEEKDAYS[opening.weekday()]]
-    return f"{clock} {day_name} ({opening.day:02d}/{opening.month:02d})"
+    return f"{said} {day_name} ({opening.day:02d}/{opening.month:02d})"
 
 
 def next_opening_phrase(ward: WardProfile, now: datetime) -> str | None:

@@ -25,6 +25,105 @@ def _words(text: str) -> Words:
     return tuple(normalize(text).split())
 
 
+CLAUSE_BREAK = "|"
+"""Stands between two clauses of a question. Normalised text never holds it (not alphanumeric),
+so no lexicon phrase spans a break and typo repair leaves it alone."""
+QUESTION_BREAK = "?"
+"""A clause break after a question mark."""
+BREAKS = frozenset({CLAUSE_BREAK, QUESTION_BREAK})
+_CLAUSE_END = re.compile(r"([,;:!?\n]+|(?<!\d)\.+|\.+(?!\d))")
+QUESTION_WORDS = frozenset(
+    # Words that make a clause a question once abbreviations are read ("ko" -> "khong"),
+    # in the North, the South ("hông", "hen") and the Centre ("răng", "mô", "rứa").
+    [
+        "khong",
+        "hong",
+        "hok",
+        "hem",
+        "chua",
+        "sao",
+        "gi",
+        "dau",
+        "nao",
+        "bao",
+        "may",
+        "nhieu",
+        "ha",
+        "hen",
+        "rang",
+        "mo",
+        "rua",
+        "chang",
+    ]
+)
+
+
+def clause_words(text: str) -> list[str]:
+    """Normalised words, each clause of `text` followed by a break token (the last one only
+    when it ended with a question mark)."""
+    words: list[str] = []
+    parts = _CLAUSE_END.split(text)
+    for clause, end in itertools.zip_longest(parts[0::2], parts[1::2], fillvalue=""):
+        folded = normalize(clause).split()
+        if folded:
+            words.extend(folded)
+            words.append(QUESTION_BREAK if "?" in end else CLAUSE_BREAK)
+        elif "?" in end and words:
+            words[-1] = QUESTION_BREAK
+    if words and words[-1] == CLAUSE_BREAK:
+        words.pop()
+    return words
+
+
+OLD_AGE = 60
+"""From this age a person is old for the purposes of social support (Luật Người cao tuổi)."""
+_AGE_BEFORE = frozenset({"ngoai", "tren", "hon", "gan", "da"})
+_AGE_AFTER = frozenset({"tuoi", "t"})
+
+
+def mark_old_age(words: Sequence[str]) -> list[str]:
+    """`ngoài 80`, `77 tuổi` -> `cao tuoi`: an old person's age says what a story is about
+    (pension-like allowances) better than any word in it."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        after = words[i + 1] if i + 1 < len(words) else ""
+        aged = word.isdigit() and OLD_AGE <= int(word) < 130
+        if aged and (after in _AGE_AFTER or (out and out[-1] in _AGE_BEFORE)):
+            if out and out[-1] in _AGE_BEFORE:
+                out.pop()
+            out.extend(("cao", "tuoi"))
+            i += 2 if after in _AGE_AFTER else 1
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
+def _question_clauses(words: Sequence[str]) -> tuple[list[int], set[int]]:
+    """Each word's clause number, and the clauses that ask: those ending with a question mark
+    and the last one holding a question word or a detail cue (else simply the last one)."""
+    clause_of: list[int] = []
+    asked: set[int] = set()
+    clause = 0
+    for word in words:
+        clause_of.append(clause)
+        if word in BREAKS:
+            if word == QUESTION_BREAK:
+                asked.add(clause)
+            clause += 1
+    last_question = None
+    for start, _end, aspect in cue_spans(words):
+        if aspect is not None:
+            last_question = clause_of[start]
+    for i, word in enumerate(words):
+        if word in QUESTION_WORDS and (last_question is None or clause_of[i] > last_question):
+            last_question = clause_of[i]
+    asked.add(last_question if last_question is not None else clause_of[-1] if words else 0)
+    return clause_of, asked
+
+
 PURPOSE_WORD = "de"
 MAX_READINGS = 6
 AMBIGUOUS_READING_PRIOR = 0.93
@@ -40,6 +139,9 @@ class Term:
     aside: bool = False
     """Said in passing, after "để" (in order to): in "xác nhận độc thân để kết hôn" the topic is
     the xác nhận, not the kết hôn."""
+    story: bool = False
+    """In a clause of a longer message that is not its question: "mẹ tôi ngoài 80, ở với tôi,
+    không có lương, ..., phải làm sao" tells a story before it asks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +233,12 @@ class LexiconRules:
             if aspect is not Aspect.online:
                 detail[start:end] = [True] * (end - start)
         purpose = self._purpose_start(words)
+        clause_of, asked = _question_clauses(words)
+        several = clause_of[-1] > 0 if words else False
         return [
-            Term(word, is_detail, i >= purpose)
+            Term(word, is_detail, i >= purpose, several and clause_of[i] not in asked)
             for i, (word, is_detail, cue) in enumerate(zip(words, detail, in_cue, strict=True))
-            if cue or word not in self.stopwords
+            if word not in BREAKS and (cue or word not in self.stopwords)
         ]
 
     def _purpose_start(self, words: Sequence[str]) -> int:
@@ -239,7 +343,7 @@ class Corrector:
     def correct(self, words: Sequence[str]) -> list[str]:
         out: list[str] = []
         for i, word in enumerate(words):
-            if self.is_known(word) or word.isdigit():
+            if self.is_known(word) or word.isdigit() or word in BREAKS:
                 out.append(word)
                 continue
             left = self._edge(out[-1], last=True) if out else None
@@ -330,3 +434,48 @@ class Corrector:
                 start = word.find(old, start + 1)
         found.discard(word)
         return found
+
+
+ADVERTISING_WEAK_NEEDED = 2
+
+
+class AdvertisingRule:
+    """Tells an advertisement from a question by the lexicon's `advertising` cues.
+
+    Cues are matched on whole words, longest first, so a `not_cues` phrase ("dịch vụ công")
+    hides the cue it contains ("dịch vụ"). Run on the words as written (no typo repair).
+    """
+
+    def __init__(self, lexicon: Lexicon, rules: LexiconRules) -> None:
+        cues = lexicon.advertising
+        self._table: dict[Words, tuple[str | None, bool]] = {}
+        for kind, phrases in (("strong", cues.strong), ("weak", cues.weak), (None, cues.not_cues)):
+            for phrase in phrases:
+                at_start = phrase.lstrip().startswith("^")
+                words = rules.rewrite(_words(phrase.lstrip().removeprefix("^")))
+                if words:
+                    self._table[words] = (kind, at_start)
+        self._longest = max((len(k) for k in self._table), default=1)
+
+    def is_advertising(self, words: Sequence[str]) -> bool:
+        """`words` as clause_words gives them (breaks mark where a sentence may start), read
+        through the lexicon's phrases (LexiconRules.rewrite)."""
+        weak: set[Words] = set()
+        i = 0
+        while i < len(words):
+            for size in range(min(self._longest, len(words) - i), 0, -1):
+                key = tuple(words[i : i + size])
+                found = self._table.get(key)
+                if found is None:
+                    continue
+                kind, at_start = found
+                starts = i == 0 or words[i - 1] in BREAKS
+                if kind is not None and (starts or not at_start):
+                    if kind == "strong":
+                        return True
+                    weak.add(key)
+                i += size
+                break
+            else:
+                i += 1
+        return len(weak) >= ADVERTISING_WEAK_NEEDED

@@ -26,7 +26,10 @@ from app.dialogue.notices import announcement_reply, reason_label
 from app.dialogue.reply import Reply
 from app.errors import CatalogueError
 from app.jobs.announcements import announcing_oa_id
-from app.matching.grouping import AskedQuestion, group_questions
+from app.matching.evaluate import example_questions
+from app.matching.grouping import AskedQuestion, QuestionGroup, group_questions
+from app.matching.matcher import Matcher
+from app.matching.preview import preview_change, with_phrase
 from app.reports.dialogue import Status, report_code
 from app.reports.service import ReportNotFound, ResidentReports
 from app.services import Services, ZaloConnectionState, services_of
@@ -308,15 +311,7 @@ async def catalogue_reload(
 # Unanswered questions -----------------------------------------------------------------------
 
 
-def _unanswered_page(
-    request: Request,
-    services: Services,
-    session: ConsoleSession,
-    message: str | None = None,
-    error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    catalogue = services.knowledge.current.content.catalogue
+def _unanswered_groups(services: Services) -> list[QuestionGroup]:
     rows = services.db.unanswered(since=datetime.now(UTC) - timedelta(days=UNANSWERED_DAYS))
     asked = [
         AskedQuestion(
@@ -324,8 +319,21 @@ def _unanswered_page(
         )
         for row in rows
     ]
+    return group_questions(asked)
+
+
+def _unanswered_page(
+    request: Request,
+    services: Services,
+    session: ConsoleSession,
+    message: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+    preview: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    catalogue = services.knowledge.current.content.catalogue
     groups = []
-    for group in group_questions(asked)[:100]:
+    for group in _unanswered_groups(services)[:100]:
         nearest = [p for i in group.top_nearest() if (p := catalogue.procedure(i)) is not None]
         groups.append(
             {
@@ -345,7 +353,62 @@ def _unanswered_page(
         days=UNANSWERED_DAYS,
         message=message,
         error=error,
+        preview=preview,
     )
+
+
+def _preview_phrase(services: Services, code: str, text: str, kind: PhraseKind) -> dict[str, Any]:
+    """What adding `text` to procedure `code` would answer and take away; nothing is saved."""
+    snapshot = services.knowledge.current
+    content = snapshot.content
+    changed = with_phrase(content.catalogue, code, " ".join(text.split()), kind.value)
+    after = Matcher(changed, content.intents)
+    groups = _unanswered_groups(services)
+    result = preview_change(snapshot.matcher, after, groups, example_questions(content.catalogue))
+
+    def name(identifier: str | None) -> str:
+        procedure = changed.procedure(identifier) if identifier else None
+        if procedure is not None:
+            return procedure.short_name
+        return identifier.removeprefix("intent:") if identifier else "chưa trả lời được"
+
+    return {
+        "text": text,
+        "code": code,
+        "kind": kind.value,
+        "short_name": name(code),
+        "answered": [
+            {"text": c.group.representative, "count": c.group.count, "better": c.answered,
+             "before": name(c.before), "after": name(c.after)}
+            for c in result.now_answered
+        ],
+        "redirected": [
+            {"text": c.group.representative, "count": c.group.count,
+             "before": name(c.before), "after": name(c.after)}
+            for c in result.redirected
+        ],
+        "lost": [
+            {"text": e.question.text, "after": name(e.after)} for e in result.lost_examples
+        ],
+    }  # fmt: skip
+
+
+@router.post("/unanswered/preview", response_class=HTMLResponse)
+async def unanswered_preview(
+    request: Request,
+    services: ServicesDep,
+    session: AdminSession,
+    text: Annotated[str, Form(min_length=1, max_length=500)],
+    code: Annotated[str, Form(min_length=1, max_length=40)],
+    kind: Annotated[PhraseKind, Form()] = PhraseKind.alias,
+) -> Response:
+    """The effect of adding a phrase, shown before the admin saves it."""
+    if services.knowledge.current.content.catalogue.procedure(code) is None:
+        return _unanswered_page(
+            request, services, session, error=f"Không có thủ tục mã {code}.", status_code=422
+        )
+    preview = await asyncio.to_thread(_preview_phrase, services, code, text, kind)
+    return _unanswered_page(request, services, session, preview=preview)
 
 
 @router.get("/unanswered", response_class=HTMLResponse)

@@ -104,3 +104,68 @@ def test_repairs(corrector: Corrector, question: str, repaired: str) -> None:
 )
 def test_leaves_unrelated_words_alone(corrector: Corrector, question: str) -> None:
     assert " ".join(corrector.correct(words(question))) == question
+
+
+def test_clause_words_marks_clauses_and_questions() -> None:
+    from app.matching.analysis import CLAUSE_BREAK, QUESTION_BREAK, clause_words
+
+    assert clause_words("mẹ tôi ngoài 80, không có lương. Phải làm sao?") == [
+        *words("me toi ngoai 80"), CLAUSE_BREAK, *words("khong co luong"), CLAUSE_BREAK,
+        *words("phai lam sao"), QUESTION_BREAK,
+    ]  # fmt: skip
+    # A decimal point or a code is no sentence end.
+    assert clause_words("mã 1.001193 là gì") == list(words("ma 1 001193 la gi"))
+    assert clause_words("...") == []
+
+
+def test_the_story_is_what_comes_before_the_question(rules: LexiconRules) -> None:
+    from app.matching.analysis import clause_words
+
+    terms = rules.terms(clause_words("bé sinh 10 ngày rồi, làm ks ở đâu"))
+    assert [t.word for t in terms if t.story] == ["be", "sinh", "10", "ngay", "roi"]
+    # One clause: no story.
+    assert not any(t.story for t in rules.terms(clause_words("bé sinh 10 ngày làm ks ở đâu")))
+    # The question is the last clause that asks, whatever follows it.
+    terms = rules.terms(clause_words("cho hỏi ks ở đâu, cảm ơn"))
+    assert [t.word for t in terms if t.story] == ["cam", "on"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("me ngoai 80 khong co luong", "me cao tuoi khong co luong"),
+        ("ong 77 tuoi", "ong cao tuoi"),
+        ("be 5 tuoi", "be 5 tuoi"),
+        ("sinh nam 1980", "sinh nam 1980"),
+        ("o so 80 duong mau", "o so 80 duong mau"),
+    ],
+)
+def test_an_old_persons_age(text: str, expected: str) -> None:
+    from app.matching.analysis import mark_old_age
+
+    assert mark_old_age(text.split()) == expected.split()
+
+
+def test_advertising_needs_one_strong_or_two_weak_cues(rules: LexiconRules) -> None:
+    from app.catalogue.intents import AdvertisingCues
+    from app.matching.analysis import AdvertisingRule, clause_words
+
+    lexicon = LEXICON.model_copy(
+        update={
+            "advertising": AdvertisingCues(
+                strong=["ib", "^nhận làm"], weak=["cấp tốc", "dịch vụ"], not_cues=["dịch vụ công"]
+            )
+        }
+    )
+    rule = AdvertisingRule(lexicon, rules)
+
+    def ad(text: str) -> bool:
+        return rule.is_advertising(rules.rewrite(clause_words(text)))
+
+    assert ad("làm sổ đỏ nhanh, ib em")
+    assert ad("Nhận làm giấy độc thân")
+    assert ad("xin chào. nhận làm sổ đỏ")
+    assert not ad("phường có nhận làm khai sinh cho người tỉnh khác không")
+    assert ad("dịch vụ làm sổ đỏ cấp tốc")
+    assert not ad("làm khai sinh cấp tốc được không")
+    assert not ad("nộp trên dịch vụ công có cấp tốc không")

@@ -78,6 +78,37 @@ KHAI_SINH = {"1.001193", "1.000689"}
         ("sđt phường", {"intent:contact"}),
         ("tài khoản dịch vụ công", {"intent:online_services"}),
         ("cho tôi gặp cán bộ", {"intent:handoff", "intent:contact"}),
+        # Intents asked in other words: a day or a time, a field's phone, the place, a person
+        ("12 giờ trưa còn nhận hồ sơ không", {"intent:office_hours"}),
+        ("thứ bảy có mở cửa không", {"intent:office_hours"}),
+        ("30/4 có làm việc không", {"intent:office_hours"}),
+        ("số của chị bên hộ tịch", {"intent:contact"}),
+        ("đt công an khu vực", {"intent:contact"}),
+        ("một cửa ở chỗ nào vậy", {"intent:contact"}),
+        ("nói chuyện với người thật được không", {"intent:handoff"}),
+        ("hồ sơ nộp online rồi tra cứu ở đâu", {"intent:online_services"}),
+        ("vneid không nhận được mã otp", {"intent:online_services"}),
+        ("bot giúp được gì", {"intent:help"}),
+        # A story before the question: the question decides
+        (
+            "mẹ tôi ngoài 80, ở với tôi, không có lương, nghe nói nhà nước có hỗ trợ hàng tháng, "
+            "phải làm sao",
+            {"1.014027", "1.001776"},
+        ),
+        (
+            "ông nhà tôi nằm liệt, muốn làm giấy tờ khai tử cho bà mà không đi được, phường có cử "
+            "người tới nhà không",
+            {"1.000419"},
+        ),
+        # Everyday words for procedures
+        ("tiền già cho mẹ", {"1.014027"}),
+        ("nhà khá lên rồi muốn ra khỏi hộ nghèo", {"1.011606"}),
+        ("nhường phần thừa kế cho em trai", {"2.001016"}),
+        ("bố mất không có di chúc, mấy anh em chia đất", {"2.001406"}),
+        ("hủy giám hộ", {"1.004845"}),
+        ("con tôi cưới ở Mỹ, giấy kết hôn của Mỹ có cần ghi vào sổ ở Việt Nam không", {"2.002189"}),
+        ("ly hôn ở Hàn rồi về nước", {"2.000554"}),
+        ("nhận con riêng của vợ làm con", {"2.001263"}),
     ],
 )
 def test_reaches_the_expected_answer(matcher: Matcher, text: str, expected: set[str]) -> None:
@@ -95,6 +126,9 @@ def test_reaches_the_expected_answer(matcher: Matcher, text: str, expected: set[
         ("đăng ký lại khai sinh", "1.004884"),
         ("xin đăng ký lại khai sinh vì sổ gốc bị cháy", "1.004884"),
         ("kết hôn với người nước ngoài", "2.000806"),
+        ("kết hôn ở nước ngoài", "2.002189"),
+        ("giấy kết hôn do Mỹ cấp có dùng ở Việt Nam được không", "2.002189"),
+        ("lấy chồng Hàn Quốc đăng ký ở phường", "2.000806"),
         ("khai sinh lưu động", "1.003583"),
         ("đăng ký lại kết hôn", "1.004746"),
         ("gia hạn tạm trú", "1.002755"),
@@ -128,6 +162,12 @@ def test_precise_procedure_is_answered_with_confidence(
         "lịch thi đấu bóng đá",
         "tìm việc làm",
         "xin chào, bán nhà mặt phố",
+        # Advertisements that borrow procedure words
+        "làm sổ đỏ cấp tốc, bao trọn gói, ib ngay",
+        "nhận làm giấy xác nhận độc thân lấy liền",
+        "dịch vụ sao y tại nhà, zalo 0909xxxxxx",
+        "giá vàng hôm nay bao nhiêu",
+        "mấy giờ rồi",
         "12345",
         "",
         "   ",

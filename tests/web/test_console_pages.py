@@ -98,6 +98,29 @@ async def test_an_unanswered_question_added_as_alias_is_answered(
     assert "1.001193" in await ask(editable, fake_zalo, QUESTION)
 
 
+async def test_preview_shows_what_an_alias_would_answer_and_saves_nothing(
+    editable: RunningApp, fake_zalo: FakeZalo
+) -> None:
+    await ask(editable, fake_zalo, QUESTION)
+    await ask(editable, fake_zalo, "giấy chào đời cho bé làm ở đâu")
+    make_staff(editable.services.db, "admin", Role.admin)
+    csrf = await log_in(editable.client, "admin")
+    page = await editable.client.get("/console/unanswered")
+    assert 'formaction="/console/unanswered/preview"' in page.text
+    procedures = editable.services.knowledge.procedures
+    before = procedures.read_text(encoding="utf-8")
+    response = await editable.client.post(
+        "/console/unanswered/preview",
+        data={"csrf_token": csrf, "text": "giấy chào đời", "code": "1.001193", "kind": "aliases"},
+    )
+    assert response.status_code == 200, response.text
+    assert 'id="preview"' in response.text
+    assert "Sẽ trả lời được 1 nhóm câu hỏi" in response.text
+    assert "Lưu thay đổi này" in response.text
+    assert procedures.read_text(encoding="utf-8") == before
+    assert "1.001193" not in await ask(editable, fake_zalo, QUESTION)
+
+
 async def test_adding_to_an_unknown_procedure_is_refused(editable: RunningApp) -> None:
     make_staff(editable.services.db, "admin", Role.admin)
     csrf = await log_in(editable.client, "admin")
