@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
 from app.catalogue.intents import Intent, IntentSet, Lexicon
+from app.catalogue.lint import Location, lint_catalogue, lint_intent
 from app.catalogue.models import Catalogue
 from app.errors import CatalogueError, Problem
 
@@ -87,8 +88,22 @@ def _validate(model: type[M], data: Any, path: Path) -> M:
         raise CatalogueError(problems) from exc
 
 
+def _lint_problems(data: Any, path: Path, found: list[tuple[Location, str]]) -> list[Problem]:
+    problems = []
+    for location, message in found:
+        line, where = _line_of(data, location)
+        problems.append(Problem(str(path), line, where, message))
+    return problems
+
+
 def load_catalogue(path: Path) -> Catalogue:
-    return _validate(Catalogue, _read_yaml(path), path)
+    """procedures.yaml as a validated Catalogue; research notes in shown text are refused too."""
+    data = _read_yaml(path)
+    catalogue = _validate(Catalogue, data, path)
+    problems = _lint_problems(data, path, lint_catalogue(data))
+    if problems:
+        raise CatalogueError(problems)
+    return catalogue
 
 
 def load_intents(folder: Path) -> IntentSet:
@@ -115,6 +130,8 @@ def load_intents(folder: Path) -> IntentSet:
                 Problem(p.path, p.line, f"intents[{index}].{p.location}", p.message)
                 for p in exc.problems
             )
+        for p in _lint_problems(item, intents_path, lint_intent(item)):
+            problems.append(Problem(p.path, p.line, f"intents[{index}].{p.location}", p.message))
     try:
         lexicon = _validate(Lexicon, raw_lexicon or {}, lexicon_path)
     except CatalogueError as exc:
