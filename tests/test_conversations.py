@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.catalogue import Procedure
-from app.catalogue.models import FeeKind
 from app.catalogue.facts import deadline_summary, fee_summary
+from app.catalogue.models import FeeKind
 from app.dialogue.texts import plain
 from app.storage.tables import UnansweredQuestion
 from tests.conftest import ROOT, RunningApp
