@@ -208,3 +208,20 @@ def test_missing_builtin_intent_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(CatalogueError, match="office_hours"):
         load_content(PROCEDURES, folder)
+
+
+def test_an_unchanged_file_is_read_once_and_any_change_is_read_again(tmp_path: Path) -> None:
+    path = _copy(tmp_path)
+    first = load_catalogue(path)
+    assert load_catalogue(path) is first
+    path.write_text(path.read_text(encoding="utf-8") + "# một ghi chú\n", encoding="utf-8")
+    assert load_catalogue(path) is not first
+    # A broken file is never remembered: fixing it is seen at once.
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  short_name: ", "  short_nam: ", 1), encoding="utf-8")
+    with pytest.raises(CatalogueError):
+        load_catalogue(path)
+    with pytest.raises(CatalogueError):
+        load_catalogue(path)
+    path.write_text(text, encoding="utf-8")
+    assert load_catalogue(path).procedures == first.procedures
