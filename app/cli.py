@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.catalogue import Content, load_content
+from app.catalogue.completeness import summary as completeness_summary
 from app.cli_announce import register as register_announcements
 from app.cli_ops import register as register_ops
 from app.cli_staff import register as register_staff
@@ -120,6 +121,7 @@ def validate(
         f"OK: {len(catalogue.procedures)} procedures, {len(catalogue.categories)} categories, "
         f"{len(content.intents.intents)} intents."
     )
+    typer.echo("\n".join(completeness_summary(catalogue)))
     if catalogue.ward.sample_data:
         typer.echo("Note: the ward profile is still SAMPLE data (sample_data: true).")
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from app.catalogue import Content, load_content
+from app.catalogue.editor import _edit_lock as catalogue_edit_lock
+from app.catalogue.editor import write_validated
 from app.dialogue.conversation import Dialogue
 from app.errors import CatalogueError, Problem
 from app.matching.matcher import Matcher
@@ -68,6 +71,19 @@ class Knowledge:
         )
         self._warn_sample_data()
         return snapshot
+
+    def publish(self, edit: Callable[[str], str]) -> Snapshot:
+        """Apply `edit` to procedures.yaml's text, validate the result, replace the file
+        atomically and serve it: the one way an edited catalogue goes live.
+
+        Raises CatalogueError (the file and the serving catalogue untouched) when the result
+        is invalid, and whatever `edit` raises. Holds the alias editor's lock, so two admins'
+        edits never interleave a read-modify-write.
+        """
+        with catalogue_edit_lock:
+            text = self.procedures.read_text(encoding="utf-8")
+            write_validated(self.procedures, self.intents, edit(text))
+            return self.reload()
 
     def _warn_sample_data(self) -> None:
         if self._current.content.catalogue.ward.sample_data:

@@ -2,11 +2,18 @@
 
 ruamel.yaml keeps the line of every key, so a pydantic error location such as
 `procedures.3.deadline` is reported as `procedures.yaml:212: procedures[3] (1.000656).deadline`.
+
+Reading procedures.yaml round-trip takes about two seconds now that it holds the portal's
+records, so a valid catalogue is remembered by its file's identity (inode, size, times): loading
+an unchanged file again (another app in the same process, a reload with nothing changed) costs
+nothing, and any change, including the atomic replace the editors do, is read afresh.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,10 +23,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
 from app.catalogue.intents import Intent, IntentSet, Lexicon
+from app.catalogue.lint import Location, lint_catalogue, lint_intent
 from app.catalogue.models import Catalogue
 from app.errors import CatalogueError, Problem
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 INTENTS_FILE = "intents.yaml"
 LEXICON_FILE = "lexicon.yaml"
@@ -87,11 +96,70 @@ def _validate(model: type[M], data: Any, path: Path) -> M:
         raise CatalogueError(problems) from exc
 
 
+def _lint_problems(data: Any, path: Path, found: list[tuple[Location, str]]) -> list[Problem]:
+    problems = []
+    for location, message in found:
+        line, where = _line_of(data, location)
+        problems.append(Problem(str(path), line, where, message))
+    return problems
+
+
+_REMEMBERED = 8
+_remembered: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_remembered_lock = threading.Lock()
+
+
+def _identity(paths: Sequence[Path]) -> tuple[Any, ...] | None:
+    """What changes whenever a file's content may have: None when a file cannot be stat'ed."""
+    try:
+        stats = [(path, path.stat()) for path in paths]
+    except OSError:
+        return None
+    return tuple(
+        (str(path.resolve()), s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
+        for path, s in stats
+    )
+
+
+def _remember(kind: str, paths: Sequence[Path], load: Callable[[], T]) -> T:
+    """`load()`, or what it returned for the same unchanged files (only successes are kept)."""
+    identity = _identity(paths)
+    if identity is None:
+        return load()
+    key = (kind, identity)
+    with _remembered_lock:
+        if key in _remembered:
+            _remembered.move_to_end(key)
+            found: T = _remembered[key]
+            return found
+    value = load()
+    with _remembered_lock:
+        _remembered[key] = value
+        while len(_remembered) > _REMEMBERED:
+            _remembered.popitem(last=False)
+    return value
+
+
 def load_catalogue(path: Path) -> Catalogue:
-    return _validate(Catalogue, _read_yaml(path), path)
+    """procedures.yaml as a validated Catalogue; research notes in shown text are refused too."""
+    return _remember("catalogue", [path], lambda: _load_catalogue(path))
+
+
+def _load_catalogue(path: Path) -> Catalogue:
+    data = _read_yaml(path)
+    catalogue = _validate(Catalogue, data, path)
+    problems = _lint_problems(data, path, lint_catalogue(data))
+    if problems:
+        raise CatalogueError(problems)
+    return catalogue
 
 
 def load_intents(folder: Path) -> IntentSet:
+    paths = [folder / INTENTS_FILE, folder / LEXICON_FILE]
+    return _remember("intents", paths, lambda: _load_intents(folder))
+
+
+def _load_intents(folder: Path) -> IntentSet:
     intents_path, lexicon_path = folder / INTENTS_FILE, folder / LEXICON_FILE
     problems: list[Problem] = []
     raw_intents: Any = None
@@ -115,6 +183,8 @@ def load_intents(folder: Path) -> IntentSet:
                 Problem(p.path, p.line, f"intents[{index}].{p.location}", p.message)
                 for p in exc.problems
             )
+        for p in _lint_problems(item, intents_path, lint_intent(item)):
+            problems.append(Problem(p.path, p.line, f"intents[{index}].{p.location}", p.message))
     try:
         lexicon = _validate(Lexicon, raw_lexicon or {}, lexicon_path)
     except CatalogueError as exc:

@@ -15,25 +15,29 @@ from typing import Literal, get_args
 
 from jinja2 import Environment, StrictUndefined, Template
 
+from app.catalogue import facts
 from app.catalogue.intents import Intent
 from app.catalogue.models import (
     Catalogue,
     Category,
     Contact,
-    Documents,
+    FeeKind,
     HandledBy,
+    PlainCase,
     Procedure,
     WardProfile,
 )
-from app.dialogue import texts
+from app.dialogue import documents, texts
 from app.dialogue.hours import hours_lines, is_open, next_opening_phrase
-from app.dialogue.reply import MAX_BUTTONS, Button, ButtonKind, Reply
-from app.dialogue.texts import bullets, capitalise, numbered, paragraphs, plain
+from app.dialogue.reply import MAX_BUTTONS, MESSAGE_LIMIT, Button, ButtonKind, Reply
+from app.dialogue.texts import bullets, capitalise, fit, numbered, paragraphs, plain
 
-Aspect = Literal["documents", "deadline", "fee", "where", "online", "steps"]
+Aspect = Literal["documents", "notes", "deadline", "fee", "where", "online", "steps"]
 ASPECTS: tuple[str, ...] = get_args(Aspect)
 
 MAX_CLARIFY_BUTTONS = 4
+MAX_CASE_BUTTONS = 4
+"""Situations offered as buttons; the others are answered by their number."""
 _NOT_KNOWN = "em chưa có thông tin chính thức"
 _NAME_LIMIT = 100
 """Longest procedure name shown in a sentence or a list line before it is clipped."""
@@ -194,69 +198,86 @@ def _channel_lines(
     ]
 
 
-# --- documents ------------------------------------------------------------------------------
+# --- buttons --------------------------------------------------------------------------------
 
 
-def _document_sections(docs: Documents) -> list[str]:
-    """Documents as paragraphs: submit, present, per case, notes, then any unverified list."""
-    sections: list[str] = []
-    if docs.submit:
-        sections.append(paragraphs(["Giấy tờ cần nộp:", *bullets(docs.submit)]))
-    if docs.present:
-        sections.append(paragraphs(["Giấy tờ cần xuất trình:", *bullets(docs.present)]))
-    if docs.cases:
-        heading = "Tùy từng trường hợp:" if sections else "Hồ sơ theo từng trường hợp:"
-        for index, case in enumerate(docs.cases, start=1):
-            lines = [heading] if index == 1 else []
-            lines.append(f"{index}. {capitalise(plain(case.label))}")
-            if case.submit:
-                lines += ["Cần nộp:", *bullets(case.submit)]
-            if case.present:
-                lines += ["Cần xuất trình:", *bullets(case.present)]
-            sections.append(paragraphs(lines))
-    if docs.notes:
-        sections.append(paragraphs(["Lưu ý:", *bullets(docs.notes)]))
-    if docs.unverified_expected:
-        intro = (
-            "Ngoài ra, theo nguồn chưa kiểm chứng, cần hỏi lại cán bộ, có thể cần thêm:"
-            if docs.known
-            else "Thông tin dưới đây theo nguồn chưa kiểm chứng, cần hỏi lại cán bộ "
-            "trước khi chuẩn bị:"
-        )
-        sections.append(paragraphs([intro, *bullets(docs.unverified_expected)]))
-    return sections
+def full_view_button(proc: Procedure) -> Button:
+    payload = texts.FULL_CARD_PAYLOAD.format(name=proc.short_name)
+    return Button(texts.FULL_CARD_TITLE, ButtonKind.query, payload)
 
 
-# --- the full card --------------------------------------------------------------------------
+def case_payload(proc: Procedure, case: PlainCase) -> str:
+    """What a situation's button sends: the dialogue answers it with that case's documents."""
+    return f"{proc.short_name}: {case.title}"
+
+
+def _buttons(
+    proc: Procedure, contact: Contact, ward: WardProfile, cases: Sequence[PlainCase] = ()
+) -> tuple[Button, ...]:
+    """Situations first (when the resident must choose), then the full view, portal and phone."""
+    if not cases:
+        return (full_view_button(proc), _portal_button(proc), _call_button(contact, ward))
+    chosen = [Button(c.title, ButtonKind.query, case_payload(proc, c)) for c in cases]
+    buttons = [*chosen[:MAX_CASE_BUTTONS], full_view_button(proc)]
+    for extra in (_call_button(contact, ward), _portal_button(proc)):
+        if len(buttons) < MAX_BUTTONS:
+            buttons.append(extra)
+    return tuple(buttons)
+
+
+def offered_cases(proc: Procedure, aspects: Sequence[str]) -> tuple[PlainCase, ...]:
+    """The situations a reply about `aspects` asks the resident to choose from."""
+    if proc.plain is None or "documents" not in aspects:
+        return ()
+    return proc.plain.cases
+
+
+# --- the full view ("Xem đầy đủ") -----------------------------------------------------------
+
+
+def _full_documents(proc: Procedure) -> list[str]:
+    docs = proc.documents
+    sections = documents.record_sections(docs, whole=True) + documents.record_note_sections(proc)
+    blocks = [paragraphs([h, *lines] if h else lines) for h, lines in sections]
+    if proc.plain is not None and not docs.known:
+        blocks.insert(0, paragraphs(["Hồ sơ cần chuẩn bị:", *bullets(proc.plain.documents)]))
+    return blocks
 
 
 def procedure_card(proc: Procedure, catalogue: Catalogue) -> Reply:
-    """Everything the catalogue knows about one procedure, in the order a resident needs it."""
+    """Everything the catalogue holds about a procedure: the whole record, verbatim, in the order
+    a resident needs it. Asked for explicitly ("Xem đầy đủ"): it may take several messages."""
     ward = catalogue.ward
     contact = _contact(catalogue, _category(proc, catalogue))
     missing_any = False
 
     redirect = _redirect(proc, ward, contact, subject=f"Dạ, thủ tục {display_name(proc)}")
-    opener = [] if redirect else ["Dạ, em gửi anh/chị thông tin thủ tục ạ:"]
+    opener = [] if redirect else ["Dạ, em gửi anh/chị toàn bộ thông tin thủ tục ạ:"]
     header = [*opener, f"📋 {plain(proc.name)}", f"Mã thủ tục: {proc.code}"]
     if proc.handled_by is HandledBy.one_stop:
         header.append(f"Cơ quan giải quyết: {plain(proc.agency)}")
 
-    documents = _document_sections(proc.documents)
-    if not proc.documents.known:
+    blocks = _full_documents(proc)
+    if not proc.documents.known and proc.plain is None:
         missing_any = True
-        documents.insert(
-            0, f"Hồ sơ cần chuẩn bị: {_NOT_KNOWN} về thành phần hồ sơ của thủ tục này ạ."
-        )
+        blocks.insert(0, f"Hồ sơ cần chuẩn bị: {_NOT_KNOWN} về thành phần hồ sơ của thủ tục này ạ.")
 
-    conditions = ["Điều kiện:", *bullets(proc.conditions)] if proc.conditions else None
-
-    facts: list[str] = []
-    for label, value in (("Thời hạn giải quyết", proc.deadline), ("Lệ phí", proc.fee)):
-        facts.append(f"{label}: {_fact(label, value)}" if value else f"{label}: {_NOT_KNOWN}.")
-        missing_any = missing_any or value is None
-    if proc.result:
-        facts.append(f"Kết quả: {plain(proc.result)}")
+    deadline = facts.deadline_summary(proc)
+    timing = [
+        f"Thời hạn giải quyết: {_fact('Thời hạn giải quyết', deadline)}"
+        if deadline
+        else f"Thời hạn giải quyết: {_NOT_KNOWN}."
+    ]
+    timing += bullets(facts.deadline_details(proc))
+    fee = facts.fee_summary(proc)
+    local = facts.local_fee(proc, ward)
+    charges = [f"Lệ phí: {_fact('Lệ phí', fee)}" if fee else f"Lệ phí: {_NOT_KNOWN}."]
+    if local is not None:
+        charges.append(facts.local_fee_line(local, ward))
+    charges += bullets(facts.fee_details(proc))
+    missing_any = missing_any or deadline is None or (fee is None and local is None)
+    result = ["Kết quả:", *bullets(proc.result)] if proc.result else None
+    steps = f"Trình tự thực hiện: {plain(proc.steps)}" if proc.steps else None
 
     if proc.channels:
         channels = ["Cách nộp hồ sơ:", *_channel_lines(proc, ward)]
@@ -265,6 +286,7 @@ def procedure_card(proc: Procedure, catalogue: Catalogue) -> Reply:
         channels = [f"Cách nộp hồ sơ: {_NOT_KNOWN}."]
         if proc.handled_by is HandledBy.one_stop:
             channels.insert(0, f"📍 Nơi tiếp nhận: {ward.address}")
+    basis = ["Căn cứ pháp lý:", *bullets(proc.legal_basis)] if proc.legal_basis else None
 
     ask = [
         "Với những mục em chưa có thông tin, anh/chị vui lòng xem trên Cổng Dịch vụ công "
@@ -276,14 +298,56 @@ def procedure_card(proc: Procedure, catalogue: Catalogue) -> Reply:
     text = paragraphs(
         redirect,
         header,
-        *documents,
-        conditions,
-        facts,
+        *blocks,
+        timing,
+        charges,
+        result,
+        steps,
         channels,
+        basis,
         _portal_block(proc),
         ask,
     )
     return Reply(text, (_portal_button(proc), _call_button(contact, ward)))
+
+
+# --- the short card (the procedure named without a question) --------------------------------
+
+
+def procedure_summary(proc: Procedure, catalogue: Catalogue) -> Reply:
+    """The procedure in one message: name and code, what to bring (the common situation, or
+    the situations to choose from), deadline, fee, where; "Xem đầy đủ" for the rest."""
+    ward = catalogue.ward
+    contact = _contact(catalogue, _category(proc, catalogue))
+    name = display_name(proc)
+    redirect = _redirect(proc, ward, contact, subject=f"Dạ, thủ tục {name}")
+    opener = [] if redirect else ["Dạ, em gửi anh/chị thông tin thủ tục ạ:"]
+    header = [*opener, f"📋 {plain(proc.name)}", f"Mã thủ tục: {proc.code}"]
+    deadline = facts.deadline_summary(proc)
+    fee = facts.fee_summary(proc)
+    local = facts.local_fee(proc, ward)
+    summary = [
+        f"Thời hạn giải quyết: {_fact('Thời hạn giải quyết', deadline)}"
+        if deadline
+        else f"Thời hạn giải quyết: {_NOT_KNOWN}.",
+        f"Lệ phí: {_fact('Lệ phí', fee)}" if fee else f"Lệ phí: {_NOT_KNOWN}.",
+    ]
+    if local is not None:
+        summary.append(facts.local_fee_line(local, ward))
+    if proc.channels:
+        where = ["Cách nộp hồ sơ:", *_channel_lines(proc, ward)]
+    else:
+        where = [f"📍 Nơi tiếp nhận: {_in_person_place(proc, ward)}"]
+    closing = [
+        f"Anh/chị bấm “{texts.FULL_CARD_TITLE}” để xem toàn bộ thông tin thủ tục ạ.",
+        _phone_line(contact),
+    ]
+    fixed = paragraphs(redirect, header, summary, where, _portal_block(proc), closing)
+    answer = documents.first_answer(proc, name, MESSAGE_LIMIT - len(fixed) - 4, lead=False)
+    text = paragraphs(
+        redirect, header, *answer.paragraphs, summary, where, _portal_block(proc), closing
+    )
+    return Reply(text, _buttons(proc, contact, ward, answer.cases))
 
 
 # --- one detail -----------------------------------------------------------------------------
@@ -293,18 +357,58 @@ Answer = tuple[list[str], bool]
 """Paragraphs answering one aspect, and whether a fact was missing (then the reply ends with
 where to look and whom to call)."""
 
-
-def _documents_detail(proc: Procedure) -> Answer:
-    sections = _document_sections(proc.documents)
-    if proc.documents.known:
-        return [f"Dạ, hồ sơ thủ tục {display_name(proc)} như sau ạ:", *sections], False
-    return [_not_known("thành phần hồ sơ", proc), *sections], True
+ELASTIC_ASPECTS = ("documents", "notes", "deadline", "fee")
+"""Answers that shorten themselves to the room left (in this order of priority)."""
 
 
-def _fact_detail(proc: Procedure, value: str | None, what: str) -> Answer:
-    if value is None:
-        return [_not_known(what, proc)], True
-    return [f"Dạ, {what} thủ tục {display_name(proc)}:\n{_sentence(value)} ạ."], False
+def _documents_detail(proc: Procedure, budget: int) -> Answer:
+    answer = documents.first_answer(proc, display_name(proc), budget)
+    paragraphs_ = list(answer.paragraphs)
+    if answer.notes_left:
+        paragraphs_.append(
+            f"Anh/chị nhắn “{texts.NOTES_QUESTION}” để xem các lưu ý của thủ tục này ạ."
+        )
+    return paragraphs_, answer.missing
+
+
+def _with_record_notes(lead: list[str], heading: str, notes: list[str], budget: int) -> list[str]:
+    """`lead`, then as many of the record's own notes as fit in `budget`."""
+    if not notes:
+        return lead
+    room = budget - len(paragraphs(lead)) - 2
+    kept, left = fit([(heading, bullets(notes))], room - documents.MORE_RESERVE)
+    if left:
+        kept.append(f"(Chi tiết: anh/chị bấm “{texts.FULL_CARD_TITLE}” ạ.)")
+    return [*lead, *kept]
+
+
+def _deadline_detail(proc: Procedure, budget: int) -> Answer:
+    summary = facts.deadline_summary(proc)
+    if summary is None:
+        return [_not_known("thời hạn giải quyết", proc)], True
+    lead = [f"Dạ, thời hạn giải quyết thủ tục {display_name(proc)}:\n{_sentence(summary)} ạ."]
+    if proc.plain is not None or proc.deadline is not None:
+        return lead, False
+    return _with_record_notes(
+        lead, "Theo Cổng Dịch vụ công:", facts.deadline_notes(proc), budget
+    ), False
+
+
+def _fee_detail(proc: Procedure, ward: WardProfile, budget: int) -> Answer:
+    summary = facts.fee_summary(proc)
+    local = facts.local_fee(proc, ward)
+    if summary is None and local is None:
+        return [_not_known("lệ phí", proc)], True
+    lead = [
+        f"Dạ, lệ phí thủ tục {display_name(proc)}:\n{_sentence(summary or facts.PROVINCE_SETS)} ạ."
+    ]
+    if local is not None:
+        lead.append(f"{facts.local_fee_line(local, ward)}.")
+    if proc.plain is not None or proc.fee is not None:
+        return lead, False
+    if local is None and proc.fee_kind is FeeKind.province:
+        lead.append("Anh/chị hỏi cán bộ mức thu hiện hành tại địa phương ạ.")
+    return _with_record_notes(lead, "Theo Cổng Dịch vụ công:", facts.fee_notes(proc), budget), False
 
 
 def _where_detail(proc: Procedure, ward: WardProfile, contact: Contact) -> Answer:
@@ -351,9 +455,13 @@ def _online_detail(proc: Procedure, ward: WardProfile) -> Answer:
     return lines, False
 
 
+def _has_documents(proc: Procedure) -> bool:
+    return proc.plain is not None or proc.documents.known
+
+
 def _steps_detail(proc: Procedure, ward: WardProfile) -> Answer:
     steps: list[str] = []
-    if proc.documents.known:
+    if _has_documents(proc):
         steps.append(f"Chuẩn bị hồ sơ theo danh sách (bấm “{texts.FULL_CARD_TITLE}” để xem).")
     else:
         steps.append(f"Chuẩn bị hồ sơ ({_NOT_KNOWN} về danh sách giấy tờ).")
@@ -363,25 +471,32 @@ def _steps_detail(proc: Procedure, ward: WardProfile) -> Answer:
         steps.append(
             f"Nộp hồ sơ tại {_in_person_place(proc, ward)}; {_NOT_KNOWN} về các cách nộp khác."
         )
-    if proc.deadline:
-        steps.append(f"Chờ giải quyết: {_sentence(proc.deadline)}.")
+    deadline = facts.deadline_summary(proc)
+    if deadline:
+        steps.append(f"Chờ giải quyết: {_sentence(deadline)}.")
     else:
         steps.append(f"Chờ giải quyết ({_NOT_KNOWN} về thời hạn).")
-    steps.append(f"Nhận kết quả: {_sentence(proc.result)}." if proc.result else "Nhận kết quả.")
-    fee = f"Lệ phí: {_sentence(proc.fee)}." if proc.fee else f"Lệ phí: {_NOT_KNOWN}."
+    result = "; ".join(proc.result)
+    steps.append(f"Nhận kết quả: {_sentence(result)}." if result else "Nhận kết quả.")
+    fee = facts.fee_summary(proc)
+    fee_line = f"Lệ phí: {_sentence(fee)}." if fee else f"Lệ phí: {_NOT_KNOWN}."
     lead = f"Dạ, các bước làm thủ tục {display_name(proc)} ạ:"
-    lines = ["\n".join([lead, *numbered(steps), fee])]
-    missing = not (proc.documents.known and proc.channels and proc.deadline and proc.fee)
+    lines = ["\n".join([lead, *numbered(steps), fee_line])]
+    missing = not (_has_documents(proc) and proc.channels and deadline and fee)
     return lines, missing
 
 
-def _aspect_answer(proc: Procedure, aspect: str, ward: WardProfile, contact: Contact) -> Answer:
+def _aspect_answer(
+    proc: Procedure, aspect: str, ward: WardProfile, contact: Contact, budget: int
+) -> Answer:
     if aspect == "documents":
-        return _documents_detail(proc)
+        return _documents_detail(proc, budget)
+    if aspect == "notes":
+        return documents.notes_answer(proc, display_name(proc), budget), False
     if aspect == "deadline":
-        return _fact_detail(proc, proc.deadline, "thời hạn giải quyết")
+        return _deadline_detail(proc, budget)
     if aspect == "fee":
-        return _fact_detail(proc, proc.fee, "lệ phí")
+        return _fee_detail(proc, ward, budget)
     if aspect == "where":
         return _where_detail(proc, ward, contact)
     if aspect == "online":
@@ -394,36 +509,52 @@ def _aspect_answer(proc: Procedure, aspect: str, ward: WardProfile, contact: Con
 def procedure_details(proc: Procedure, aspects: Sequence[str], catalogue: Catalogue) -> Reply:
     """Several aspects in one message (e.g. "giấy tờ gì, mất mấy ngày"), each fact first.
 
-    Police and military procedures say who handles them once, after the first answer (or in
-    the "where" answer). A missing fact ends the reply with the portal link and the phone line.
-    Raises ValueError for an aspect outside ASPECTS: that is a caller's bug.
+    The reply fits in one Zalo message: answers with lists (documents, notes, the record's
+    notes on deadline and fee) take the room the others leave, in that order, and say what
+    more the full view holds. Police and military procedures say who handles them once, after
+    the first answer (or in the "where" answer). A missing fact ends the reply with the portal
+    link and the phone line. Raises ValueError for an aspect outside ASPECTS: a caller's bug.
     """
     if not aspects:
         raise ValueError("procedure_details needs at least one aspect")
+    unknown = [a for a in aspects if a not in ASPECTS]
+    if unknown:
+        raise ValueError(f"unknown aspect {unknown[0]!r}; expected one of {ASPECTS}")
     ward = catalogue.ward
     contact = _contact(catalogue, _category(proc, catalogue))
+    cases = offered_cases(proc, aspects)
+    closing = f"Anh/chị bấm “{texts.FULL_CARD_TITLE}” để xem toàn bộ thông tin thủ tục ạ."
+    redirect = None
+    if "where" not in aspects:
+        # Residence and military matters: right after the answer, before the resident sets off.
+        redirect = _redirect(proc, ward, contact, subject="Lưu ý: thủ tục này")
+    fixed_room = len(paragraphs(redirect, _ask_staff(contact), _portal_block(proc), closing))
+    answers: dict[str, Answer] = {}
+    room = MESSAGE_LIMIT - fixed_room - 4
+    for aspect in sorted(aspects, key=lambda a: a in ELASTIC_ASPECTS):
+        budget = room if aspect not in ELASTIC_ASPECTS else room // _elastic_left(aspects, answers)
+        answers[aspect] = _aspect_answer(proc, aspect, ward, contact, budget)
+        room -= len(paragraphs(*answers[aspect][0])) + 2
     body: list[str] = []
     missing_any = False
     for index, aspect in enumerate(aspects):
-        part, missing = _aspect_answer(proc, aspect, ward, contact)
+        part, missing = answers[aspect]
+        part = list(part)
         missing_any = missing_any or missing
         if index > 0 and part and part[0].startswith("Dạ, "):
             part[0] = capitalise(part[0].removeprefix("Dạ, "))
         body += part
-    if "where" not in aspects:
-        # Residence and military matters: right after the answer, before the resident sets off.
-        redirect = _redirect(proc, ward, contact, subject="Lưu ý: thủ tục này")
-        if redirect is not None:
-            body.insert(1, redirect)
+    if redirect is not None:
+        body.insert(1, redirect)
     if missing_any:
         body += [_ask_staff(contact), _portal_block(proc)]
-    body.append(f"Anh/chị bấm “{texts.FULL_CARD_TITLE}” để xem toàn bộ thông tin thủ tục ạ.")
-    buttons = (
-        Button(texts.FULL_CARD_TITLE, ButtonKind.query, proc.short_name),
-        _portal_button(proc),
-        _call_button(contact, ward),
-    )
-    return Reply(paragraphs(*dict.fromkeys(body)), buttons)
+    body.append(closing)
+    return Reply(paragraphs(*dict.fromkeys(body)), _buttons(proc, contact, ward, cases))
+
+
+def _elastic_left(aspects: Sequence[str], done: dict[str, Answer]) -> int:
+    """How many list answers still share the room (the first takes its share first)."""
+    return max(1, sum(1 for a in aspects if a in ELASTIC_ASPECTS and a not in done))
 
 
 def procedure_detail(proc: Procedure, aspect: str, catalogue: Catalogue) -> Reply:
@@ -432,6 +563,19 @@ def procedure_detail(proc: Procedure, aspect: str, catalogue: Catalogue) -> Repl
     Raises ValueError for an unknown aspect: that is a bug in the caller, not a resident's input.
     """
     return procedure_details(proc, (aspect,), catalogue)
+
+
+def case_reply(proc: Procedure, index: int, catalogue: Catalogue) -> Reply:
+    """The documents of one situation the resident chose (a button or its number)."""
+    ward = catalogue.ward
+    contact = _contact(catalogue, _category(proc, catalogue))
+    closing = f"Anh/chị bấm “{texts.FULL_CARD_TITLE}” để xem toàn bộ thông tin thủ tục ạ."
+    redirect = _redirect(proc, ward, contact, subject="Lưu ý: thủ tục này")
+    room = MESSAGE_LIMIT - len(paragraphs(redirect, closing)) - 4
+    body = documents.case_answer(proc, index, display_name(proc), room)
+    if redirect is not None:
+        body.insert(1, redirect)
+    return Reply(paragraphs(*body, closing), _buttons(proc, contact, ward))
 
 
 # --- choosing -------------------------------------------------------------------------------
@@ -557,7 +701,7 @@ def intent_answer(intent: Intent, catalogue: Catalogue, now: datetime) -> Reply:
 
 def _examples(catalogue: Catalogue, count: int) -> list[str]:
     """Procedures to quote as examples: documented ones first, as residents would name them."""
-    ordered = sorted(catalogue.procedures, key=lambda p: not p.documents.known)
+    ordered = sorted(catalogue.procedures, key=lambda p: not _has_documents(p))
     return [p.short_name for p in ordered[:count]]
 
 

@@ -5,12 +5,13 @@ Pure and deterministic: the caller supplies the time and stores the returned sta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from app.catalogue import Content, Procedure
-from app.dialogue import cards, specifics
+from app.dialogue import cards, specifics, texts
 from app.dialogue.reply import Reply
 from app.matching.aspects import Aspect, detect_aspects, is_followup_only
 from app.matching.matcher import Matcher
@@ -24,6 +25,9 @@ MENU_INTENT = "menu"
 CONTACT_INTENT = "contact"
 OFFICE_HOURS_INTENT = "office_hours"
 CATEGORY_PREFIX = "cat:"
+CASE_PREFIX = "case:"
+"""An option naming one situation of a procedure: `case:<code>:<index>`."""
+FULL_VIEW = normalize(texts.FULL_CARD_TITLE)
 
 TurnKind = Literal[
     "procedure", "detail", "intent", "clarify", "none", "menu", "category", "handoff", "quiet"
@@ -36,7 +40,8 @@ class ConversationState:
 
     last_procedure: str | None = None
     options: tuple[str, ...] = ()
-    """The numbered choices shown last: procedure codes, or `cat:<id>` for categories."""
+    """The numbered choices shown last: procedure codes, `cat:<id>` for categories, or
+    `case:<code>:<index>` for a procedure's situations."""
     failures: int = 0
     """Consecutive messages the bot could not answer."""
     waiting_for_staff: bool = False
@@ -107,6 +112,12 @@ class Dialogue:
             for category in self.catalogue.categories
             for name in (category.name, *category.aliases)
         }
+        self._cases = {
+            normalize(cards.case_payload(p, case)): (p.code, index)
+            for p in self.catalogue.procedures
+            if p.plain is not None
+            for index, case in enumerate(p.plain.cases)
+        }
 
     def welcome(self) -> Reply:
         return cards.welcome(self.catalogue)
@@ -124,6 +135,8 @@ class Dialogue:
 
         turn = (
             self._numbered_choice(text, state)
+            or self._full_view(text, state)
+            or self._case_choice(text, state)
             or self._exact_name(text, state)
             or self._category(text, state)
             or self._followup(text, state)
@@ -149,13 +162,52 @@ class Dialogue:
         option = state.options[index]
         if option.startswith(CATEGORY_PREFIX):
             return self._category_turn(option.removeprefix(CATEGORY_PREFIX), state)
+        if option.startswith(CASE_PREFIX):
+            code, _, case = option.removeprefix(CASE_PREFIX).rpartition(":")
+            return self._case_turn(code, int(case), state)
         procedure = self.catalogue.procedure(option)
         return self._card_turn(procedure, state, score=100.0) if procedure else None
 
+    def _full_view(self, text: str, state: ConversationState) -> Turn | None:
+        """ "Xem đầy đủ: <name>" (the button) or "xem đầy đủ" about the procedure discussed."""
+        folded = normalize(text)
+        if not folded.startswith(FULL_VIEW):
+            return None
+        rest = folded.removeprefix(FULL_VIEW).strip(" :")
+        code = self.matcher.lookup_name(rest) if rest else state.last_procedure
+        procedure = self.catalogue.procedure(code) if code else None
+        if procedure is None:
+            return None
+        return Turn(
+            (cards.procedure_card(procedure, self.catalogue),),
+            replace(state, last_procedure=procedure.code, failures=0),
+            "procedure",
+            procedure.code,
+            100.0,
+        )
+
+    def _case_choice(self, text: str, state: ConversationState) -> Turn | None:
+        """A situation's button ("<short name>: <title>")."""
+        chosen = self._cases.get(normalize(text))
+        return self._case_turn(*chosen, state) if chosen else None
+
     def _exact_name(self, text: str, state: ConversationState) -> Turn | None:
+        """A procedure's name as written (e.g. a button), alone or followed by a question
+        about one detail only ("<official name> mất bao lâu")."""
         code = self.matcher.lookup_name(text)
         procedure = self.catalogue.procedure(code) if code else None
-        return self._card_turn(procedure, state, score=100.0) if procedure else None
+        if procedure is not None:
+            return self._card_turn(procedure, state, score=100.0)
+        words = normalize(text).split()
+        for end in range(len(words) - 1, 0, -1):
+            rest = " ".join(words[end:])
+            if not is_followup_only(rest):
+                continue
+            code = self.matcher.lookup_name(" ".join(words[:end]))
+            procedure = self.catalogue.procedure(code) if code else None
+            if procedure is not None:
+                return self._detail_turn(procedure, detect_aspects(rest), state, score=100.0)
+        return None
 
     def _category(self, text: str, state: ConversationState) -> Turn | None:
         category_id = self._categories.get(normalize(text))
@@ -215,9 +267,10 @@ class Dialogue:
         score: float,
         result: MatchResult | None = None,
     ) -> Turn:
+        options = self._case_options(procedure, ("documents",))
         return Turn(
-            (cards.procedure_card(procedure, self.catalogue),),
-            replace(state, last_procedure=procedure.code, options=(), failures=0),
+            (cards.procedure_summary(procedure, self.catalogue),),
+            replace(state, last_procedure=procedure.code, options=options, failures=0),
             "procedure",
             procedure.code,
             score,
@@ -234,13 +287,32 @@ class Dialogue:
     ) -> Turn:
         ordered = [a.value for a in Aspect if a in aspects][:MAX_DETAILS_PER_REPLY]
         replies = [cards.procedure_details(procedure, ordered, self.catalogue)]
+        options = self._case_options(procedure, ordered)
         return Turn(
             tuple(replies),
-            replace(state, last_procedure=procedure.code, options=(), failures=0),
+            replace(state, last_procedure=procedure.code, options=options, failures=0),
             "detail",
             procedure.code,
             score,
             result.alternatives if result else (),
+        )
+
+    def _case_options(self, procedure: Procedure, aspects: Sequence[str]) -> tuple[str, ...]:
+        cases = cards.offered_cases(procedure, aspects)
+        return tuple(f"{CASE_PREFIX}{procedure.code}:{i}" for i in range(len(cases)))
+
+    def _case_turn(self, code: str, index: int, state: ConversationState) -> Turn | None:
+        procedure = self.catalogue.procedure(code)
+        if procedure is None or procedure.plain is None:
+            return None
+        if not 0 <= index < len(procedure.plain.cases):
+            return None
+        return Turn(
+            (cards.case_reply(procedure, index, self.catalogue),),
+            replace(state, last_procedure=code, failures=0),
+            "detail",
+            code,
+            100.0,
         )
 
     def _category_turn(self, category_id: str, state: ConversationState) -> Turn | None:

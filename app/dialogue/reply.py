@@ -32,3 +32,8 @@ class Reply:
 
 MAX_BUTTONS = 5
 """Zalo allows at most 5 buttons on a consultation message (reference §3.2)."""
+
+
+MESSAGE_LIMIT = 2000
+"""Zalo's limit on one text message (app.zalo.split.TEXT_LIMIT). A first answer fits in one;
+only the full view ("Xem đầy đủ"), which residents ask for, may take several."""

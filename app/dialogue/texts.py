@@ -14,6 +14,10 @@ MENU_TITLE = "Danh sách thủ tục"
 """The menu button: it sends MENU_PAYLOAD, which the dialogue must answer with menu()."""
 MENU_PAYLOAD = "Danh sách thủ tục"
 FULL_CARD_TITLE = "Xem đầy đủ"
+FULL_CARD_PAYLOAD = "Xem đầy đủ: {name}"
+"""What the "Xem đầy đủ" button sends: the dialogue answers it with the full record."""
+NOTES_QUESTION = "còn lưu ý gì"
+"""The follow-up residents are told to send for a procedure's notes."""
 PORTAL_TITLE = "Xem trên Cổng DVC"
 NATIONAL_PORTAL_TITLE = "Cổng DVC quốc gia"
 PROVINCIAL_PORTAL_TITLE = "Cổng DVC của tỉnh"
@@ -95,3 +99,30 @@ def paragraphs(*blocks: str | list[str] | None) -> str:
         if text:
             parts.append(text)
     return "\n\n".join(parts)
+
+
+def fit(sections: list[tuple[str | None, list[str]]], budget: int) -> tuple[list[str], int]:
+    """Paragraphs (a heading, then its lines) that fit together in `budget` characters.
+
+    Lines are taken in order and never cut; at the first line that does not fit, it and every
+    line after it are left out. Returns the paragraphs and how many lines were left out.
+    """
+    kept: list[list[str]] = []
+    for index, (heading, lines) in enumerate(sections):
+        if heading and not lines:  # a heading alone (an opening line)
+            if len(paragraphs(*kept, [heading])) > budget:
+                return ["\n".join(p) for p in kept], sum(len(rest) for _, rest in sections[index:])
+            kept.append([heading])
+            continue
+        paragraph: list[str] = []
+        for position, line in enumerate(lines):
+            candidate = [*paragraph, line] if paragraph or not heading else [heading, line]
+            if len(paragraphs(*kept, candidate)) > budget:
+                left = len(lines) - position + sum(len(rest) for _, rest in sections[index + 1 :])
+                if paragraph:
+                    kept.append(paragraph)
+                return ["\n".join(p) for p in kept], left
+            paragraph = candidate
+        if paragraph:
+            kept.append(paragraph)
+    return ["\n".join(p) for p in kept], 0

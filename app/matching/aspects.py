@@ -14,6 +14,7 @@ from app.matching.normalize import normalize
 
 class Aspect(StrEnum):
     documents = "documents"
+    notes = "notes"
     deadline = "deadline"
     fee = "fee"
     where = "where"
@@ -34,6 +35,11 @@ _CUES: Mapping[Aspect, tuple[str, ...]] = {
         mang theo, can mang, mang nhung gi, dem theo, dem gi, can dem, chuan bi gi,
         can chuan bi, chuan bi nhung gi, ho so gom, ho so gi, ho so can, thanh phan ho so,
         bo ho so, ho so nhu the nao, nop nhung gi, gom nhung gi, yeu cau gi, dieu kien gi
+        """
+    ),
+    Aspect.notes: _listed(
+        """
+        luu y, can luu y, luu y gi, chu y gi, can chu y
         """
     ),
     Aspect.deadline: _listed(

@@ -19,8 +19,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app.announcements import AnnouncementInvalid, CsvInvalid, import_csv, prepare_announcement
+from app.catalogue.completeness import ASPECTS as COMPLETENESS_ASPECTS
+from app.catalogue.completeness import LABELS as COMPLETENESS_LABELS
+from app.catalogue.completeness import Source, completeness_of
 from app.catalogue.editor import EditRefused, PhraseKind, add_phrase
-from app.dialogue.cards import procedure_card
+from app.dialogue.cards import procedure_summary
 from app.dialogue.conversation import ConversationState
 from app.dialogue.notices import announcement_reply, reason_label
 from app.dialogue.reply import Reply
@@ -258,7 +261,8 @@ def _catalogue_page(
     preview = None
     chosen = catalogue.procedure(code) if code else None
     if chosen is not None:
-        preview = procedure_card(chosen, catalogue)
+        preview = procedure_summary(chosen, catalogue)
+    rows = {row.code: row for row in completeness_of(catalogue)}
     return render(
         request,
         "catalogue.html",
@@ -271,6 +275,13 @@ def _catalogue_page(
         problems=[str(p) for p in services.knowledge.problems],
         message=message,
         total=len(catalogue.procedures),
+        completeness=rows,
+        labels=COMPLETENESS_LABELS,
+        counts={
+            aspect: sum(1 for r in rows.values() if r.sources()[aspect] is not Source.missing)
+            for aspect in COMPLETENESS_ASPECTS
+        },
+        without_plain=sum(1 for p in catalogue.procedures if p.plain is None),
     )
 
 
@@ -281,8 +292,10 @@ async def catalogue_page(
     session: AdminSession,
     q: str = "",
     code: str | None = None,
+    saved: bool = False,
 ) -> Response:
-    return _catalogue_page(request, services, session, q, code)
+    message = "Đã lưu thông tin thủ tục; trợ lý đã dùng ngay." if saved else None
+    return _catalogue_page(request, services, session, q, code, message)
 
 
 @router.post("/catalogue/reload", response_class=HTMLResponse)

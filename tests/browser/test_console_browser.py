@@ -84,3 +84,37 @@ def test_add_an_unanswered_question_as_alias_and_the_bot_answers_it(
     served.resident_says("hoi-2", QUESTION)
     answer = served.wait_for(lambda sent: [m.text for m in sent[before:] if m.user_id == "hoi-2"])
     assert "1.001193" in "\n".join(answer)
+
+
+def test_an_admin_edits_a_procedures_facts_and_the_bot_answers_with_them(
+    page: Any, served: Served
+) -> None:
+    """The fact form in a real browser: a refused save says why in Vietnamese; a valid one is
+    written into procedures.yaml and the bot answers with it at once."""
+    province = served.services.knowledge.current.content.catalogue.ward.province
+    log_in(page, served.add_staff("quantri", Role.admin))
+    page.get_by_role("link", name="Danh mục thủ tục", exact=True).click()
+    page.locator('[id="row-1.004837"]').get_by_role("link", name="Sửa").click()
+    page.wait_for_url("**/console/catalogue/1.004837/edit")
+    page.get_by_label("Loại lệ phí").select_option("province")
+    page.get_by_label("Lệ phí", exact=True).fill("Lệ phí do Hội đồng nhân dân tỉnh quy định.")
+    page.get_by_label(f"Mức thu tại {province}").fill("7.000 đồng/việc")
+    page.get_by_label("Căn cứ (nghị quyết của HĐND tỉnh)").fill("Nghị quyết số 03/2026/NQ-HĐND")
+    # A third situation with a button title but no documents is refused, saying why.
+    page.get_by_label("Tên nút trường hợp 3").fill("Khác")
+    page.get_by_role("button", name="Lưu và áp dụng").click()
+    errors = page.locator("#errors")
+    errors.wait_for()
+    assert "không được để trống" in errors.inner_text()
+    assert "7.000 đồng/việc" not in served.services.knowledge.procedures.read_text()
+    # What was typed is still there; take the third situation out and save.
+    assert page.get_by_label(f"Mức thu tại {province}").input_value() == "7.000 đồng/việc"
+    page.get_by_label("Tên nút trường hợp 3").fill("")
+    page.get_by_role("button", name="Lưu và áp dụng").click()
+    page.locator("#message", has_text="Đã lưu thông tin thủ tục").wait_for()
+    assert "Mức thu tại" in page.locator("#preview").inner_text()
+    assert "7.000 đồng/việc" in served.services.knowledge.procedures.read_text()
+    before = len(served.fake.sent_messages)
+    served.resident_says("phi-1", "đăng ký giám hộ hết bao nhiêu tiền")
+    answer = served.wait_for(lambda sent: [m.text for m in sent[before:] if m.user_id == "phi-1"])
+    assert "7.000 đồng/việc" in "\n".join(answer)

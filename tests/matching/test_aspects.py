@@ -36,6 +36,8 @@ A = Aspect
         ("làm thế nào", {A.steps}),
         ("quy trình ra sao", {A.steps}),
         ("lm ntn", {A.steps}),
+        ("còn lưu ý gì", {A.notes}),
+        ("cần chú ý gì không ạ", {A.notes}),
         ("đăng ký kết hôn ở đâu, mất bao lâu", {A.where, A.deadline}),
     ],
 )
@@ -72,6 +74,8 @@ def test_names_that_contain_a_cue_word_ask_nothing(text: str) -> None:
         "hồ sơ gồm những gì",
         "bao lâu thì có",
         "làm ở đâu vậy ad",
+        "còn lưu ý gì",
+        "con luu y j ko",
     ],
 )
 def test_followup_only(text: str) -> None:

@@ -49,7 +49,8 @@ async def test_conversation_state_is_kept(simulator: RunningApp) -> None:
     response = await simulator.client.post(
         "/simulator/messages", json={"user_id": "s", "text": "mất mấy ngày"}
     )
-    assert "Trong ngày/01 ngày làm việc" in response.json()["replies"][0]["text"]
+    # The follow-up is about the procedure discussed: marriage registration's deadline.
+    assert "thời hạn giải quyết thủ tục Đăng ký kết hôn" in response.json()["replies"][0]["text"]
 
 
 async def test_follow_gets_the_welcome(simulator: RunningApp) -> None:

@@ -1,0 +1,143 @@
+"""The fact form over HTTP: an admin edits what residents read, the file keeps its comments
+and order, the bot answers with it at once; invalid input is refused in Vietnamese."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from app.catalogue import load_catalogue
+from app.catalogue.models import FeeKind
+from app.staff import Role
+from tests.conftest import ROOT, RunningApp, make_settings, start_app
+from tests.support.fake_zalo import FakeZalo
+from tests.support.webhook import text_event
+from tests.web.console_support import csrf_in, log_in, make_staff
+
+pytestmark = pytest.mark.anyio
+
+CODE = "1.004837"  # đăng ký giám hộ: a record, a plain version with two situations
+
+
+@pytest.fixture
+async def editable(tmp_path: Path, fake_zalo: FakeZalo) -> AsyncIterator[RunningApp]:
+    procedures = tmp_path / "procedures.yaml"
+    shutil.copy(ROOT / "procedures.yaml", procedures)
+    settings = make_settings(
+        tmp_path, fake_zalo, procedures_path=procedures, catalogue_poll_seconds=0
+    )
+    async for running in start_app(settings):
+        yield running
+
+
+async def ask(running: RunningApp, fake: FakeZalo, text: str) -> str:
+    before = len(fake.sent_messages)
+    assert (await running.webhook.post(text_event("resident-form", text))).status_code == 200
+    await running.settle()
+    return "\n".join(m.text for m in fake.sent_messages[before:])
+
+
+def form_of(html: str) -> dict[str, str]:
+    """The form as the browser would submit it unchanged (text fields and the selected kind)."""
+    import re
+
+    fields: dict[str, str] = {"csrf_token": csrf_in(html)}
+    for name, value in re.findall(r'<input type="text"[^>]*name="([^"]+)" value="([^"]*)"', html):
+        fields[name] = value
+    for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', html):
+        fields[name] = value.replace("&#34;", '"').replace("&#39;", "'").replace("&amp;", "&")
+    selected = re.search(r'<option value="([a-z]+)" selected>', html)
+    assert selected is not None
+    fields["fee_kind"] = selected.group(1)
+    return fields
+
+
+async def test_an_admin_edits_the_fee_and_the_province_figure(
+    editable: RunningApp, fake_zalo: FakeZalo
+) -> None:
+    make_staff(editable.services.db, "admin", Role.admin)
+    await log_in(editable.client, "admin")
+    path = editable.services.knowledge.procedures
+    before = path.read_text(encoding="utf-8")
+    page = await editable.client.get(f"/console/catalogue/{CODE}/edit")
+    assert page.status_code == 200 and "Giám hộ đương nhiên" in page.text
+    fields = form_of(page.text)
+    fields.update(
+        fee="Lệ phí do Hội đồng nhân dân tỉnh quy định.",
+        fee_kind="province",
+        local_amount="5.000 đồng/việc",
+        local_basis="Nghị quyết số 09/2026/NQ-HĐND",
+    )
+    saved = await editable.client.post(f"/console/catalogue/{CODE}/edit", data=fields)
+    assert saved.status_code == 303
+    after = path.read_text(encoding="utf-8")
+    # Comments kept; the other procedures untouched.
+    assert [line for line in after.splitlines() if line.lstrip().startswith("#")] == [
+        line for line in before.splitlines() if line.lstrip().startswith("#")
+    ]
+    catalogue = load_catalogue(path)
+    proc = catalogue.procedure(CODE)
+    assert proc is not None and proc.plain is not None
+    assert proc.plain.fee_kind is FeeKind.province and len(proc.plain.cases) == 2
+    assert proc.plain.contradictions  # the engineers' note the form does not show is kept
+    assert catalogue.ward.local_fees[CODE].amount == "5.000 đồng/việc"
+    others = [p for p in catalogue.procedures if p.code != CODE]
+    old = load_catalogue(ROOT / "procedures.yaml")
+    assert others == [p for p in old.procedures if p.code != CODE]
+    # Served at once.
+    answer = await ask(editable, fake_zalo, "đăng ký giám hộ hết bao nhiêu tiền")
+    assert "5.000 đồng/việc" in answer and "Nghị quyết số 09/2026/NQ-HĐND" in answer
+    listing = await editable.client.get("/console/catalogue", params={"code": CODE, "saved": 1})
+    assert "Đã lưu thông tin thủ tục" in listing.text and "Mức của tỉnh" in listing.text
+
+    # Taking the figure out removes it from the ward profile.
+    fields.update(local_amount="", local_basis="")
+    assert (
+        await editable.client.post(f"/console/catalogue/{CODE}/edit", data=fields)
+    ).status_code == 303
+    assert CODE not in load_catalogue(path).ward.local_fees
+
+
+async def test_invalid_input_is_refused_in_vietnamese_and_nothing_changes(
+    editable: RunningApp,
+) -> None:
+    make_staff(editable.services.db, "admin", Role.admin)
+    await log_in(editable.client, "admin")
+    path = editable.services.knowledge.procedures
+    before = path.read_text(encoding="utf-8")
+    fields = form_of((await editable.client.get(f"/console/catalogue/{CODE}/edit")).text)
+    fields.update(case_title_0="Một tên nút dài hơn hai mươi ký tự", deadline="")
+    refused = await editable.client.post(f"/console/catalogue/{CODE}/edit", data=fields)
+    assert refused.status_code == 422
+    assert "tối đa 20 ký tự" in refused.text and "không được để trống" in refused.text
+    assert path.read_text(encoding="utf-8") == before
+    # A provincial figure for a fee the record fixes nationally is refused too.
+    fixed = load_catalogue(path).procedure("2.001019")
+    assert fixed is not None and fixed.fee_kind is FeeKind.fixed
+    fields = form_of((await editable.client.get("/console/catalogue/2.001019/edit")).text)
+    fields.update(local_amount="1 đồng")
+    refused = await editable.client.post("/console/catalogue/2.001019/edit", data=fields)
+    assert refused.status_code == 422 and "không hợp lệ" in refused.text
+    assert path.read_text(encoding="utf-8") == before
+
+
+async def test_staff_cannot_edit_facts(editable: RunningApp) -> None:
+    make_staff(editable.services.db, "lan", Role.staff)
+    csrf = await log_in(editable.client, "lan")
+    assert (await editable.client.get(f"/console/catalogue/{CODE}/edit")).status_code == 403
+    posted = await editable.client.post(
+        f"/console/catalogue/{CODE}/edit", data={"csrf_token": csrf, "deadline": "x"}
+    )
+    assert posted.status_code == 403
+
+
+async def test_the_catalogue_page_shows_completeness(editable: RunningApp) -> None:
+    make_staff(editable.services.db, "admin", Role.admin)
+    await log_in(editable.client, "admin")
+    page = (await editable.client.get("/console/catalogue")).text
+    assert 'id="completeness"' in page
+    assert 'id="row-2.001283"' in page and "Chưa có" in page
+    assert "Văn bản dễ hiểu" in page and f"/console/catalogue/{CODE}/edit" in page
