@@ -22,6 +22,7 @@ from app.reports.service import ResidentReports
 from app.storage.asks import record_procedure_ask
 from app.storage.database import Database
 from app.storage.tables import DeliveryOutcome, EventStatus, InboundEvent
+from app.text import clean_json
 from app.zalo.sender import MessageSender
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ class Inbox:
         event_id = event.id
         assert event_id is not None
         try:
-            status = await self._dispatch(event, json.loads(event.payload))
+            # Cleaned again: events recorded before the webhook cleaned them at the edge.
+            status = await self._dispatch(event, clean_json(json.loads(event.payload)))
         except Exception as exc:
             self.db.finish_event(event_id, EventStatus.failed, error=type(exc).__name__)
             log.exception("event failed", extra={"event_id": event_id, "event": event.event_name})
