@@ -18,10 +18,11 @@ from app.config import Settings
 from app.inbox import Inbox, InboxPolicy
 from app.jobs.announcements import AnnouncementWorker, TagMirror, TokenBucket
 from app.jobs.background import Background
-from app.jobs.held_replies import HeldReplies
 from app.jobs.tasks import EventQueue
 from app.knowledge import Knowledge
 from app.metrics import CONTENT_TYPE, Metrics, WebhookTimer
+from app.outbox import Outbox
+from app.outbox.held import HeldReplies
 from app.reports.service import ResidentReports
 from app.services import Services, services_of
 from app.storage.connection import record_connection
@@ -97,14 +98,16 @@ def build_announcements(
     """
     sender = build_sender(settings, db, http, tokens=tokens, retry=RetryPolicy(attempts=1))
     tags = TagMirror(db, sender, groups) if isinstance(sender, ZaloClient) else None
+    # The same outbox (tables, guarantees) over a client that does not retry by itself.
+    outbox = Outbox(db, sender, simulated=settings.simulator)
     worker = AnnouncementWorker(
         db,
-        sender,
+        outbox,
         limiter=TokenBucket(settings.send_rate),
         tags=tags,
         concurrency=min(32, max(2, math.ceil(settings.send_rate / 2))),
     )
-    return ResidentAnnouncements(db, sender, groups, tags=tags), worker
+    return ResidentAnnouncements(db, outbox, groups, tags=tags), worker
 
 
 def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
@@ -125,26 +128,34 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         tokens,
     )
     metrics = Metrics(db)
-    sender = build_sender(settings, db, http, tokens=tokens)
-    held = None if settings.simulator else HeldReplies(db, sender, settings.own_oa_id)
+    # Every reply, "slow down", staff answer and held reply is recorded and sent by one outbox.
+    outbox = Outbox(
+        db, build_sender(settings, db, http, tokens=tokens), simulated=settings.simulator
+    )
+    reports = ResidentReports(db, outbox)
+    held = (
+        None
+        if settings.simulator
+        else HeldReplies(outbox, settings.own_oa_id, report_reply_delivered=reports.delivered_later)
+    )
     inbox = Inbox(
         db,
         knowledge,
-        sender,
-        simulated=settings.simulator,
+        outbox,
+        answers_oa=settings.is_own_oa,
         policy=InboxPolicy(
             staff_takeover=timedelta(minutes=settings.staff_takeover_minutes),
             max_message_chars=settings.max_message_chars,
         ),
         announcements=residents,
         observe_turn=metrics.observe_turn,
-        reports=ResidentReports(db, sender, simulated=settings.simulator),
+        reports=reports,
     )
     throttle = ResidentThrottle(
         db,
-        sender,
+        outbox,
         per_minute=settings.resident_messages_per_minute,
-        simulated=settings.simulator,
+        answers_oa=settings.is_own_oa,
         on_throttled=metrics.throttled.inc,
     )
     queue = EventQueue(throttle.wrap(inbox.handle))

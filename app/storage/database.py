@@ -300,36 +300,6 @@ class Database:
 
     # Outbound messages --------------------------------------------------------------------
 
-    def record_outbound(
-        self,
-        *,
-        oa_id: str,
-        user_id: str,
-        inbound_event_id: int | None,
-        text: str,
-        buttons: list[dict[str, str]],
-        outcome: DeliveryOutcome,
-        zalo_message_ids: Sequence[str] = (),
-        error_code: int | None = None,
-        reason: str | None = None,
-    ) -> int:
-        row = OutboundMessage(
-            oa_id=oa_id,
-            user_id=user_id,
-            inbound_event_id=inbound_event_id,
-            text=text,
-            buttons=json.dumps(buttons, ensure_ascii=False),
-            outcome=outcome,
-            zalo_message_ids=",".join(zalo_message_ids),
-            error_code=error_code,
-            reason=reason,
-        )
-        with self.session() as session:
-            session.add(row)
-            session.commit()
-            assert row.id is not None
-            return row.id
-
     def outbound(self, user_id: str | None = None) -> Sequence[OutboundMessage]:
         with self.session() as session:
             query = select(OutboundMessage).order_by(col(OutboundMessage.id))
