@@ -62,6 +62,22 @@ class _Step(Enum):
 
 
 @dataclass(frozen=True)
+class _Attempt:
+    """How sending one part ended, before it is written down."""
+
+    status: PartStatus
+    zalo_message_id: str | None = None
+    error: ZaloError | None = None
+    reason: str | None = None
+    uncertain_since: datetime | object | None = store.KEEP
+    confirmed: bool = False
+    """Found in Zalo's echo, not sent again."""
+    resent: bool = False
+    """Sent again after an unconfirmed attempt."""
+    wait_until: datetime | None = None
+
+
+@dataclass(frozen=True)
 class OutboxPolicy:
     claim_lease: timedelta = timedelta(minutes=5)
     """A claim older than this belongs to a dead process. Sending one part takes seconds (the
@@ -239,27 +255,54 @@ class Outbox:
         """
         result = Delivered()
         grace = self.policy.echo_grace if echo_grace is None else echo_grace
+        summed_up: set[int] = set()
         try:
             for index, message_id in enumerate(message_ids):
-                step = await self._deliver_message(message_id, now, result, retry_failed, grace)
+                step = await self._deliver_message(
+                    message_id, now, result, retry_failed, grace, resent_at, summed_up
+                )
                 if step is _Step.stop:
+                    rest = message_ids[index:]
                     if hold:
                         # In order: what follows waits with it for the held-replies job.
-                        store.move_unsent(
-                            self.db,
-                            message_ids[index:],
-                            now,
-                            PartStatus.held,
-                            reason=result.error.reason if result.error else "waiting",
-                            error_code=result.error.code if result.error else None,
-                        )
+                        with self.db.unit():
+                            store.move_unsent(
+                                self.db,
+                                rest,
+                                now,
+                                PartStatus.held,
+                                reason=result.error.reason if result.error else "waiting",
+                                error_code=result.error.code if result.error else None,
+                            )
+                            self._sum_up(rest, resent_at, summed_up)
                     break
         finally:
-            for message_id in message_ids:
-                store.refresh_outcome(
-                    self.db, message_id, simulated=self.simulated, resent_at=resent_at
-                )
+            # Each message's outcome is written with its last part when it can be (one
+            # commit); the others' here.
+            rest = [m for m in message_ids if m not in summed_up]
+            if rest:
+                with self.db.unit():
+                    self._sum_up(rest, resent_at, summed_up)
         return result
+
+    def _sum_up(
+        self, message_ids: Sequence[int], resent_at: datetime | None, summed_up: set[int]
+    ) -> None:
+        for message_id in message_ids:
+            store.refresh_outcome(
+                self.db, message_id, simulated=self.simulated, resent_at=resent_at
+            )
+            summed_up.add(message_id)
+
+    def _claim(self, part: PartRow, now: datetime, retry_failed: bool) -> PartRow | None:
+        return store.claim_part(
+            self.db,
+            part.id,
+            now,
+            uuid.uuid4().hex,
+            stale_before=now - self.policy.claim_lease,
+            retry_failed=retry_failed,
+        )
 
     async def _deliver_message(
         self,
@@ -268,90 +311,117 @@ class Outbox:
         result: Delivered,
         retry_failed: bool,
         grace: timedelta,
+        resent_at: datetime | None,
+        summed_up: set[int],
     ) -> _Step:
-        """Send the message's parts that have not gone out, in order."""
+        """Send the message's parts that have not gone out, in order.
+
+        Each part's outcome is written in one transaction with the claim of the next part
+        (or, after the last, the message's outcome): one commit per part."""
+        todo: list[PartRow] = []
         for part in store.parts_of(self.db, message_id):
             if part.status is PartStatus.sent:
                 result.first_message_id = result.first_message_id or part.zalo_message_id
-                continue
-            if part.status is PartStatus.failed and not retry_failed:
-                continue
-            claimed = store.claim_part(
-                self.db,
-                part.id,
-                now,
-                uuid.uuid4().hex,
-                stale_before=now - self.policy.claim_lease,
-                retry_failed=retry_failed,
-            )
+            elif part.status is not PartStatus.failed or retry_failed:
+                todo.append(part)
+        if not todo:
+            return _Step.next
+        claimed = self._claim(todo[0], now, retry_failed)
+        for index in range(len(todo)):
             if claimed is None:
                 result.busy = True  # another process is sending it: not ours to follow
                 return _Step.stop
-            step = await self._send_part(claimed, now, result, grace)
+            attempt = await self._attempt(claimed, now, grace)
+            step = self._account(attempt, result)
+            following = todo[index + 1] if step is _Step.next and index + 1 < len(todo) else None
+            with self.db.unit():
+                kept = store.settle_part(
+                    self.db,
+                    claimed,
+                    now,
+                    attempt.status,
+                    zalo_message_id=attempt.zalo_message_id,
+                    error_code=attempt.error.code if attempt.error else None,
+                    reason=attempt.reason,
+                    uncertain_since=attempt.uncertain_since,
+                )
+                if attempt.status is PartStatus.failed:
+                    # Half a reply is worse than none: the rest of it is given up too.
+                    result.failed += store.move_unsent(
+                        self.db, [message_id], now, PartStatus.failed, reason="after_failed_part"
+                    )
+                if kept and following is not None:
+                    claimed = self._claim(following, now, retry_failed)
+                else:
+                    self._sum_up([message_id], resent_at, summed_up)
+            if not kept:
+                result.busy = True  # our claim was taken over (we looked dead): stop here
+                return _Step.stop
             if step is not _Step.next:
                 return step
         return _Step.next
 
-    async def _send_part(
-        self, part: PartRow, now: datetime, result: Delivered, grace: timedelta
-    ) -> _Step:
-        """Send one claimed part; what the caller does next."""
+    async def _attempt(self, part: PartRow, now: datetime, grace: timedelta) -> _Attempt:
+        """Send one claimed part, or settle it from Zalo's echo; nothing is written here."""
         resend = False
         if part.uncertain_since is not None:
             echo = store.find_echo(self.db, part, part.uncertain_since)
             if echo is not None:
-                store.settle_part(self.db, part, now, PartStatus.sent, zalo_message_id=echo)
-                result.confirmed += 1
-                result.first_message_id = result.first_message_id or echo
                 log.info("outbox.echo_confirmed part=%s", part.id)
-                return _Step.next
+                return _Attempt(PartStatus.sent, zalo_message_id=echo, confirmed=True)
             if now < part.uncertain_since + grace:
                 # Its echo may still be on its way: leave it (and what follows) for later.
-                store.settle_part(self.db, part, now, PartStatus.held, reason="awaiting_echo")
-                result.wait_until = part.uncertain_since + grace
-                return _Step.stop
+                return _Attempt(
+                    PartStatus.held,
+                    reason="awaiting_echo",
+                    wait_until=part.uncertain_since + grace,
+                )
             resend = True
         try:
             sent = await self.sender.send_text(part.user_id, part.text, buttons_of(part.buttons))
         except ZaloError as exc:
-            return self._failed_part(part, exc, now, result)
-        store.settle_part(self.db, part, now, PartStatus.sent, zalo_message_id=sent.message_id)
-        result.sent += 1
-        result.resent_unconfirmed += resend
-        result.first_message_id = result.first_message_id or sent.message_id
-        return _Step.next
+            if connection_down(exc):
+                # Held: sent again by the held-replies job (or an announcement's worker).
+                maybe = isinstance(exc, ZaloTransportError) and exc.maybe_delivered
+                log.warning(
+                    "outbox.part_not_sent part=%s reason=%s uncertain=%s",
+                    part.id,
+                    exc.reason,
+                    maybe,
+                )
+                return _Attempt(
+                    PartStatus.held,
+                    error=exc,
+                    reason=exc.reason,
+                    uncertain_since=(part.uncertain_since or part.claimed_at)
+                    if maybe
+                    else store.KEEP,
+                )
+            log.warning("outbox.part_refused part=%s reason=%s", part.id, exc.reason)
+            return _Attempt(PartStatus.failed, error=exc, reason=exc.reason)
+        return _Attempt(PartStatus.sent, zalo_message_id=sent.message_id, resent=resend)
 
-    def _failed_part(
-        self, part: PartRow, exc: ZaloError, now: datetime, result: Delivered
-    ) -> _Step:
-        result.error = exc
-        if connection_down(exc):
-            maybe = isinstance(exc, ZaloTransportError) and exc.maybe_delivered
-            # Held: to be sent again, by the held-replies job (or an announcement's worker).
-            store.settle_part(
-                self.db,
-                part,
-                now,
-                PartStatus.held,
-                error_code=exc.code,
-                reason=exc.reason,
-                uncertain_since=(part.uncertain_since or part.claimed_at) if maybe else store.KEEP,
-            )
-            result.held = True
-            log.warning(
-                "outbox.part_not_sent part=%s reason=%s uncertain=%s", part.id, exc.reason, maybe
-            )
+    @staticmethod
+    def _account(attempt: _Attempt, result: Delivered) -> _Step:
+        """Count the attempt in `result`; what the caller does next."""
+        if attempt.status is PartStatus.sent:
+            result.sent += not attempt.confirmed
+            result.confirmed += attempt.confirmed
+            result.resent_unconfirmed += attempt.resent
+            result.first_message_id = result.first_message_id or attempt.zalo_message_id
+            return _Step.next
+        if attempt.wait_until is not None:
+            result.wait_until = attempt.wait_until
             return _Step.stop
-        store.settle_part(
-            self.db, part, now, PartStatus.failed, error_code=exc.code, reason=exc.reason
-        )
-        # Half a reply is worse than none: the rest of it is given up too.
-        result.failed += 1 + store.move_unsent(
-            self.db, [part.message_id], now, PartStatus.failed, reason="after_failed_part"
-        )
-        log.warning("outbox.part_refused part=%s reason=%s", part.id, exc.reason)
+        result.error = attempt.error
+        if attempt.status is PartStatus.held:
+            result.held = True
+            return _Step.stop
+        result.failed += 1
         # A resident who cannot receive this cannot receive what follows either.
-        return _Step.stop if isinstance(exc, ZaloRecipientError) else _Step.next_message
+        if isinstance(attempt.error, ZaloRecipientError):
+            return _Step.stop
+        return _Step.next_message
 
     # --- maintenance ----------------------------------------------------------------------
 

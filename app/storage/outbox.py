@@ -16,7 +16,7 @@ import json
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import and_, case, exists, func, literal, or_, update
@@ -558,14 +558,21 @@ def _comparable(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
+ECHO_CLOCK_SKEW: Final = timedelta(minutes=1)
+"""The echo is stamped by the process that recorded the webhook, the attempt by the one that
+sent: their clocks may differ a little. An older echo of the same text cannot be taken for
+this part's: echoes already known as another part's message are left out."""
+
+
 def find_echo(db: Database, part: PartRow, since: datetime) -> str | None:
-    """Zalo's msg_id of an OA message to the part's resident, recorded since `since`, whose
-    text is the part's, and not already known as another part's message.
+    """Zalo's msg_id of an OA message to the part's resident, recorded since `since` (less
+    `ECHO_CLOCK_SKEW`), whose text is the part's, and not already known as another part's.
 
     Zalo posts every message an OA sends back to the webhook as an `oa_send_*` event
     (reference §1.2), and the webhook records every event: the evidence that a message whose
     acknowledgement we lost did reach Zalo.
     """
+    since -= ECHO_CLOCK_SKEW
     known = (
         select(literal("msg:") + col(OutboundPart.zalo_message_id))
         .join(OutboundMessage, col(OutboundMessage.id) == col(OutboundPart.message_id))
