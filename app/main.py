@@ -192,10 +192,15 @@ def create_app(settings: Settings) -> FastAPI:
                 await background.stop()
                 services.db.close()
 
+    # The API description is for developers: a production service does not publish it.
+    docs = settings.environment != "production"
     app = FastAPI(
         title="wardbot",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
         # Metrics are Prometheus (/metrics); FastAPI's OpenTelemetry bridge, unused, cost a
         # look-up of the tracer provider on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
