@@ -236,12 +236,18 @@ def create_app(settings: Settings) -> FastAPI:
     def readyz() -> JSONResponse:
         services = services_of(app.state)
         database_ok = services.db.ping()
+        # Reading is not enough: a locked database, a full disk or a SQLite file deleted
+        # under the process still answer reads while every webhook fails (or is lost).
+        write_problem = services.db.write_problem() if database_ok else "unreachable"
         checks: dict[str, object] = {
-            "database": database_ok,
+            "database": database_ok and write_problem is None,
             "catalogue": bool(services.knowledge.current.content.catalogue.procedures),
         }
         ready = all(checks.values())
         body: dict[str, object] = {"status": "ready" if ready else "not_ready", "checks": checks}
+        if write_problem is not None:
+            body["database_error"] = write_problem
+            log.error("readyz: the database takes no writes", extra={"reason": write_problem})
         if services.tokens is None:
             body["zalo"] = "simulator"  # no credentials: replies are recorded, not sent
         # The connection's state is shared through the database: unknown while it is down.

@@ -206,3 +206,12 @@ class UnansweredQuestion(SQLModel, table=True):
     candidates: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     """JSON list of {kind, id, score}: the nearest procedures at the time."""
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Heartbeat(SQLModel, table=True):
+    """A row /readyz writes: proof that the database takes writes (app.storage.database)."""
+
+    __tablename__ = "heartbeats"
+
+    name: str = Field(primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
