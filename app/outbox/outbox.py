@@ -262,19 +262,7 @@ class Outbox:
                     message_id, now, result, retry_failed, grace, resent_at, summed_up
                 )
                 if step is _Step.stop:
-                    rest = message_ids[index:]
-                    if hold:
-                        # In order: what follows waits with it for the held-replies job.
-                        with self.db.unit():
-                            store.move_unsent(
-                                self.db,
-                                rest,
-                                now,
-                                PartStatus.held,
-                                reason=result.error.reason if result.error else "waiting",
-                                error_code=result.error.code if result.error else None,
-                            )
-                            self._sum_up(rest, resent_at, summed_up)
+                    self._stop(message_ids[index:], now, result, hold, resent_at, summed_up)
                     break
         finally:
             # Each message's outcome is written with its last part when it can be (one
@@ -284,6 +272,30 @@ class Outbox:
                 with self.db.unit():
                     self._sum_up(rest, resent_at, summed_up)
         return result
+
+    def _stop(
+        self,
+        rest: Sequence[int],
+        now: datetime,
+        result: Delivered,
+        hold: bool,
+        resent_at: datetime | None,
+        summed_up: set[int],
+    ) -> None:
+        """What is left after a stop: given up if the resident cannot receive it; else, in
+        order, held for the held-replies job (`hold`) or left to the message's owner."""
+        error = result.error
+        if isinstance(error, ZaloRecipientError) and not result.held:
+            move, reason = PartStatus.failed, "after_failed_part"
+        elif hold:
+            move, reason = PartStatus.held, error.reason if error else "waiting"
+        else:
+            return
+        with self.db.unit():
+            store.move_unsent(
+                self.db, rest, now, move, reason=reason, error_code=error.code if error else None
+            )
+            self._sum_up(rest, resent_at, summed_up)
 
     def _sum_up(
         self, message_ids: Sequence[int], resent_at: datetime | None, summed_up: set[int]

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 
 from app.dialogue.conversation import ConversationState
+from app.dialogue.reply import Reply
+from app.outbox import Outbox
 from app.outbox.held import HeldReplies
-from app.storage.outbox import parts_of
+from app.storage.outbox import count_held, parts_of
 from app.storage.tables import DeliveryOutcome, EventStatus, PartStatus
 from app.zalo.split import split_text
 from tests.conftest import RunningApp
+from tests.support.announce import new_database
 from tests.support.fake_zalo import MESSAGE_CS_PATH, FakeMessage, FakeZalo
 from tests.support.outbox import RefusingWrites, accepted, fast_retries, post_echoes
 from tests.support.webhook import text_event
@@ -226,3 +231,25 @@ async def test_an_answer_lost_in_a_timeout_waits_for_the_echo(
     await held_replies(running, clock=lambda: soon).resend()
 
     assert fake_zalo.sent_texts("u1") == parts
+
+
+async def test_a_resident_who_cannot_receive_has_the_rest_given_up_not_held(
+    tmp_path: Path, fake_zalo: FakeZalo
+) -> None:
+    db = new_database(tmp_path)
+    try:
+        async with httpx.AsyncClient() as http:
+            outbox = Outbox(db, fake_zalo.client(http))
+            now = datetime.now(UTC)
+            ids = outbox.record("oa", "u1", [Reply("Một"), Reply("Hai"), Reply("Ba")], now=now)
+            fake_zalo.recipient_errors["u1"] = -230
+
+            result = await outbox.deliver(ids, now=now)
+
+        assert result.error is not None and result.error.code == -230
+        assert len(fake_zalo.requests_to(MESSAGE_CS_PATH)) == 1  # not asked three times
+        statuses = [p.status for i in ids for p in parts_of(db, i)]
+        assert statuses == [PartStatus.failed] * 3
+        assert count_held(db, None) == 0
+    finally:
+        db.close()
