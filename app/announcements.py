@@ -20,6 +20,7 @@ from app.dialogue.groups import decide, directory, parse_group_command
 from app.dialogue.reply import Reply
 from app.errors import WardbotError
 from app.jobs.announcements import DeliveryPolicy, TagMirror, deliver_deferred
+from app.outbox import Outbox
 from app.storage.announcements import (
     AnnouncementDraft,
     ImportCounts,
@@ -29,7 +30,6 @@ from app.storage.announcements import (
     set_membership,
 )
 from app.storage.database import Database
-from app.zalo.sender import MessageSender
 from app.zalo.split import TEXT_LIMIT
 
 log = logging.getLogger(__name__)
@@ -149,14 +149,14 @@ class ResidentAnnouncements:
     def __init__(
         self,
         db: Database,
-        sender: MessageSender,
+        outbox: Outbox,
         groups: Callable[[], Sequence[ResidentialGroup]],
         *,
         tags: TagMirror | None = None,
         policy: DeliveryPolicy | None = None,
     ) -> None:
         self.db = db
-        self.sender = sender
+        self.outbox = outbox
         self.groups = groups
         self.tags = tags
         self.policy = policy or DeliveryPolicy()
@@ -174,7 +174,7 @@ class ResidentAnnouncements:
 
     async def after_message(self, oa_id: str, user_id: str, now: datetime) -> None:
         try:
-            await deliver_deferred(self.db, self.sender, oa_id, user_id, now, self.policy)
+            await deliver_deferred(self.db, self.outbox, oa_id, user_id, now, self.policy)
         except Exception:
             log.exception("announcement.deferred_failed user=%s", user_id)
         if self.tags is None:

@@ -66,7 +66,18 @@ class ZaloError(WardbotError):
 
 
 class ZaloTransportError(ZaloError):
+    """`maybe_delivered`: the request may have reached Zalo and been accepted (the answer was
+    lost: a read timeout, a dropped connection). Sending again could send it twice, so the
+    outbox looks for Zalo's echo first. False when it surely did not (no connection was made,
+    or Zalo answered HTTP 5xx)."""
+
     transient = True
+
+    def __init__(
+        self, message: str, code: int | None = None, *, maybe_delivered: bool = False
+    ) -> None:
+        super().__init__(message, code)
+        self.maybe_delivered = maybe_delivered
 
 
 class ZaloRateLimited(ZaloError):

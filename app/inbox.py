@@ -1,14 +1,19 @@
 """The inbox use case: handle one recorded webhook event from start to finish.
 
 Zalo POST -> webhooks (verify, record, queue, 200) -> Inbox.handle: claim the event, decide
-with the dialogue, send through the Zalo client, store the outcome.
+with the dialogue and record the replies in the outbox (one transaction), then send them
+through the outbox, which records each part's outcome.
+
+An event handled again (its process died, or could not record the outcome, and the claim was
+released) is not decided again: the replies recorded the first time are finished instead,
+only their parts that did not go out (app.outbox).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,13 +21,13 @@ from typing import Any
 from app.announcements import ResidentAnnouncements
 from app.dialogue.conversation import ConversationState, Turn
 from app.dialogue.reply import Reply
-from app.errors import ZaloError, connection_down
 from app.knowledge import Knowledge
+from app.outbox import Outbox
 from app.reports.service import ResidentReports
 from app.storage.asks import record_procedure_ask
 from app.storage.database import Database
-from app.storage.tables import DeliveryOutcome, EventStatus, InboundEvent
-from app.zalo.sender import MessageSender
+from app.storage.tables import EventStatus, InboundEvent
+from app.text import clean_json
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +57,9 @@ class Inbox:
         self,
         db: Database,
         knowledge: Knowledge,
-        sender: MessageSender,
+        outbox: Outbox,
         *,
-        simulated: bool,
+        answers_oa: Callable[[str], bool] = lambda oa_id: True,
         policy: InboxPolicy = InboxPolicy(),
         clock: Callable[[], datetime] = _now,
         announcements: ResidentAnnouncements | None = None,
@@ -63,8 +68,9 @@ class Inbox:
     ) -> None:
         self.db = db
         self.knowledge = knowledge
-        self.sender = sender
-        self.simulated = simulated
+        self.outbox = outbox
+        self.answers_oa = answers_oa
+        """Whether events of this OA are answered (app.config.Settings.is_own_oa)."""
         self.policy = policy
         self.clock = clock
         self.announcements = announcements
@@ -83,7 +89,14 @@ class Inbox:
         event_id = event.id
         assert event_id is not None
         try:
-            status = await self._dispatch(event, json.loads(event.payload))
+            recorded = self.outbox.recorded_for_event(event_id)
+            if recorded:
+                # Decided before (this is a second try): finish sending what was decided.
+                await self.outbox.deliver(recorded, now=self.clock())
+                status = EventStatus.done
+            else:
+                # Cleaned again: events recorded before the webhook cleaned them at the edge.
+                status = await self._dispatch(event, clean_json(json.loads(event.payload)))
         except Exception as exc:
             self.db.finish_event(event_id, EventStatus.failed, error=type(exc).__name__)
             log.exception("event failed", extra={"event_id": event_id, "event": event.event_name})
@@ -98,21 +111,31 @@ class Inbox:
         name, user_id, now = event.event_name, event.user_id, self.clock()
         if user_id is None:
             return EventStatus.ignored
+        if not self.answers_oa(event.oa_id):
+            # Another OA's event (the app's webhook serves every OA that authorised it):
+            # recorded, never answered through our token.
+            log.info("event of another OA", extra={"event_id": event.id, "event": name})
+            return EventStatus.ignored
         if name == "user_send_text":
             await self._answer_text(event, user_id, _text_of(payload), now)
             return EventStatus.done
         if name.startswith("user_send_"):
-            self.db.touch_interaction(event.oa_id, user_id, now)
-            reply = NON_TEXT_REPLY
-            if self.reports is not None and name in REPORT_ATTACHMENTS:
-                reply = self.reports.attachment(event.oa_id, user_id, name, payload, now)
-            await self._deliver(event, user_id, reply)
+            with self.db.unit():
+                self.db.touch_interaction(event.oa_id, user_id, now)
+                reply = NON_TEXT_REPLY
+                if self.reports is not None and name in REPORT_ATTACHMENTS:
+                    reply = self.reports.attachment(event.oa_id, user_id, name, payload, now)
+                messages = self._record(event, user_id, (reply,), now)
+            await self.outbox.deliver(messages, now=now)
             if self.reports is not None:
                 await self.reports.after_message(event.oa_id, user_id, now)
             return EventStatus.done
         if name == "follow":
-            self.db.mark_followed(event.oa_id, user_id, now)
-            await self._deliver(event, user_id, self.knowledge.current.dialogue.welcome())
+            with self.db.unit():
+                self.db.mark_followed(event.oa_id, user_id, now)
+                welcome = self.knowledge.current.dialogue.welcome()
+                messages = self._record(event, user_id, (welcome,), now)
+            await self.outbox.deliver(messages, now=now)
             return EventStatus.done
         if name == "unfollow":
             self.db.mark_unfollowed(event.oa_id, user_id, now)
@@ -148,9 +171,9 @@ class Inbox:
             replies, reports_follow_up = self._decide_text(event, user_id, text, now)
             # Last: from its first write the unit holds SQLite's write lock, which the webhook
             # needs too, and deciding (matching the text) is the slow part.
+            messages = self._record(event, user_id, replies, now)
             self.db.touch_interaction(event.oa_id, user_id, now)
-        for reply in replies:
-            await self._deliver(event, user_id, reply)
+        await self.outbox.deliver(messages, now=now)
         if reports_follow_up and self.reports is not None:
             await self.reports.after_message(event.oa_id, user_id, now)
         if self.announcements is not None:
@@ -197,41 +220,11 @@ class Inbox:
             oa_id=oa_id, user_id=user_id, text=text, kind=turn.kind, candidates=candidates
         )
 
-    async def _deliver(self, event: InboundEvent, user_id: str, reply: Reply) -> None:
-        """Send one reply; a failure is recorded with its reason, never dropped silently."""
-        buttons = [
-            {"title": b.title, "kind": b.kind.value, "payload": b.payload} for b in reply.buttons
-        ]
-
-        def record(outcome: DeliveryOutcome, **result: Any) -> None:
-            self.db.record_outbound(
-                oa_id=event.oa_id,
-                user_id=user_id,
-                inbound_event_id=event.id,
-                text=reply.text,
-                buttons=buttons,
-                outcome=outcome,
-                **result,
-            )
-
-        try:
-            sent = await self.sender.send_reply(user_id, reply)
-        except ZaloError as exc:
-            # Zalo down or our token refused: the reply waits for the connection
-            # (app.jobs.held_replies); any other refusal is final and recorded as such.
-            held = connection_down(exc)
-            record(
-                DeliveryOutcome.held if held else DeliveryOutcome.failed,
-                error_code=exc.code,
-                reason=exc.reason,
-            )
-            log.warning(
-                "reply held until Zalo is reachable" if held else "reply not delivered",
-                extra={"event_id": event.id, "user_id": user_id, "reason": exc.reason},
-            )
-            return
-        outcome = DeliveryOutcome.simulated if self.simulated else DeliveryOutcome.sent
-        record(outcome, zalo_message_ids=[s.message_id for s in sent])
+    def _record(
+        self, event: InboundEvent, user_id: str, replies: Sequence[Reply], now: datetime
+    ) -> list[int]:
+        """The replies as the outbox's intent, in the decision's transaction."""
+        return self.outbox.record(event.oa_id, user_id, replies, now=now, inbound_event_id=event.id)
 
 
 def _text_of(payload: dict[str, Any]) -> str:

@@ -23,7 +23,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
+class NoQueryString(logging.Filter):
+    """uvicorn's access log line without the query string: a URL's query carries secrets
+    (the OAuth callback's `code` and `state`), and a path says what was asked for."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn logs '%s - "%s %s HTTP/%s" %d' with (client, method, path?query, version,
+        # status).
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def strip_query_strings_from_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, NoQueryString) for f in access.filters):
+        access.addFilter(NoQueryString())
+
+
 def configure_logging(level: str = "INFO") -> None:
+    """Every log line JSON on stderr, uvicorn's access log included (without query strings)."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
@@ -31,3 +51,4 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     # httpx logs full request URLs at INFO; ours say what matters without them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    strip_query_strings_from_access_log()

@@ -18,10 +18,11 @@ from app.config import Settings
 from app.inbox import Inbox, InboxPolicy
 from app.jobs.announcements import AnnouncementWorker, TagMirror, TokenBucket
 from app.jobs.background import Background
-from app.jobs.held_replies import HeldReplies
 from app.jobs.tasks import EventQueue
 from app.knowledge import Knowledge
 from app.metrics import CONTENT_TYPE, Metrics, WebhookTimer
+from app.outbox import Outbox
+from app.outbox.held import HeldReplies
 from app.reports.service import ResidentReports
 from app.services import Services, services_of
 from app.storage.connection import record_connection
@@ -97,14 +98,16 @@ def build_announcements(
     """
     sender = build_sender(settings, db, http, tokens=tokens, retry=RetryPolicy(attempts=1))
     tags = TagMirror(db, sender, groups) if isinstance(sender, ZaloClient) else None
+    # The same outbox (tables, guarantees) over a client that does not retry by itself.
+    outbox = Outbox(db, sender, simulated=settings.simulator)
     worker = AnnouncementWorker(
         db,
-        sender,
+        outbox,
         limiter=TokenBucket(settings.send_rate),
         tags=tags,
         concurrency=min(32, max(2, math.ceil(settings.send_rate / 2))),
     )
-    return ResidentAnnouncements(db, sender, groups, tags=tags), worker
+    return ResidentAnnouncements(db, outbox, groups, tags=tags), worker
 
 
 def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
@@ -125,26 +128,34 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         tokens,
     )
     metrics = Metrics(db)
-    sender = build_sender(settings, db, http, tokens=tokens)
-    held = None if settings.simulator else HeldReplies(db, sender, settings.own_oa_id)
+    # Every reply, "slow down", staff answer and held reply is recorded and sent by one outbox.
+    outbox = Outbox(
+        db, build_sender(settings, db, http, tokens=tokens), simulated=settings.simulator
+    )
+    reports = ResidentReports(db, outbox)
+    held = (
+        None
+        if settings.simulator
+        else HeldReplies(outbox, settings.own_oa_id, report_reply_delivered=reports.delivered_later)
+    )
     inbox = Inbox(
         db,
         knowledge,
-        sender,
-        simulated=settings.simulator,
+        outbox,
+        answers_oa=settings.is_own_oa,
         policy=InboxPolicy(
             staff_takeover=timedelta(minutes=settings.staff_takeover_minutes),
             max_message_chars=settings.max_message_chars,
         ),
         announcements=residents,
         observe_turn=metrics.observe_turn,
-        reports=ResidentReports(db, sender, simulated=settings.simulator),
+        reports=reports,
     )
     throttle = ResidentThrottle(
         db,
-        sender,
+        outbox,
         per_minute=settings.resident_messages_per_minute,
-        simulated=settings.simulator,
+        answers_oa=settings.is_own_oa,
         on_throttled=metrics.throttled.inc,
     )
     queue = EventQueue(throttle.wrap(inbox.handle))
@@ -181,10 +192,15 @@ def create_app(settings: Settings) -> FastAPI:
                 await background.stop()
                 services.db.close()
 
+    # The API description is for developers: a production service does not publish it.
+    docs = settings.environment != "production"
     app = FastAPI(
         title="wardbot",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
         # Metrics are Prometheus (/metrics); FastAPI's OpenTelemetry bridge, unused, cost a
         # look-up of the tracer provider on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -221,12 +237,18 @@ def create_app(settings: Settings) -> FastAPI:
     def readyz() -> JSONResponse:
         services = services_of(app.state)
         database_ok = services.db.ping()
+        # Reading is not enough: a locked database, a full disk or a SQLite file deleted
+        # under the process still answer reads while every webhook fails (or is lost).
+        write_problem = services.db.write_problem() if database_ok else "unreachable"
         checks: dict[str, object] = {
-            "database": database_ok,
+            "database": database_ok and write_problem is None,
             "catalogue": bool(services.knowledge.current.content.catalogue.procedures),
         }
         ready = all(checks.values())
         body: dict[str, object] = {"status": "ready" if ready else "not_ready", "checks": checks}
+        if write_problem is not None:
+            body["database_error"] = write_problem
+            log.error("readyz: the database takes no writes", extra={"reason": write_problem})
         if services.tokens is None:
             body["zalo"] = "simulator"  # no credentials: replies are recorded, not sent
         # The connection's state is shared through the database: unknown while it is down.

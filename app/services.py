@@ -9,13 +9,14 @@ from typing import Any
 from app.config import Settings
 from app.inbox import Inbox
 from app.jobs.announcements import AnnouncementWorker
-from app.jobs.held_replies import HeldReplies
 from app.jobs.tasks import EventQueue
 from app.knowledge import Knowledge
 from app.metrics import Metrics
-from app.storage.connection import connection_status, count_held
+from app.outbox.held import HeldReplies
+from app.storage.connection import connection_status
 from app.storage.database import Database, NewEvent, as_utc
 from app.storage.inbound import InboundRecorder
+from app.storage.outbox import count_held
 from app.zalo.tokens import TokenManager
 
 

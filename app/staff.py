@@ -24,10 +24,9 @@ from app.storage.staff import (
     create_session,
     delete_session,
     live_session,
-    login_failures_since,
-    record_login_failure,
     save_staff,
     staff_by_username,
+    take_login_attempt,
     update_password_hash,
 )
 
@@ -101,9 +100,13 @@ def add_staff(db: Database, username: str, password: str, role: Role) -> StaffUs
 
 def authenticate(db: Database, username: str, password: str, now: datetime) -> LoginResult:
     """Check a login. After MAX_FAILURES failures in LOCKOUT_WINDOW the username is locked,
-    even for the right password, until the window has passed."""
+    even for the right password, until the window has passed.
+
+    The attempt is counted, and the limit checked, in one database transaction before the
+    password is hashed: guesses sent in parallel (or to several processes) get MAX_FAILURES
+    checks between them, not one each. A successful login clears the count."""
     username = username.strip().lower()
-    if login_failures_since(db, username, now - LOCKOUT_WINDOW) >= MAX_FAILURES:
+    if not take_login_attempt(db, username, now, now - LOCKOUT_WINDOW, MAX_FAILURES):
         log.warning("console login refused: locked", extra={"username": username})
         return LoginResult(None, locked=True)
     account = staff_by_username(db, username)
@@ -113,7 +116,7 @@ def authenticate(db: Database, username: str, password: str, now: datetime) -> L
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or account is None or not account.active:
-        record_login_failure(db, username, now)
+        # The attempt counted above stays: it is this failure.
         log.info("console login failed", extra={"username": username})
         return LoginResult(None)
     if _hasher.check_needs_rehash(account.password_hash) and account.id is not None:

@@ -10,11 +10,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from app.dialogue.reply import Reply
-from app.errors import ZaloError
+from app.outbox import Outbox
 from app.storage.database import Database
 from app.storage.stats import resident_messages_before
-from app.storage.tables import DeliveryOutcome, EventStatus
-from app.zalo.sender import MessageSender
+from app.storage.tables import EventStatus, OutboundPurpose
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +30,17 @@ class ResidentThrottle:
     def __init__(
         self,
         db: Database,
-        sender: MessageSender,
+        outbox: Outbox,
         *,
         per_minute: int,
-        simulated: bool,
+        answers_oa: Callable[[str], bool] = lambda oa_id: True,
         on_throttled: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._db = db
-        self._sender = sender
+        self._outbox = outbox
         self._limit = per_minute
-        self._simulated = simulated
+        self._answers_oa = answers_oa
         self._on_throttled = on_throttled
         self._clock = clock
 
@@ -56,6 +55,8 @@ class ResidentThrottle:
         event = self._db.event(event_id)
         if event is None or event.user_id is None or not event.event_name.startswith("user_send_"):
             return False
+        if not self._answers_oa(event.oa_id):
+            return False  # not ours to answer: the inbox records it and says nothing
         place = resident_messages_before(
             self._db, event.oa_id, event.user_id, event_id, self._clock() - WINDOW
         )
@@ -72,21 +73,14 @@ class ResidentThrottle:
         return True
 
     async def _slow_down(self, oa_id: str, user_id: str, event_id: int) -> None:
-        outcome = DeliveryOutcome.simulated if self._simulated else DeliveryOutcome.sent
-        error: ZaloError | None = None
-        ids: list[str] = []
-        try:
-            ids = [s.message_id for s in await self._sender.send_reply(user_id, SLOW_DOWN)]
-        except ZaloError as exc:
-            outcome, error = DeliveryOutcome.failed, exc
-        self._db.record_outbound(
-            oa_id=oa_id,
-            user_id=user_id,
+        now = self._clock()
+        # Handled again after a crash: the "slow down" recorded then is finished, not repeated.
+        messages = self._outbox.recorded_for_event(event_id) or self._outbox.record(
+            oa_id,
+            user_id,
+            (SLOW_DOWN,),
+            now=now,
+            purpose=OutboundPurpose.slow_down,
             inbound_event_id=event_id,
-            text=SLOW_DOWN.text,
-            buttons=[],
-            outcome=outcome,
-            zalo_message_ids=ids,
-            error_code=error.code if error else None,
-            reason=error.reason if error else None,
         )
+        await self._outbox.deliver(messages, now=now)

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.jobs.announcements import AnnouncementWorker, DeliveryPolicy, TokenBucket  # noqa: E402
+from app.outbox import Outbox  # noqa: E402
 from app.storage.announcements import (  # noqa: E402
     AnnouncementDraft,
     announcement_status,
@@ -118,7 +119,7 @@ async def fan_out(db: Database, base_url: str, rate: float, announcement_id: int
         )
         worker = AnnouncementWorker(
             db,
-            client,
+            Outbox(db, client),
             limiter=TokenBucket(rate),
             policy=DeliveryPolicy(quiet_hours=None),  # the bench may run at night
             concurrency=min(32, max(2, int(rate / 2))),

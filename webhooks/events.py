@@ -1,16 +1,34 @@
 """The few fields of Zalo's webhook events the bot relies on (reference §1.3-1.4).
 
 Events are validated loosely: unknown event names and extra fields are expected, and the
-payload is kept whole for whoever handles it later.
+payload is kept whole for whoever handles it later. The fields that are stored on their own
+(ids, the event name) and the timestamp are validated strictly: an absurd one refuses that
+event alone (400), before it could fail a database write shared with other events.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from app.text import clean_json
+
+MAX_DEPTH = 32
+"""Zalo's events nest four or five levels deep; a deeper body is refused before it is parsed
+(a few thousand nested brackets would exhaust the parser's recursion)."""
+
+_ID = re.compile(r"[\x21-\x7e]{1,128}")
+"""Zalo's ids (user, OA, message) are short printable ASCII: digits, hex."""
+_EVENT_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_TIMESTAMP_MS = re.compile(r"[0-9]{1,15}")
+"""Epoch milliseconds: 13 digits today; 15 allow any date the service will ever see."""
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
 
 
 class _Party(BaseModel):
@@ -59,6 +77,18 @@ def _is_oa_to_user(name: str) -> bool:
     return name.startswith("oa_")
 
 
+def too_deep(raw: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether the JSON in `raw` nests deeper than `limit`, found without parsing it."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False  # cannot be deeper: the common case, two scans of the bytes
+    depth = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub(b'""', raw)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > limit:
+            return True
+    return False
+
+
 def parse_event(raw: bytes) -> RawEvent | None:
     """The raw body parsed and validated in one pass, or None if it is not a valid event.
 
@@ -69,18 +99,45 @@ def parse_event(raw: bytes) -> RawEvent | None:
         return None
 
 
+def load_event(raw: bytes) -> tuple[RawEvent, str]:
+    """The step-by-step parse of a signed body `parse_event` refused: the event and the payload
+    to store, with invalid code points (a lone surrogate, NUL) replaced in every string.
+
+    Raises MalformedEvent saying what is wrong."""
+    if too_deep(raw):
+        raise MalformedEvent(f"nested deeper than {MAX_DEPTH} levels")
+    try:
+        payload: Any = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise MalformedEvent("body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise MalformedEvent("body is not a JSON object")
+    payload = clean_json(payload)
+    try:
+        event = RawEvent.model_validate(payload)
+    except ValidationError as exc:
+        raise MalformedEvent(str(exc.errors()[0]["msg"])) from exc
+    return event, json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def _checked_id(value: str | None, what: str) -> str | None:
+    if value is not None and not _ID.fullmatch(value):
+        raise MalformedEvent(f"{what} is not a Zalo id")
+    return value
+
+
 def envelope(payload: dict[str, Any] | RawEvent) -> EventEnvelope:
     """Find the OA, the resident and a de-duplication key in any event shape."""
     try:
         event = payload if isinstance(payload, RawEvent) else RawEvent.model_validate(payload)
     except ValidationError as exc:
         raise MalformedEvent(str(exc.errors()[0]["msg"])) from exc
-    try:
-        timestamp_ms = int(event.timestamp)
-    except ValueError as exc:
-        raise MalformedEvent("timestamp is not a number") from exc
-
+    if not _TIMESTAMP_MS.fullmatch(str(event.timestamp)):
+        raise MalformedEvent("timestamp is not epoch milliseconds")
+    timestamp_ms = int(event.timestamp)
     name = event.event_name
+    if not _EVENT_NAME.fullmatch(name):
+        raise MalformedEvent("event_name is not a Zalo event name")
     sender = event.sender.id if event.sender else None
     recipient = event.recipient.id if event.recipient else None
     if _is_oa_to_user(name):
@@ -93,8 +150,10 @@ def envelope(payload: dict[str, Any] | RawEvent) -> EventEnvelope:
         oa_id, user_id = event.oa_id or recipient, event.user_id
     if not oa_id:
         raise MalformedEvent("no OA id (recipient.id or oa_id)")
+    _checked_id(oa_id, "the OA id")
+    _checked_id(user_id, "the user id")
 
-    msg_id = event.message.msg_id if event.message else None
+    msg_id = _checked_id((event.message.msg_id or None) if event.message else None, "msg_id")
     if msg_id:
         key = f"msg:{msg_id}"
     else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
+from dataclasses import dataclass
 
 from fastapi import APIRouter
 from starlette.requests import ClientDisconnect
@@ -21,8 +21,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
 from app.services import Services, services_of
-from webhooks.events import EventEnvelope, MalformedEvent, envelope, parse_event
-from webhooks.signature import SIGNATURE_HEADER, verify_signature
+from webhooks.events import EventEnvelope, MalformedEvent, envelope, load_event, parse_event
+from webhooks.signature import SIGNATURE_HEADER, signed_timestamp
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -33,6 +33,7 @@ MAX_BODY_BYTES = 64 * 1024
 
 _SIGNATURE_HEADER = SIGNATURE_HEADER.lower().encode("latin-1")
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+_NUL_ESCAPE = b"\\u0000"
 
 Answer = tuple[int, bytes]
 
@@ -89,37 +90,39 @@ def _outside_replay_window(timestamp_ms: int, settings: Settings) -> bool:
     )
 
 
-def _signed(raw: bytes, signature: str, timestamp: str, settings: Settings) -> bool:
-    return verify_signature(
+@dataclass(frozen=True)
+class _Accepted:
+    event: EventEnvelope
+    payload: str
+    """What is stored: the raw body, or its cleaned re-serialisation (see `load_event`)."""
+
+
+def _accept(raw: bytes, signature: str, settings: Settings) -> _Accepted | Answer:
+    """The verified event's envelope and the payload to store, or the answer refusing it.
+
+    The signature is checked on the raw bytes first: nothing an unauthenticated sender
+    writes reaches a JSON parser."""
+    timestamp = signed_timestamp(
         raw,
         signature,
-        timestamp=timestamp,
         app_id=settings.zalo_app_id,
         oa_secret_key=settings.zalo_oa_secret_key.get_secret_value(),
     )
-
-
-def _envelope(raw: bytes, signature: str, settings: Settings) -> EventEnvelope | Answer:
-    """The verified event's envelope, or the answer refusing the request."""
-    # Fast path: a valid, signed event, parsed and validated in one pass. Anything else takes
-    # the step-by-step path below, which gives the same answers it always did.
-    event = parse_event(raw)
-    if event is not None and _signed(raw, signature, str(event.timestamp), settings):
-        try:
-            return envelope(event)
-        except MalformedEvent as exc:
-            return _reject(400, f"not a Zalo event: {exc}")
-    try:
-        payload: Any = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _reject(400, "body is not JSON")
-    if not isinstance(payload, dict):
-        return _reject(400, "body is not a JSON object")
-    # The timestamp inside the body is part of the signed string; nothing else is read first.
-    if not _signed(raw, signature, str(payload.get("timestamp", "")), settings):
+    if timestamp is None:
         return _reject(401, "bad signature")
+    # Fast path: a valid event parsed and validated in one pass (pydantic refuses a lone
+    # surrogate; NUL, which PostgreSQL cannot store, is looked for). Anything else is parsed
+    # step by step, with invalid code points replaced, or refused with the reason.
+    event = parse_event(raw) if _NUL_ESCAPE not in raw else None
     try:
-        return envelope(payload)
+        if event is None:
+            event, payload = load_event(raw)
+        else:
+            payload = raw.decode("utf-8")
+        if str(event.timestamp) != timestamp:
+            # The signature verified with a nested "timestamp", not the event's own.
+            return _reject(401, "bad signature")
+        return _Accepted(envelope(event), payload)
     except MalformedEvent as exc:
         return _reject(400, f"not a Zalo event: {exc}")
 
@@ -131,9 +134,10 @@ async def answer_webhook(services: Services, signature: str | None, raw: bytes |
     if raw is None:
         return _reject(413, "body too large")
     settings = services.settings
-    event = _envelope(raw, signature, settings)
-    if isinstance(event, tuple):
-        return event
+    accepted = _accept(raw, signature, settings)
+    if isinstance(accepted, tuple):
+        return accepted
+    event = accepted.event
     if _outside_replay_window(event.timestamp_ms, settings):
         # Answered 200 so Zalo does not count it as a failed delivery (repeated failures
         # disable the webhook); the event is neither recorded nor handled.
@@ -145,7 +149,7 @@ async def answer_webhook(services: Services, signature: str | None, raw: bytes |
         event_key=event.event_key,
         event_name=event.event_name,
         user_id=event.user_id,
-        payload=raw.decode("utf-8"),
+        payload=accepted.payload,
     )
     duplicate = event_id is None
     log.info(

@@ -8,24 +8,29 @@ Non-urgent announcements wait out the quiet hours (22:00-06:00 Asia/Ho_Chi_Minh)
 ones wait for their time. Deferred ones go out through `deliver_deferred` the next time the
 resident writes.
 
+Sending goes through the outbox (app.outbox), like every outbound message: the delivery row
+decides whether and when; the outbox records the message (split once into parts) before it
+is sent, and each part's outcome. The delivery keeps the same message from one attempt to the
+next, so a retry sends only the parts that did not go out.
+
 Delivery guarantee
 ------------------
-The one ambiguous moment is between Zalo accepting a message and our UPDATE recording it: a
-crash there (or a timeout whose request did reach Zalo) leaves a delivery we cannot know was
+The one ambiguous moment is between Zalo accepting a part and our UPDATE recording it: a
+crash there (or a timeout whose request did reach Zalo) leaves a part we cannot know was
 sent. The policy:
 
-1. Narrow the window. A delivery is claimed one at a time right before it is sent, Zalo's
-   client does not retry by itself (the worker's client has `attempts=1`), and `stop()` lets
-   every claimed delivery finish and be recorded before the worker ends. A stop, a restart,
-   SIGTERM or Ctrl-C (within `stop`'s grace period) therefore never leaves an ambiguous
-   delivery: that part is exactly-once.
+1. Narrow the window. A delivery is claimed one at a time right before it is sent, the
+   worker's Zalo client does not retry by itself (`attempts=1`; the worker retries), and
+   `stop()` lets every claimed delivery finish and be recorded before the worker ends. A stop,
+   a restart, SIGTERM or Ctrl-C (within `stop`'s grace period) therefore never leaves an
+   ambiguous delivery: that part is exactly-once.
 2. Detect, don't guess. After a crash the claims left in `sending` expire after
    `claim_lease` (checked at start and on every pass; a lease, not "at start", because
-   several workers may share the database) and go back to pending marked *uncertain* (so do
-   deliveries whose attempt timed out). Before an uncertain delivery is sent again, we look
-   for Zalo's echo of it: Zalo posts every message the OA sends back to the webhook as an
-   `oa_send_*` event (reference §1.2), which the webhook records. Echo found -> sent, not re-sent
-   (reason `echo_confirmed`). No echo after the lease or `echo_grace` -> sent again
+   several workers may share the database) and go back to pending; the next attempt finds
+   the message's part claimed by a dead process (or left uncertain by a timeout) and the
+   outbox looks for Zalo's echo of it first: Zalo posts every message the OA sends back to
+   the webhook as an `oa_send_*` event (reference §1.2), which the webhook records. Echo found
+   -> sent, not re-sent (reason `echo_confirmed`). No echo after `echo_grace` -> sent again
    (reason `resent_after_unconfirmed`, so the report shows it).
 3. Residual risk: if Zalo accepted the message but its echo never reached us (webhook
    down, echo events not subscribed), the resident gets it twice. We prefer that rare
@@ -69,6 +74,7 @@ from app.errors import (
     ZaloTokenError,
     ZaloTransportError,
 )
+from app.outbox import Delivered, Outbox
 from app.storage.announcements import (
     DeliveryStatus,
     DeliveryWork,
@@ -76,8 +82,6 @@ from app.storage.announcements import (
     claim_delivery,
     deferred_delivery_ids,
     due_delivery_ids,
-    echo_probe,
-    find_echo,
     finish_delivery,
     record_tag_outcome,
     release_stale_claims,
@@ -86,7 +90,7 @@ from app.storage.announcements import (
     tag_syncs_due,
 )
 from app.storage.database import Database
-from app.zalo.sender import MessageSender
+from app.storage.tables import OutboundPurpose
 
 log = logging.getLogger(__name__)
 
@@ -233,21 +237,11 @@ def _record_error(
         return DeliveryStatus.pending
     if exc.transient:
         delay = policy.backoff(work.attempts)
-        uncertain: datetime | object | None
-        if isinstance(exc, ZaloTransportError):
-            # A timeout may hide a message Zalo accepted: look for its echo before resending.
+        if isinstance(exc, ZaloTransportError) and exc.maybe_delivered:
+            # It may have reached Zalo: give its echo time to arrive before the next try.
             delay = max(delay, policy.echo_grace)
-            uncertain = work.uncertain_since or work.claimed_at
-        else:
-            uncertain = work.uncertain_since
         finish_delivery(
-            db,
-            work,
-            now,
-            DeliveryStatus.pending,
-            reason=exc.reason,
-            next_attempt_at=now + delay,
-            uncertain_since=uncertain,
+            db, work, now, DeliveryStatus.pending, reason=exc.reason, next_attempt_at=now + delay
         )
         return DeliveryStatus.pending
     finish_delivery(db, work, now, DeliveryStatus.failed, reason=exc.reason)
@@ -261,29 +255,44 @@ def _defer(db: Database, work: DeliveryWork, now: datetime, reason: str) -> Deli
     return DeliveryStatus.deferred
 
 
-def _confirmed_by_echo(db: Database, work: DeliveryWork, now: datetime) -> bool:
-    """An uncertain earlier attempt did reach Zalo: record it as sent instead of resending."""
-    if work.uncertain_since is None:
-        return False
-    echo = find_echo(db, work.oa_id, work.user_id, work.uncertain_since, echo_probe(work.text))
-    if echo is None:
-        return False
+def _settle_sent(
+    db: Database,
+    work: DeliveryWork,
+    result: Delivered,
+    now: datetime,
+    policy: DeliveryPolicy,
+    *,
+    reason: str | None = None,
+) -> DeliveryStatus:
+    """Settle a delivery after the outbox tried its message; returns the new status."""
+    if result.complete:
+        if result.resent_unconfirmed:
+            reason = RESENT_UNCONFIRMED
+        elif result.confirmed and not result.sent:
+            reason = ECHO_CONFIRMED
+        finish_delivery(
+            db, work, now, DeliveryStatus.sent, reason=reason, message_id=result.first_message_id
+        )
+        return DeliveryStatus.sent
+    if result.error is not None and not (result.busy or result.wait_until):
+        return _record_error(db, work, result.error, now, policy)
+    # A part waits for its echo, or another process is sending it: not an attempt.
+    retry_at = result.wait_until or now + policy.echo_grace
     finish_delivery(
         db,
         work,
         now,
-        DeliveryStatus.sent,
-        reason=ECHO_CONFIRMED,
-        message_id=echo,
-        uncertain_since=None,
+        DeliveryStatus.pending,
+        reason=work.last_reason,
+        next_attempt_at=retry_at,
+        refund_attempt=True,
     )
-    log.info("announcement.echo_confirmed delivery=%s", work.delivery_id)
-    return True
+    return DeliveryStatus.pending
 
 
 async def deliver_deferred(
     db: Database,
-    sender: MessageSender,
+    outbox: Outbox,
     oa_id: str,
     user_id: str,
     now: datetime,
@@ -304,39 +313,39 @@ async def deliver_deferred(
         )
         if work is None:
             continue
-        if _confirmed_by_echo(db, work, now):
-            continue
-        reply = deferred_reply(
-            work.text,
-            for_group=not work.target_all,
-            index=index,
-            count=len(ids),
-            link_url=work.link_url,
-            link_title=work.link_title,
-            image_url=work.image_url,
+        message_id = outbox.open_message_for_delivery(work.delivery_id)
+        if message_id is None:
+            reply = deferred_reply(
+                work.text,
+                for_group=not work.target_all,
+                index=index,
+                count=len(ids),
+                link_url=work.link_url,
+                link_title=work.link_title,
+                image_url=work.image_url,
+            )
+            [message_id] = outbox.record(
+                oa_id,
+                user_id,
+                (reply,),
+                now=now,
+                purpose=OutboundPurpose.announcement,
+                delivery_id=work.delivery_id,
+            )
+        result = await outbox.deliver(
+            [message_id], now=now, hold=False, echo_grace=policy.echo_grace
         )
-        try:
-            sent = await sender.send_reply(user_id, reply)
-        except ZaloError as exc:
-            status = _record_error(db, work, exc, now, policy)
+        status = _settle_sent(db, work, result, now, policy, reason=ON_NEXT_MESSAGE)
+        if status is DeliveryStatus.sent:
+            delivered += 1
+            log.info("announcement.deferred_delivered delivery=%s", work.delivery_id)
+        else:
             log.warning(
                 "announcement.deferred_not_delivered delivery=%s status=%s reason=%s",
                 work.delivery_id,
                 status,
-                exc.reason,
+                result.error.reason if result.error else None,
             )
-            continue
-        finish_delivery(
-            db,
-            work,
-            now,
-            DeliveryStatus.sent,
-            reason=ON_NEXT_MESSAGE,
-            message_id=sent[0].message_id if sent else None,
-            uncertain_since=None,
-        )
-        delivered += 1
-        log.info("announcement.deferred_delivered delivery=%s", work.delivery_id)
     return delivered
 
 
@@ -432,7 +441,7 @@ class AnnouncementWorker:
     def __init__(
         self,
         db: Database,
-        sender: MessageSender,
+        outbox: Outbox,
         *,
         limiter: RateLimiter,
         policy: DeliveryPolicy = DeliveryPolicy(),
@@ -443,7 +452,7 @@ class AnnouncementWorker:
         poll_interval: float = 1.0,
     ) -> None:
         self.db = db
-        self.sender = sender
+        self.outbox = outbox
         self.limiter = limiter
         self.policy = policy
         self.clock = clock
@@ -565,58 +574,69 @@ class AnnouncementWorker:
     async def _settle(self, work: DeliveryWork) -> None:
         now = self.clock()
         policy = self.policy
-        if _confirmed_by_echo(self.db, work, now):
-            return
-        if work.attempts > policy.max_attempts:
-            reason = f"{GAVE_UP_PREFIX}{work.last_reason or 'unknown'}"
-            finish_delivery(self.db, work, now, DeliveryStatus.failed, reason=reason)
-            return
-        if work.following is False and work.unfollowed_at is not None:
-            finish_delivery(self.db, work, now, DeliveryStatus.failed, reason=UNFOLLOWED)
-            return
-        if policy.outside_window(work.last_interaction_at, now):
-            _defer(self.db, work, now, OUTSIDE_WINDOW)
-            return
-        quiet = policy.quiet_hours
-        if quiet is not None and not work.urgent and quiet.is_quiet(now):
-            finish_delivery(
-                self.db,
-                work,
-                now,
-                DeliveryStatus.pending,
-                reason=work.last_reason,
-                next_attempt_at=quiet.next_end(now),
-                refund_attempt=True,
-            )
-            return
+        message_id = self.outbox.open_message_for_delivery(work.delivery_id)
+        # A message that began going out (or may have) is finished before anything else:
+        # its parts are confirmed from Zalo's echo, or the rest is sent.
+        if message_id is None or not self.outbox.went_out(message_id):
+            if work.attempts > policy.max_attempts:
+                reason = f"{GAVE_UP_PREFIX}{work.last_reason or 'unknown'}"
+                self._give_up(message_id, now, reason)
+                finish_delivery(self.db, work, now, DeliveryStatus.failed, reason=reason)
+                return
+            if work.following is False and work.unfollowed_at is not None:
+                self._give_up(message_id, now, UNFOLLOWED)
+                finish_delivery(self.db, work, now, DeliveryStatus.failed, reason=UNFOLLOWED)
+                return
+            if policy.outside_window(work.last_interaction_at, now):
+                # The resident's next message brings it, introduced as such: a new message.
+                self._give_up(message_id, now, OUTSIDE_WINDOW)
+                _defer(self.db, work, now, OUTSIDE_WINDOW)
+                return
+            quiet = policy.quiet_hours
+            if quiet is not None and not work.urgent and quiet.is_quiet(now):
+                finish_delivery(
+                    self.db,
+                    work,
+                    now,
+                    DeliveryStatus.pending,
+                    reason=work.last_reason,
+                    next_attempt_at=quiet.next_end(now),
+                    refund_attempt=True,
+                )
+                return
         await self.limiter.acquire()
-        reply = announcement_reply(
-            work.text,
-            link_url=work.link_url,
-            link_title=work.link_title,
-            image_url=work.image_url,
+        if message_id is None:
+            reply = announcement_reply(
+                work.text,
+                link_url=work.link_url,
+                link_title=work.link_title,
+                image_url=work.image_url,
+            )
+            [message_id] = self.outbox.record(
+                work.oa_id,
+                work.user_id,
+                (reply,),
+                now=now,
+                purpose=OutboundPurpose.announcement,
+                delivery_id=work.delivery_id,
+            )
+        result = await self.outbox.deliver(
+            [message_id], now=self.clock(), hold=False, echo_grace=policy.echo_grace
         )
-        try:
-            sent = await self.sender.send_reply(work.user_id, reply)
-        except ZaloError as exc:
-            now = self.clock()
-            status = _record_error(self.db, work, exc, now, policy)
-            if isinstance(exc, ZaloTokenError | ZaloAuthError):
-                self._paused_until = now + policy.auth_pause
-                log.error("announcement.paused_token_refused reason=%s", exc.reason)
+        now = self.clock()
+        status = _settle_sent(self.db, work, result, now, policy)
+        error = result.error
+        if status is not DeliveryStatus.sent and isinstance(error, ZaloTokenError | ZaloAuthError):
+            self._paused_until = now + policy.auth_pause
+            log.error("announcement.paused_token_refused reason=%s", error.reason)
+        if error is not None:
             log.info(
                 "announcement.delivery delivery=%s status=%s reason=%s",
                 work.delivery_id,
                 status,
-                exc.reason,
+                error.reason,
             )
-            return
-        finish_delivery(
-            self.db,
-            work,
-            self.clock(),
-            DeliveryStatus.sent,
-            reason=RESENT_UNCONFIRMED if work.uncertain_since is not None else None,
-            message_id=sent[0].message_id if sent else None,
-            uncertain_since=None,
-        )
+
+    def _give_up(self, message_id: int | None, now: datetime, reason: str) -> None:
+        if message_id is not None:
+            self.outbox.give_up(message_id, now, reason)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.dialogue.reply import Reply
-from app.errors import ZaloError
+from app.outbox import Outbox
 from app.reports.dialogue import (
     NOTHING_TO_ATTACH,
     Draft,
@@ -45,13 +45,15 @@ from app.storage.reports import (
     update_report,
     waiting_replies,
 )
-from app.storage.tables import DeliveryOutcome
-from app.zalo.sender import MessageSender
+from app.storage.tables import OutboundPurpose
 
 log = logging.getLogger(__name__)
 
 CONSULTATION_WINDOW = timedelta(days=7)
 """Zalo lets an OA answer a resident freely for 7 days after the resident's last message."""
+
+HELD = "held"
+"""`ReportReply.failure` of an answer waiting for the Zalo connection (the outbox sends it)."""
 
 
 class ReportNotFound(LookupError):
@@ -63,6 +65,11 @@ class ReplyOutcome:
     delivered: bool
     deferred: bool
     failure: str | None = None
+    """Why it was not delivered; `HELD` when it goes out by itself once Zalo is back."""
+
+    @property
+    def held(self) -> bool:
+        return self.failure == HELD
 
 
 def image_url_of(payload: dict[str, Any]) -> str | None:
@@ -107,10 +114,9 @@ def _attachments(payload: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class ResidentReports:
-    def __init__(self, db: Database, sender: MessageSender, *, simulated: bool = False) -> None:
+    def __init__(self, db: Database, outbox: Outbox) -> None:
         self.db = db
-        self.sender = sender
-        self.simulated = simulated
+        self.outbox = outbox
 
     # Resident side ---------------------------------------------------------------------------
 
@@ -233,37 +239,33 @@ class ResidentReports:
         return ReplyOutcome(delivered=failure is None, deferred=False, failure=failure)
 
     async def _send(self, report: Report, row: ReportReply, now: datetime) -> str | None:
+        """Send a staff answer through the outbox; the reason it did not go out, or None.
+
+        Sent again (after a refusal, or when the resident writes), only its parts that did
+        not go out are sent: the answer was recorded and split once, the first time."""
         assert report.id is not None and row.id is not None
-        code = report_code(report.id)
-        message = closed_reply(code, row.text) if row.closing else staff_answer(code, row.text)
-        try:
-            sent = await self.sender.send_reply(report.user_id, message)
-        except ZaloError as exc:
-            mark_reply(self.db, row.id, None, exc.reason)
-            self.db.record_outbound(
-                oa_id=report.oa_id,
-                user_id=report.user_id,
-                inbound_event_id=None,
-                text=message.text,
-                buttons=[],
-                outcome=DeliveryOutcome.failed,
-                error_code=exc.code,
-                reason=exc.reason,
+        message_id = self.outbox.message_for_report_reply(row.id)
+        if message_id is None:
+            code = report_code(report.id)
+            message = closed_reply(code, row.text) if row.closing else staff_answer(code, row.text)
+            [message_id] = self.outbox.record(
+                report.oa_id,
+                report.user_id,
+                (message,),
+                now=now,
+                purpose=OutboundPurpose.report_reply,
+                report_reply_id=row.id,
             )
-            log.warning("report reply not delivered", extra={"report_id": report.id})
-            return exc.reason or "failed"
-        mark_reply(self.db, row.id, now, None)
-        self.db.record_outbound(
-            oa_id=report.oa_id,
-            user_id=report.user_id,
-            inbound_event_id=None,
-            text=message.text,
-            buttons=[
-                {"title": b.title, "kind": b.kind.value, "payload": b.payload}
-                for b in message.buttons
-            ],
-            outcome=DeliveryOutcome.simulated if self.simulated else DeliveryOutcome.sent,
-            zalo_message_ids=[s.message_id for s in sent],
-        )
-        log.info("report reply delivered", extra={"report_id": report.id})
-        return None
+        result = await self.outbox.deliver([message_id], now=now, retry_failed=True)
+        if result.complete:
+            mark_reply(self.db, row.id, now, None)
+            log.info("report reply delivered", extra={"report_id": report.id})
+            return None
+        failure = HELD if not result.failed else (result.error.reason if result.error else "failed")
+        mark_reply(self.db, row.id, None, failure)
+        log.warning("report reply not delivered", extra={"report_id": report.id, "reason": failure})
+        return failure
+
+    def delivered_later(self, report_reply_id: int, at: datetime) -> None:
+        """The outbox finished sending a held answer (app.outbox.held)."""
+        mark_reply(self.db, report_reply_id, at, None)

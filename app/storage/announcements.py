@@ -14,7 +14,6 @@ Every datetime is UTC; SQLite hands them back naive, so reads go through `as_utc
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from app.storage.database import Database, as_utc
-from app.storage.tables import Follower, InboundEvent
+from app.storage.tables import Follower
 
 
 class DeliveryStatus(StrEnum):
@@ -114,9 +113,6 @@ class Delivery(SQLModel, table=True):
     zalo_message_id: str | None = None
     claimed_at: datetime | None = None
     claim_token: str | None = None
-    uncertain_since: datetime | None = None
-    """An attempt since then may have reached Zalo unacknowledged (timeout, crash): look for
-    Zalo's echo of the message before sending it again."""
     updated_at: datetime
 
 
@@ -465,7 +461,6 @@ class DeliveryWork:
     claimed_at: datetime
     attempts: int
     """Including this one."""
-    uncertain_since: datetime | None
     user_id: str
     group_id: str | None
     announcement_id: int
@@ -554,7 +549,6 @@ def claim_delivery(
         claim_token=row.claim_token,
         claimed_at=claimed_at,
         attempts=row.attempts,
-        uncertain_since=as_utc(row.uncertain_since),
         user_id=row.user_id,
         group_id=row.group_id,
         announcement_id=row.announcement_id,
@@ -577,7 +571,6 @@ _WORK = (
         col(Delivery.claim_token),
         col(Delivery.claimed_at),
         col(Delivery.attempts),
-        col(Delivery.uncertain_since),
         col(Delivery.user_id),
         col(Delivery.group_id),
         col(Delivery.announcement_id),
@@ -605,9 +598,6 @@ _WORK = (
 )
 
 
-_KEEP: Final = object()
-
-
 def finish_delivery(
     db: Database,
     work: DeliveryWork,
@@ -617,7 +607,6 @@ def finish_delivery(
     reason: str | None = None,
     message_id: str | None = None,
     next_attempt_at: datetime | None = None,
-    uncertain_since: datetime | object | None = _KEEP,
     refund_attempt: bool = False,
 ) -> bool:
     """Record the outcome of a claimed delivery; False if the claim was lost meanwhile."""
@@ -626,8 +615,6 @@ def finish_delivery(
         values["zalo_message_id"] = message_id
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
-    if uncertain_since is not _KEEP:
-        values["uncertain_since"] = uncertain_since
     statement = _finish_statement(tuple(sorted(values)), refund_attempt)
     parameters = {"b_id": work.delivery_id, "b_token": work.claim_token, **values}
     with db.engine.begin() as connection:
@@ -651,10 +638,10 @@ def _finish_statement(columns: tuple[str, ...], refund_attempt: bool) -> Update:
 
 
 def release_stale_claims(db: Database, claimed_before: datetime, now: datetime) -> int:
-    """Claims older than the lease belong to a dead worker: back to pending, marked uncertain.
+    """Claims older than the lease belong to a dead worker: back to pending.
 
-    The dead worker may have sent the message without recording it, so the next attempt first
-    looks for Zalo's echo of it (see `find_echo`).
+    The dead worker may have sent the message without recording it: the outbox finds its
+    part claimed by a dead process and looks for Zalo's echo before sending it again.
     """
     with db.session() as session:
         result = session.execute(
@@ -663,7 +650,6 @@ def release_stale_claims(db: Database, claimed_before: datetime, now: datetime) 
             .where(col(Delivery.claimed_at) < claimed_before)
             .values(
                 status=DeliveryStatus.pending,
-                uncertain_since=func.coalesce(Delivery.uncertain_since, Delivery.claimed_at),
                 claim_token=None,
                 next_attempt_at=now,
                 updated_at=now,
@@ -706,41 +692,6 @@ def deferred_delivery_ids(db: Database, oa_id: str, user_id: str) -> list[int]:
             .order_by(col(Delivery.id))
         ).all()
         return [i for i in ids if i is not None]
-
-
-def echo_probe(text: str, length: int = 120) -> str:
-    """The part of an announcement looked for in Zalo's echoes of what the OA sent."""
-    return unicodedata.normalize("NFC", text).strip()[:length]
-
-
-def find_echo(db: Database, oa_id: str, user_id: str, since: datetime, probe: str) -> str | None:
-    """The msg_id of an OA message to `user_id` recorded since `since` containing `probe`.
-
-    Zalo sends every message an OA sends back to the webhook as an `oa_send_*` event
-    (reference §1.2), and the webhook records every event: that is the evidence that a
-    message whose acknowledgement we lost did reach Zalo.
-    """
-    with db.session() as session:
-        payloads = session.exec(
-            select(InboundEvent.payload)
-            .where(InboundEvent.oa_id == oa_id)
-            .where(InboundEvent.user_id == user_id)
-            .where(col(InboundEvent.event_name).startswith("oa_send_"))
-            .where(col(InboundEvent.received_at) >= since)
-            .order_by(col(InboundEvent.id))
-        ).all()
-    for raw in payloads:
-        try:
-            payload = json.loads(raw)
-        except ValueError:
-            continue
-        message = payload.get("message") if isinstance(payload, dict) else None
-        if not isinstance(message, dict):
-            continue
-        text = message.get("text")
-        if isinstance(text, str) and probe in unicodedata.normalize("NFC", text):
-            return str(message.get("msg_id") or "echo")
-    return None
 
 
 def delivery_rows(db: Database, announcement_id: int) -> Sequence[Delivery]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,6 +23,7 @@ from app.storage.tables import (
     DeliveryOutcome,
     EventStatus,
     Follower,
+    Heartbeat,
     InboundEvent,
     OutboundMessage,
     UnansweredQuestion,
@@ -43,16 +46,22 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+SQLITE_BUSY_MS = 5000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the webhook write while the worker reads; the timeout absorbs short lock waits.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
 PG_CONNECT_TIMEOUT_SECONDS = 5
+
+WRITE_PROBE_TIMEOUT_SECONDS = 2.0
+"""How long /readyz waits for its heartbeat write: a database locked longer is not ready."""
 
 
 def make_engine(url: str) -> Engine:
@@ -104,6 +113,13 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self._sqlite_path: str | None = None
+        self._sqlite_file: tuple[int, int] | None = None
+        """(st_dev, st_ino) of the SQLite file the engine opened first."""
+        database = self.engine.url.database
+        if self.engine.dialect.name == "sqlite" and database and database != ":memory:":
+            self._sqlite_path = os.path.abspath(database)
+            event.listen(self.engine, "connect", self._remember_sqlite_file)
 
     def create_schema(self) -> None:
         """Bring the schema up to date by running the migrations (app.storage.migrate)."""
@@ -121,6 +137,57 @@ class Database:
             return True
         except Exception:
             return False
+
+    def _remember_sqlite_file(self, _dbapi_connection: Any, _record: Any) -> None:
+        if self._sqlite_file is None and self._sqlite_path is not None:
+            with contextlib.suppress(OSError):
+                stat = os.stat(self._sqlite_path)
+                self._sqlite_file = (stat.st_dev, stat.st_ino)
+
+    def same_file(self) -> bool:
+        """False when the SQLite file this process opened is no longer the one at its path
+        (deleted or replaced under the running process: what it writes would be lost)."""
+        if self._sqlite_path is None or self._sqlite_file is None:
+            return True
+        try:
+            stat = os.stat(self._sqlite_path)
+        except OSError:
+            return False
+        return (stat.st_dev, stat.st_ino) == self._sqlite_file
+
+    def write_problem(self, timeout: float = WRITE_PROBE_TIMEOUT_SECONDS) -> str | None:
+        """None when a small write (the heartbeat row) commits within `timeout` seconds; else
+        why not: a lock held too long, a full disk, a file deleted under us."""
+        if not self.same_file():
+            return "database file deleted or replaced"
+        now = utcnow()
+        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(Heartbeat)
+            .values(name="readyz", at=now)
+            .on_conflict_do_update(index_elements=["name"], set_={"at": now})
+        )
+        milliseconds = int(timeout * 1000)
+        try:
+            with self.engine.connect() as connection:
+                sqlite = connection.dialect.name == "sqlite"
+                if sqlite:
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout={milliseconds}")
+                else:
+                    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
+                    connection.exec_driver_sql(f"SET LOCAL statement_timeout = {milliseconds}")
+                try:
+                    connection.execute(statement)
+                    connection.commit()
+                finally:
+                    if sqlite:
+                        connection.rollback()
+                        connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        except Exception as exc:
+            # The driver's own words ("database is locked", "database or disk is full"),
+            # without the statement.
+            return str(getattr(exc, "orig", None) or type(exc).__name__)[:200]
+        return None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -299,36 +366,6 @@ class Database:
             return session.exec(query).all()
 
     # Outbound messages --------------------------------------------------------------------
-
-    def record_outbound(
-        self,
-        *,
-        oa_id: str,
-        user_id: str,
-        inbound_event_id: int | None,
-        text: str,
-        buttons: list[dict[str, str]],
-        outcome: DeliveryOutcome,
-        zalo_message_ids: Sequence[str] = (),
-        error_code: int | None = None,
-        reason: str | None = None,
-    ) -> int:
-        row = OutboundMessage(
-            oa_id=oa_id,
-            user_id=user_id,
-            inbound_event_id=inbound_event_id,
-            text=text,
-            buttons=json.dumps(buttons, ensure_ascii=False),
-            outcome=outcome,
-            zalo_message_ids=",".join(zalo_message_ids),
-            error_code=error_code,
-            reason=reason,
-        )
-        with self.session() as session:
-            session.add(row)
-            session.commit()
-            assert row.id is not None
-            return row.id
 
     def outbound(self, user_id: str | None = None) -> Sequence[OutboundMessage]:
         with self.session() as session:

@@ -42,13 +42,35 @@ class InboundRecorder:
                 try:
                     ids = await asyncio.to_thread(self._db.record_inbound_many, events)
                 except Exception as exc:
-                    # Each webhook answers 500 and Zalo re-sends the event later.
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
+                    if len(batch) == 1:
+                        _fail(batch, exc)
+                        continue
+                    # One event the database refuses must not cost the others theirs: each is
+                    # written on its own, and only the ones that fail again answer 500 (Zalo
+                    # re-sends them later).
+                    log.warning("inbound batch refused; writing its events one by one")
+                    for item in batch:
+                        await self._write_one(*item)
                     continue
                 for (_, future), event_id in zip(batch, ids, strict=True):
                     if not future.done():
                         future.set_result(event_id)
         finally:
             self._writer = None
+
+    async def _write_one(self, event: NewEvent, future: asyncio.Future[int | None]) -> None:
+        try:
+            [event_id] = await asyncio.to_thread(self._db.record_inbound_many, [event])
+        except Exception as exc:
+            if not future.done():
+                future.set_exception(exc)
+            return
+        if not future.done():
+            future.set_result(event_id)
+
+
+def _fail(batch: list[tuple[NewEvent, asyncio.Future[int | None]]], exc: Exception) -> None:
+    """Each webhook of `batch` answers 500, and Zalo re-sends the event later."""
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(exc)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, func, select
 
 from app.storage.database import Database, as_utc
@@ -36,7 +38,8 @@ class StaffSession(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
-    """Failed logins per username, counted for the lockout."""
+    """Password checks per username (a successful login clears them), counted for the
+    lockout: each is written before its password is checked."""
 
     __tablename__ = "staff_login_failures"
 
@@ -81,21 +84,45 @@ def update_password_hash(db: Database, staff_id: int, password_hash: str) -> Non
             session.commit()
 
 
-def record_login_failure(db: Database, username: str, at: datetime) -> None:
-    with db.session() as session:
-        session.add(LoginAttempt(username=username, at=at))
-        session.commit()
+class LoginGate(SQLModel, table=True):
+    """One row per username tried: its lock serialises the attempts on that username, across
+    every process sharing the database (see `take_login_attempt`)."""
+
+    __tablename__ = "staff_login_gates"
+
+    username: str = Field(primary_key=True)
+    touched_at: datetime
 
 
-def login_failures_since(db: Database, username: str, since: datetime) -> int:
+def take_login_attempt(
+    db: Database, username: str, now: datetime, since: datetime, limit: int
+) -> bool:
+    """Count one password check for `username`, unless `limit` were counted since `since`:
+    False then (locked), and nothing is counted.
+
+    Count and check are one transaction that first writes the username's gate row, so
+    concurrent attempts, in any process, take turns: PostgreSQL locks the row until the
+    commit, SQLite's write lock the database. Parallel guesses cannot all see the same count.
+    """
+    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     with db.session() as session:
-        count = session.exec(
+        session.execute(
+            insert(LoginGate)
+            .values(username=username, touched_at=now)
+            .on_conflict_do_update(index_elements=["username"], set_={"touched_at": now})
+        )
+        counted = session.exec(
             select(func.count())
             .select_from(LoginAttempt)
             .where(LoginAttempt.username == username)
             .where(col(LoginAttempt.at) >= since)
         ).one()
-        return int(count)
+        if counted >= limit:
+            session.commit()
+            return False
+        session.add(LoginAttempt(username=username, at=now))
+        session.commit()
+        return True
 
 
 def clear_login_failures(db: Database, username: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -48,24 +48,48 @@ class InboundEvent(SQLModel, table=True):
 
 
 class DeliveryOutcome(StrEnum):
+    """Where an outbound message stands, summed up from its parts (app.outbox)."""
+
+    pending = "pending"
+    """Recorded (the intent), not every part settled yet."""
     sent = "sent"
     simulated = "simulated"
     """Simulator mode: recorded instead of sent."""
     failed = "failed"
     held = "held"
-    """Not sent because the Zalo connection was down (token refused or not refreshable);
-    sent later, once the connection is back (app.jobs.held_replies)."""
+    """A part could not go out because the Zalo connection was down (token refused or not
+    refreshable, Zalo unreachable); it is sent later, once the connection is back."""
+
+
+class OutboundPurpose(StrEnum):
+    reply = "reply"
+    """An answer to a resident's message (`inbound_event_id`)."""
+    slow_down = "slow_down"
+    """The throttle's "please slow down" (`inbound_event_id`)."""
+    report_reply = "report_reply"
+    """A staff member's answer to a report (`report_reply_id`)."""
+    announcement = "announcement"
+    """An announcement to one resident (`delivery_id`); its delivery row schedules retries."""
 
 
 class OutboundMessage(SQLModel, table=True):
-    """A message the bot sent (or tried to), with Zalo's outcome."""
+    """A message the bot meant to send, recorded before any of it is sent (app.outbox).
+
+    Its text is split once into `OutboundPart`s; `outcome` and `zalo_message_ids` sum up
+    the parts."""
 
     __tablename__ = "outbound_messages"
 
     id: int | None = Field(default=None, primary_key=True)
     oa_id: str = Field(index=True)
     user_id: str = Field(index=True)
-    inbound_event_id: int | None = Field(default=None, foreign_key="inbound_events.id")
+    purpose: str = Field(default=OutboundPurpose.reply.value)
+    """`OutboundPurpose`, stored as text."""
+    inbound_event_id: int | None = Field(default=None, foreign_key="inbound_events.id", index=True)
+    delivery_id: int | None = Field(
+        default=None, foreign_key="announcement_deliveries.id", index=True
+    )
+    report_reply_id: int | None = Field(default=None, foreign_key="report_replies.id", index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     buttons: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     outcome: DeliveryOutcome
@@ -74,7 +98,51 @@ class OutboundMessage(SQLModel, table=True):
     reason: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     resent_at: datetime | None = None
-    """Set when a held reply was sent (or finally failed) after the connection came back."""
+    """When a held message was settled after the connection came back."""
+
+
+class PartStatus(StrEnum):
+    pending = "pending"
+    """Recorded, not tried yet (or to be tried again by the owner of the message)."""
+    sending = "sending"
+    """Claimed by a process that is sending it now; an old claim is a dead process's, and the
+    part may or may not have reached Zalo."""
+    sent = "sent"
+    held = "held"
+    """Waiting for the Zalo connection; the held-replies job sends it."""
+    failed = "failed"
+
+
+class OutboundPart(SQLModel, table=True):
+    """One Zalo message of an `OutboundMessage`: at most 2000 characters, split once.
+
+    Position 0 is an apology put in front of a reply that was held before any of it went
+    out; the reply's own parts are 1..n."""
+
+    __tablename__ = "outbound_parts"
+    __table_args__ = (
+        UniqueConstraint("message_id", "position", name="uq_outbound_part"),
+        Index("ix_outbound_parts_status", "status", "message_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="outbound_messages.id", index=True)
+    position: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    buttons: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    """JSON list of {title, kind, payload}; only the last part carries the reply's buttons."""
+    status: PartStatus = PartStatus.pending
+    zalo_message_id: str | None = None
+    attempts: int = 0
+    claim_token: str | None = None
+    claimed_at: datetime | None = None
+    uncertain_since: datetime | None = None
+    """An attempt since then may have reached Zalo unacknowledged (a timeout after the request
+    went out, a crash after the send): Zalo's echo is looked for before it is sent again."""
+    error_code: int | None = None
+    reason: str | None = None
+    sent_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class Follower(SQLModel, table=True):
@@ -138,3 +206,12 @@ class UnansweredQuestion(SQLModel, table=True):
     candidates: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     """JSON list of {kind, id, score}: the nearest procedures at the time."""
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Heartbeat(SQLModel, table=True):
+    """A row /readyz writes: proof that the database takes writes (app.storage.database)."""
+
+    __tablename__ = "heartbeats"
+
+    name: str = Field(primary_key=True)
+    at: datetime = Field(default_factory=utcnow)

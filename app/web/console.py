@@ -584,8 +584,17 @@ async def report_reply(
             "Người dân không nhắn tin trong 7 ngày qua nên Zalo chưa cho gửi; phản hồi sẽ "
             "được gửi ngay khi người dân nhắn tin lại."
         )
+    elif outcome.held:
+        # Not to be sent again by hand: what did not go out goes out by itself, only that.
+        message = (
+            "Kết nối Zalo đang gián đoạn: phản hồi đã được lưu và sẽ tự động gửi khi kết nối "
+            "trở lại (không cần gửi lại)."
+        )
     else:
-        message = f"Chưa gửi được phản hồi ({outcome.failure}); vui lòng thử lại sau."
+        message = (
+            f"Zalo không nhận phản hồi ({outcome.failure}); phường sẽ thử gửi lại khi người "
+            "dân nhắn tin tới."
+        )
     if close:
         message += " Phản ánh đã được đóng và người dân được mời đánh giá."
     return _report_page(request, services, session, report_id, message)

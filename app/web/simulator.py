@@ -5,6 +5,7 @@ Only mounted behaviour when no Zalo credentials are configured; otherwise every 
 
 from __future__ import annotations
 
+import html
 import json
 import time
 import uuid
@@ -81,7 +82,8 @@ def follow_event(user_id: str) -> dict[str, Any]:
 async def simulator_page(services: ServicesDep) -> HTMLResponse:
     if not services.settings.simulator:
         return HTMLResponse("<h1>wardbot</h1><p>Đang kết nối Zalo OA.</p>")
-    ward = services.knowledge.current.content.catalogue.ward.name
+    # The ward's name comes from procedures.yaml: text, never markup.
+    ward = html.escape(services.knowledge.current.content.catalogue.ward.name)
     return HTMLResponse(PAGE.read_text(encoding="utf-8").replace("{{ward}}", ward))
 
 

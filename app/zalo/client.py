@@ -21,11 +21,11 @@ from typing import Any, Final
 
 import httpx
 
-from app.dialogue.reply import MAX_BUTTONS, Button, ButtonKind, Reply
+from app.dialogue.reply import MAX_BUTTONS, Button, ButtonKind
 from app.errors import ZaloError, ZaloRequestError, ZaloTokenError, ZaloTransportError
 from app.zalo.errors import check_http_response
 from app.zalo.sender import SentMessage
-from app.zalo.split import TEXT_LIMIT, split_text
+from app.zalo.split import TEXT_LIMIT
 from app.zalo.tokens import TokenManager
 
 logger = logging.getLogger(__name__)
@@ -106,31 +106,22 @@ class ZaloClient:
 
     # --- messages ----------------------------------------------------------------------
 
-    async def send_reply(self, user_id: str, reply: Reply) -> list[SentMessage]:
-        """Send `reply` as one message per part of its split text; buttons go on the last.
-
-        If a later part fails, the earlier parts have been delivered and the error is raised.
-        """
-        parts = split_text(reply.text, TEXT_LIMIT)
-        if not parts:
-            raise ValueError("a reply needs text")
-        sent: list[SentMessage] = []
-        for index, part in enumerate(parts):
-            is_last = index == len(parts) - 1
-            sent.append(await self.send_text(user_id, part, reply.buttons if is_last else ()))
-        return sent
-
     async def send_text(
         self, user_id: str, text: str, buttons: Iterable[Button] = ()
     ) -> SentMessage:
-        """Send one consultation message (at most `TEXT_LIMIT` characters after NFC)."""
+        """Send one consultation message (at most `TEXT_LIMIT` characters after NFC).
+
+        Longer replies are split once by the outbox (app.outbox), which sends each part with
+        this. A failure that may hide an accepted message (`ZaloTransportError` with
+        `maybe_delivered`) is not retried here: the outbox looks for Zalo's echo first.
+        """
         text = unicodedata.normalize("NFC", text).strip()
         if not text:
             raise ValueError("a message needs text")
         if len(text) > TEXT_LIMIT:
-            raise ValueError(f"text over {TEXT_LIMIT} characters: use send_reply to split it")
+            raise ValueError(f"text over {TEXT_LIMIT} characters: the outbox splits replies")
         body = text_message_body(user_id, text, buttons)
-        data = await self._call("POST", MESSAGE_CS_PATH, json_body=body)
+        data = await self._call("POST", MESSAGE_CS_PATH, json_body=body, idempotent=False)
         message = _sent_message(data, user_id)
         logger.info("zalo.message.sent user=%s message=%s", user_id, message.message_id)
         return message
@@ -200,15 +191,18 @@ class ZaloClient:
         *,
         json_body: dict[str, Any] | None = None,
         query: dict[str, Any] | None = None,
+        idempotent: bool = True,
     ) -> dict[str, Any]:
+        """`idempotent=False` (sending a message): a transient error that may hide an accepted
+        request is raised instead of retried."""
         token = await self._tokens.access_token()
         try:
-            return await self._call_retrying(method, path, token, json_body, query)
+            return await self._call_retrying(method, path, token, json_body, query, idempotent)
         except ZaloTokenError as exc:
             logger.warning("zalo.token.rejected path=%s code=%s", path, exc.code)
             token = await self._tokens.refresh_after_rejection(token)
         # Exactly one retry with the new token; a second token error reaches the caller.
-        return await self._call_retrying(method, path, token, json_body, query)
+        return await self._call_retrying(method, path, token, json_body, query, idempotent)
 
     async def _call_retrying(
         self,
@@ -217,13 +211,15 @@ class ZaloClient:
         token: str,
         json_body: dict[str, Any] | None,
         query: dict[str, Any] | None,
+        idempotent: bool,
     ) -> dict[str, Any]:
         failed = 0
         while True:
             try:
                 return await self._call_once(method, path, token, json_body, query)
             except ZaloError as exc:
-                if not exc.transient:
+                ambiguous = isinstance(exc, ZaloTransportError) and exc.maybe_delivered
+                if not exc.transient or (ambiguous and not idempotent):
                     logger.warning("zalo.call.failed path=%s reason=%s", path, exc.reason)
                     raise
                 failed += 1
@@ -266,8 +262,21 @@ class ZaloClient:
                 params=params,
             )
         except httpx.HTTPError as exc:
-            raise ZaloTransportError(f"{method} {path}: {type(exc).__name__}") from exc
+            raise ZaloTransportError(
+                f"{method} {path}: {type(exc).__name__}", maybe_delivered=_maybe_delivered(exc)
+            ) from exc
         return check_http_response(response)
+
+
+def _maybe_delivered(exc: httpx.HTTPError) -> bool:
+    """Whether Zalo may have received (and accepted) the request before the failure.
+
+    Not when no connection was made or the request was not written out in full; a read
+    timeout or a dropped connection after the request went out leaves it unknown.
+    """
+    return not isinstance(
+        exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.WriteTimeout
+    )
 
 
 # --- wire format ------------------------------------------------------------------------

@@ -1,18 +1,18 @@
-"""What the rest of the app needs to send a reply, and a stand-in that sends nothing.
+"""What the outbox needs to send one message, and a stand-in that sends nothing.
 
 `ZaloClient` is the real `MessageSender`; `RecordingSender` runs the app locally without
-Zalo credentials (simulator mode).
+Zalo credentials (simulator mode). Both send one message (one part of a reply, at most 2000
+characters): splitting a reply is the outbox's job (app.outbox), done once.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.dialogue.reply import Reply
-from app.zalo.split import split_text
+from app.dialogue.reply import Button
 
 
 @dataclass(frozen=True)
@@ -25,29 +25,37 @@ class SentMessage:
 
 
 class MessageSender(Protocol):
-    async def send_reply(self, user_id: str, reply: Reply) -> list[SentMessage]: ...
+    async def send_text(
+        self, user_id: str, text: str, buttons: Iterable[Button] = ()
+    ) -> SentMessage: ...
+
+
+@dataclass(frozen=True)
+class RecordedMessage:
+    user_id: str
+    text: str
+    buttons: tuple[Button, ...]
 
 
 class RecordingSender:
-    """Simulator mode: records `(user_id, reply)` and answers with ids "sim-1", "sim-2", ...
+    """Simulator mode: records each message and answers with ids "sim-1", "sim-2", ...
 
-    `on_send(user_id, reply)` is called for each reply, e.g. to show it in a local console.
-    Like the real client it answers one message per part of the split text.
+    `on_send(message)` is called for each one, e.g. to show it in a local console.
     """
 
-    def __init__(self, on_send: Callable[[str, Reply], None] | None = None) -> None:
-        self.sent: list[tuple[str, Reply]] = []
+    def __init__(self, on_send: Callable[[RecordedMessage], None] | None = None) -> None:
+        self.sent: list[RecordedMessage] = []
         self._on_send = on_send
         self._ids = itertools.count(1)
 
-    async def send_reply(self, user_id: str, reply: Reply) -> list[SentMessage]:
-        self.sent.append((user_id, reply))
+    async def send_text(
+        self, user_id: str, text: str, buttons: Iterable[Button] = ()
+    ) -> SentMessage:
+        message = RecordedMessage(user_id, text, tuple(buttons))
+        self.sent.append(message)
         if self._on_send is not None:
-            self._on_send(user_id, reply)
-        parts = max(1, len(split_text(reply.text)))
-        return [
-            SentMessage(message_id=f"sim-{next(self._ids)}", user_id=user_id) for _ in range(parts)
-        ]
+            self._on_send(message)
+        return SentMessage(message_id=f"sim-{next(self._ids)}", user_id=user_id)
 
-    def replies_to(self, user_id: str) -> list[Reply]:
-        return [reply for recipient, reply in self.sent if recipient == user_id]
+    def texts_to(self, user_id: str) -> list[str]:
+        return [m.text for m in self.sent if m.user_id == user_id]

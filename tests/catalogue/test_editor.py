@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 import shutil
 from pathlib import Path
 
@@ -64,3 +66,77 @@ def test_invalid_text_never_replaces_the_file(procedures: Path) -> None:
         )
     assert procedures.read_text(encoding="utf-8") == text
     assert sorted(p.name for p in procedures.parent.iterdir()) == ["procedures.yaml"]
+
+
+BLOCK_EXAMPLES = """  examples:
+  - Em mới sinh bé được 2 tuần, muốn làm giấy khai sinh cho bé thì cần chuẩn bị những gì ạ?
+  - lam giay khai sinh cho con can mang theo gi ad
+  - đăng ký khai sinh cho con có mất tiền không
+  - dk khai sinh bao lâu thì lấy được
+  - khai sinh cho bé có làm online trên vneid được không
+  - ks cho be nop o dau
+  - thu tuc lam khai sinh cho con moi de
+"""
+
+
+@pytest.mark.parametrize(
+    ("shape", "replacement", "before_lines", "after_lines"),
+    [
+        (
+            "flow",
+            "  examples: [ks cho be nop o dau, 'dk khai sinh: bao lâu']  # từ hộp thư\n",
+            ["  examples: [ks cho be nop o dau, 'dk khai sinh: bao lâu']  # từ hộp thư"],
+            [
+                "  examples:  # từ hộp thư",
+                "  - ks cho be nop o dau",
+                "  - 'dk khai sinh: bao lâu'",
+                "  - thủ tục cho bé mới đẻ",
+            ],
+        ),
+        (
+            "empty",
+            "  examples: []\n",
+            ["  examples: []"],
+            ["  examples:", "  - thủ tục cho bé mới đẻ"],
+        ),
+        ("null", "  examples:\n", [], ["  - thủ tục cho bé mới đẻ"]),
+        ("missing", "", [], ["  examples:", "  - thủ tục cho bé mới đẻ"]),
+    ],
+)
+def test_one_list_in_another_shape_changes_alone(
+    procedures: Path, shape: str, replacement: str, before_lines: list[str], after_lines: list[str]
+) -> None:
+    """A flow, empty or missing list becomes a block list; the rest stays byte for byte
+    (the README promises a one-line change; here the list's own lines and no others)."""
+    original = procedures.read_text(encoding="utf-8")
+    assert BLOCK_EXAMPLES in original
+    procedures.write_text(original.replace(BLOCK_EXAMPLES, replacement, 1), encoding="utf-8")
+    before = procedures.read_text(encoding="utf-8").splitlines()
+
+    assert add_phrase(procedures, INTENTS, "1.001193", "thủ tục cho bé mới đẻ", PhraseKind.example)
+
+    after = procedures.read_text(encoding="utf-8").splitlines()
+    removed = [line for line in difflib.ndiff(before, after) if line.startswith("- ")]
+    added = [line for line in difflib.ndiff(before, after) if line.startswith("+ ")]
+    assert [line[2:] for line in removed] == before_lines
+    assert [line[2:] for line in added] == after_lines
+    procedure = load_content(procedures, INTENTS).catalogue.procedure("1.001193")
+    assert procedure is not None and procedure.examples[-1] == "thủ tục cho bé mới đẻ"
+
+
+def test_a_list_missing_from_the_last_procedure_goes_at_its_end(procedures: Path) -> None:
+    text = procedures.read_text(encoding="utf-8")
+    last = text.rindex("\n- code: ") + 1
+    head, tail = text[:last], text[last:]
+    start = tail.index("  examples:\n")
+    # The examples block ends at the procedure's next key, or at the end of the file.
+    next_key = re.search(r"^  [a-z_]+:", tail[start + 1 :], flags=re.MULTILINE)
+    end = start + 1 + next_key.start() if next_key else len(tail)
+    procedures.write_text(head + tail[:start] + tail[end:], encoding="utf-8")
+    code = tail.split("'")[1]
+    before = procedures.read_text(encoding="utf-8")
+
+    assert add_phrase(procedures, INTENTS, code, "tổ trưởng tổ hòa giải", PhraseKind.example)
+
+    after = procedures.read_text(encoding="utf-8")
+    assert after == before + "  examples:\n  - tổ trưởng tổ hòa giải\n"

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from app.jobs.announcements import AnnouncementWorker, DeliveryPolicy, TokenBucket
+from app.outbox import Outbox
 from app.storage.announcements import (
     AnnouncementDraft,
     AnnouncementStatus,
@@ -48,7 +49,7 @@ class Harness:
     ) -> AnnouncementWorker:
         worker = AnnouncementWorker(
             self.db,
-            sender or self.sender(),
+            Outbox(self.db, sender or self.sender()),
             limiter=TokenBucket(100_000),
             policy=policy,
             clock=self.clock,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from app.jobs.held_replies import HeldReplies
 from app.jobs.token_refresh import TokenRefresher
+from app.outbox.held import HeldReplies
 from app.staff import Role
-from app.storage.connection import claim_held
+from app.storage.outbox import claim_part, parts_of
 from app.storage.tables import DeliveryOutcome
 from app.storage.tokens import DatabaseTokenStore
 from app.zalo.tokens import TokenPair
@@ -109,8 +109,7 @@ async def test_old_held_replies_are_dropped_not_sent(
     services = running.services
     assert services.tokens is not None
     later = HeldReplies(
-        services.db,
-        services.inbox.sender,
+        services.inbox.outbox,
         services.settings.own_oa_id,
         clock=lambda: datetime.now(UTC) + timedelta(hours=49),
     )
@@ -123,7 +122,7 @@ async def test_old_held_replies_are_dropped_not_sent(
     assert fake_zalo.sent_texts("u1") == []
 
 
-async def test_only_one_process_claims_a_held_reply(
+async def test_only_one_process_claims_a_held_part(
     running: RunningApp, fake_zalo: FakeZalo
 ) -> None:
     _outage(fake_zalo)
@@ -131,11 +130,14 @@ async def test_only_one_process_claims_a_held_reply(
     await running.settle()
     [row] = running.services.db.outbound("u1")
     assert row.id is not None
+    [first, *_] = parts_of(running.services.db, row.id)
     now = datetime.now(UTC)
-    assert claim_held(running.services.db, row.id, now) is True
-    assert claim_held(running.services.db, row.id, now) is False
-    # Claimed elsewhere: this process's round leaves it alone.
+    before = now - timedelta(minutes=5)
+    assert claim_part(running.services.db, first.id, now, "a", stale_before=before) is not None
+    assert claim_part(running.services.db, first.id, now, "b", stale_before=before) is None
+    # Claimed elsewhere: this process's round leaves the reply alone.
     assert (await _held(running).resend()).sent == 0
+    assert fake_zalo.sent_texts("u1") == []
 
 
 async def test_broken_token_holds_replies_shows_everywhere_and_recovers(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from sqlmodel import select
 
-from app.dialogue.reply import Reply
-from app.jobs.announcements import DeliveryPolicy, QuietHours, TokenBucket
+from app.dialogue.reply import Button
+from app.jobs.announcements import DeliveryPolicy, QuietHours, TokenBucket, deliver_deferred
+from app.outbox import Outbox
 from app.storage.announcements import DeliveryStatus, delivery_rows
-from app.storage.tables import Follower
+from app.storage.tables import Follower, OutboundPart, PartStatus
 from app.zalo.sender import MessageSender, SentMessage
 from tests.jobs.conftest import FAST, TEXT, Harness
 from tests.support.announce import add_residents, spread
@@ -87,8 +90,10 @@ class DiesAfterAccepted:
     def __init__(self, inner: MessageSender, limit: int) -> None:
         self.inner, self.limit, self.accepted = inner, limit, 0
 
-    async def send_reply(self, user_id: str, reply: Reply) -> list[SentMessage]:
-        sent = await self.inner.send_reply(user_id, reply)
+    async def send_text(
+        self, user_id: str, text: str, buttons: Iterable[Button] = ()
+    ) -> SentMessage:
+        sent = await self.inner.send_text(user_id, text, buttons)
         self.accepted += 1
         if self.accepted == self.limit:
             raise ProcessKilled("killed after Zalo accepted a message")
@@ -298,14 +303,16 @@ async def test_resident_who_wrote_meanwhile_is_not_left_deferred(harness: Harnes
         def __init__(self, inner: MessageSender) -> None:
             self.inner = inner
 
-        async def send_reply(self, user_id: str, reply: Reply) -> list[SentMessage]:
+        async def send_text(
+            self, user_id: str, text: str, buttons: Iterable[Button] = ()
+        ) -> SentMessage:
             with h.db.session() as session:
                 follower = session.get(Follower, ("oa-1", user_id))
                 assert follower is not None
                 follower.last_interaction_at = h.clock() + timedelta(seconds=1)
                 session.commit()
             try:
-                return await self.inner.send_reply(user_id, reply)
+                return await self.inner.send_text(user_id, text, buttons)
             finally:
                 h.fake.interact(user_id)
 
@@ -349,7 +356,13 @@ async def test_stop_lets_claimed_deliveries_finish(harness: Harness) -> None:
     report = h.status(ann)
     assert report.count(DeliveryStatus.sending) == 0  # nothing ambiguous left behind
     assert report.count(DeliveryStatus.sent) == len(h.fake.sent_messages) < 200
-    assert all(d.uncertain_since is None for d in delivery_rows(h.db, ann))
+    with h.db.session() as session:  # no part left claimed: nothing uncertain
+        assert (
+            session.exec(
+                select(OutboundPart).where(OutboundPart.status == PartStatus.sending)
+            ).all()
+            == []
+        )
 
 
 # --- pacing -------------------------------------------------------------------------------------
@@ -412,3 +425,43 @@ def test_fast_policy_is_what_the_tests_use() -> None:
     assert FAST.backoff(5) == timedelta(0)
     assert DeliveryPolicy().backoff(1) == timedelta(seconds=30)
     assert DeliveryPolicy().backoff(20) == timedelta(minutes=30)
+
+
+async def test_a_two_part_announcement_is_finished_part_by_part(harness: Harness) -> None:
+    """A deferred announcement with its lead goes out in two parts; when the second fails,
+    the retry sends the second alone."""
+    h = harness
+    text = "Thông báo lịch tiêm chủng mở rộng cho trẻ em trong phường. " * 33 + "Xin cảm ơn."
+    add_residents(h.db, {"a": "tdp-1"}, last_interaction=h.clock() - timedelta(days=8))
+    ann = h.announce(text=text.strip())
+    await h.run_until_settled(h.worker())
+    assert _statuses(h, ann)["a"][0] is DeliveryStatus.deferred
+
+    # The resident writes again: the hand-off sends the lead and the text, in two parts.
+    with h.db.session() as session:
+        follower = session.get(Follower, ("oa-1", "a"))
+        assert follower is not None
+        follower.last_interaction_at = h.clock()
+        session.commit()
+    echo = h.fake.on_accept
+
+    def fail_the_second(message: FakeMessage) -> None:
+        assert echo is not None
+        echo(message)
+        h.fake.fail_next_http(503, MESSAGE_CS_PATH)
+
+    h.fake.on_accept = fail_the_second
+    outbox = Outbox(h.db, h.sender())
+    assert await deliver_deferred(h.db, outbox, "oa-1", "a", h.clock(), FAST) == 0
+    h.fake.on_accept = echo
+    first = h.fake.sent_texts("a")
+    assert len(first) == 1 and first[0].startswith("Dạ, phường có 1 thông báo mới")
+    assert _statuses(h, ann)["a"][0] is DeliveryStatus.pending
+
+    await h.run_until_settled(h.worker())
+
+    texts = h.fake.sent_texts("a")
+    assert len(texts) == 2 and texts[0] == first[0]  # the second part, alone
+    assert " ".join(texts).endswith(text.strip()[-200:])
+    assert _statuses(h, ann)["a"][0] is DeliveryStatus.sent
+    assert h.fake.accepted_per_user() == {"a": 2}

@@ -171,3 +171,51 @@ async def test_the_welcome_offers_the_report_button(
         b for m in fake_zalo.sent_messages for b in m.buttons if b.get("title") == "Phản ánh"
     )
     assert "mô tả" in await says(running, fake_zalo, str(button["payload"]))
+
+
+async def test_a_staff_answer_in_two_parts_is_finished_part_by_part(
+    running: RunningApp, fake_zalo: FakeZalo
+) -> None:
+    """Zalo goes down between the two parts of a long answer: the rest is held and goes out
+    by itself once Zalo is back, alone; staff are not asked to send it again."""
+    from app.outbox.held import HeldReplies
+    from tests.support.fake_zalo import MESSAGE_CS_PATH, FakeMessage
+    from tests.support.outbox import fast_retries
+
+    fast_retries(running.services)
+    await says(running, fake_zalo, "phản ánh: đèn đường hỏng ở ngõ 5")
+    make_staff(running.services.db)
+    csrf = await log_in(running.client, "canbo")
+    answer = ("Tổ điện lực đã kiểm tra tuyến đèn ngõ 5 và sẽ thay bóng trong tuần. " * 30)[:2000]
+
+    def down_after_the_first(message: FakeMessage) -> None:
+        fake_zalo.fail_next_http(502, MESSAGE_CS_PATH, times=3)  # every try of the next one
+
+    fake_zalo.on_accept = down_after_the_first
+    before = len(fake_zalo.sent_messages)
+    page = await running.client.post(
+        "/console/reports/1/reply", data={"csrf_token": csrf, "text": answer}
+    )
+    fake_zalo.on_accept = None
+    assert "tự động gửi khi kết nối" in page.text
+    assert "chờ kết nối Zalo" in (await running.client.get("/console/reports/1")).text
+    first = [m.text for m in fake_zalo.sent_messages[before:]]
+    assert len(first) == 1 and first[0].startswith("Phường phản hồi phản ánh PA-0001")
+
+    services = running.services
+    held = HeldReplies(
+        services.inbox.outbox,
+        services.settings.own_oa_id,
+        report_reply_delivered=services.inbox.reports.delivered_later  # type: ignore[union-attr]
+        if services.inbox.reports
+        else None,
+    )
+    assert (await held.resend()).sent == 1
+
+    texts = [m.text for m in fake_zalo.sent_messages[before:]]
+    assert len(texts) == 2 and texts[0] == first[0]  # no apology, no repeat
+    assert " ".join(texts).endswith(answer.strip()[-100:])
+    assert "đã gửi" in (await running.client.get("/console/reports/1")).text
+    # The resident writes again: nothing of the answer is sent a second time.
+    await says(running, fake_zalo, "cảm ơn")
+    assert sum(answer[:40] in m.text for m in fake_zalo.sent_messages) == 1

@@ -18,7 +18,6 @@ from app.storage.announcements import (
     create_announcement,
     delivery_rows,
     due_delivery_ids,
-    find_echo,
     finish_delivery,
     import_memberships,
     members_per_group,
@@ -28,8 +27,7 @@ from app.storage.announcements import (
     tag_syncs_due,
 )
 from app.storage.database import Database
-from tests.support.announce import OA, Clock, EchoWebhook, add_residents, new_database
-from tests.support.fake_zalo import FakeMessage
+from tests.support.announce import OA, Clock, add_residents, new_database
 
 
 @pytest.fixture
@@ -89,7 +87,7 @@ def test_claim_is_won_once_and_a_lost_claim_cannot_record(db: Database) -> None:
     clock.advance(minutes=10)
     assert release_stale_claims(db, clock() - timedelta(minutes=5), clock()) == 1
     second = claim_delivery(db, delivery_id, clock(), "token-3")
-    assert second is not None and second.uncertain_since == first.claimed_at
+    assert second is not None and second.attempts == 2
     assert not finish_delivery(db, first, clock(), DeliveryStatus.sent, message_id="late")
     assert finish_delivery(db, second, clock(), DeliveryStatus.sent, message_id="m-1")
     (row,) = delivery_rows(db, ann)
@@ -188,15 +186,3 @@ def test_import_adds_moves_and_keeps(db: Database) -> None:
     counts = import_memberships(db, OA, [("a", "tdp-2"), ("b", "tdp-2"), ("z", "tdp-9")], clock())
     assert (counts.added, counts.changed, counts.unchanged) == (1, 1, 1)
     assert memberships(db, OA) == [("a", "tdp-2"), ("b", "tdp-2"), ("z", "tdp-9")]
-
-
-def test_echo_is_found_only_after_the_attempt(db: Database) -> None:
-    clock = Clock()
-    echo = EchoWebhook(db, clock)
-    text = "Dạ, phường có 1 thông báo mới cho tổ của anh/chị:\n\nCắt điện 8h-11h ngày mai."
-    echo(FakeMessage("a", text, (), "fake-msg-9", {}))
-    probe = "Cắt điện 8h-11h ngày mai."
-    assert find_echo(db, OA, "a", clock() - timedelta(seconds=1), probe) == "fake-msg-9"
-    assert find_echo(db, OA, "a", clock() + timedelta(seconds=1), probe) is None
-    assert find_echo(db, OA, "b", clock() - timedelta(seconds=1), probe) is None
-    assert find_echo(db, OA, "a", clock() - timedelta(seconds=1), "Lịch tiêm") is None

@@ -159,3 +159,20 @@ def test_an_event_recorded_claimed_is_never_offered_to_a_worker(db: Database) ->
     assert event.id is not None and event.status == EventStatus.processing
     assert db.received_event_ids(10) == []
     assert db.claim_event(event.id) is None
+
+
+@pytest.mark.anyio
+async def test_an_event_the_database_refuses_fails_alone_not_its_whole_batch(
+    db: Database,
+) -> None:
+    """Whatever slips past the webhook's validation, one unstorable event (here a lone
+    surrogate, which no database encodes) must not cost the others sharing its commit."""
+    recorder = InboundRecorder(db)
+    poisoned = NewEvent("oa", "poison", "user_send_text", "u\udfff", "{}")
+    events = [_new(f"fine-{i}") for i in range(3)] + [poisoned] + [_new("fine-3")]
+    results = await asyncio.gather(
+        *(recorder.record(event) for event in events), return_exceptions=True
+    )
+    assert isinstance(results[3], Exception)
+    assert all(isinstance(r, int) for i, r in enumerate(results) if i != 3)
+    assert sorted(e.event_key for e in db.events()) == [f"fine-{i}" for i in range(4)]

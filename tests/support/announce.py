@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -78,13 +78,22 @@ def spread(users: Iterable[str], group_ids: list[str]) -> dict[str, str]:
 class EchoWebhook:
     """Plays Zalo's webhook: every accepted message comes back as a recorded `oa_send_text`."""
 
-    def __init__(self, db: Database, clock: Clock, oa_id: str = OA) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime], oa_id: str = OA) -> None:
         self.db, self.clock, self.oa_id = db, clock, oa_id
         self.enabled = True
 
     def __call__(self, message: FakeMessage) -> None:
-        if not self.enabled:
+        if self.enabled:
+            self.record([message])
+
+    def record(self, messages: list[FakeMessage]) -> None:
+        """Record the echoes of `messages` in one transaction."""
+        if not messages:
             return
+        with self.db.engine.begin() as connection:
+            connection.execute(insert(InboundEvent), [self._row(m) for m in messages])
+
+    def _row(self, message: FakeMessage) -> dict[str, object]:
         payload = {
             "app_id": "fake-app-id",
             "sender": {"id": self.oa_id},
@@ -93,15 +102,12 @@ class EchoWebhook:
             "message": {"text": message.text, "msg_id": message.message_id},
             "timestamp": str(int(self.clock().timestamp() * 1000)),
         }
-        with self.db.engine.begin() as connection:
-            connection.execute(
-                insert(InboundEvent).values(
-                    oa_id=self.oa_id,
-                    event_key=f"msg:{message.message_id}",
-                    event_name="oa_send_text",
-                    user_id=message.user_id,
-                    payload=json.dumps(payload, ensure_ascii=False),
-                    status="ignored",
-                    received_at=self.clock(),
-                )
-            )
+        return {
+            "oa_id": self.oa_id,
+            "event_key": f"msg:{message.message_id}",
+            "event_name": "oa_send_text",
+            "user_id": message.user_id,
+            "payload": json.dumps(payload, ensure_ascii=False),
+            "status": "ignored",
+            "received_at": self.clock(),
+        }

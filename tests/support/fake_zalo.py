@@ -72,10 +72,16 @@ Announcement faults (all on POST /v3.0/oa/message/cs unless said otherwise):
                                               -227, -244
     fake.outside_window                       users answered with -230 (no interaction in 7
                                               days) until `fake.interact(user_id)`
-    fake.inject_faults(rate, seed=0, kinds=("http_500", "timeout", "rate_limit"))
+    fake.inject_faults(rate, seed=0, kinds=("http_500", "timeout", "rate_limit"),
+                       latency=None)
                                               each message request fails with probability
                                               `rate` (seeded, so runs repeat), before Zalo
-                                              accepts anything
+                                              accepts anything; kind "lost_answer" instead
+                                              accepts the message and then times out (the
+                                              ambiguous case). `latency=(low, high)` delays
+                                              every message request by a seeded random number
+                                              of seconds in that range. `inject_faults(0)`
+                                              ends the storm.
     fake.accept_then_timeout(times=1, user_id=None)
                                               Zalo accepts the message (it is in
                                               `sent_messages`) but the client sees a timeout:
@@ -95,6 +101,7 @@ backoff in `fake.sleeps` instead of sleeping.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import itertools
@@ -118,6 +125,7 @@ API_BASE_URL = "https://openapi.zalo.test"
 OAUTH_BASE_URL = "https://oauth.zalo.test"
 TOKEN_PATH = "/v4/oa/access_token"
 MESSAGE_CS_PATH = "/v3.0/oa/message/cs"
+FAULT_KINDS = ("http_500", "timeout", "rate_limit", "lost_answer")
 
 Handler = Callable[[httpx.Request, "ZaloRequest"], dict[str, Any]]
 
@@ -190,6 +198,8 @@ class FakeZalo:
         self._fault_rate = 0.0
         self._fault_kinds: tuple[str, ...] = ()
         self._fault_random = random.Random(0)
+        self._latency: tuple[float, float] | None = None
+        self._latency_random = random.Random(0)
         self._lose_responses: list[str | None] = []
 
         self._message_ids = itertools.count(1)
@@ -298,13 +308,16 @@ class FakeZalo:
         *,
         seed: int = 0,
         kinds: tuple[str, ...] = ("http_500", "timeout", "rate_limit"),
+        latency: tuple[float, float] | None = None,
     ) -> None:
         """Fail each message request with probability `rate`; see the module docstring."""
-        unknown = set(kinds) - {"http_500", "timeout", "rate_limit"}
+        unknown = set(kinds) - set(FAULT_KINDS)
         if unknown or not kinds:
             raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
         self._fault_rate, self._fault_kinds = rate, kinds
         self._fault_random = random.Random(seed)
+        self._latency = latency
+        self._latency_random = random.Random(seed + 1)
 
     def accept_then_timeout(self, times: int = 1, user_id: str | None = None) -> None:
         self._lose_responses.extend([user_id] * times)
@@ -381,23 +394,32 @@ class FakeZalo:
             if token is None or token != self.valid_access_token:
                 self.rejected_tokens.append(token or "")
                 return _envelope_error(-216, "Access token is invalid")
-            if (fault := self._random_fault(request, recorded)) is not None:
+            if self._latency is not None and recorded.path == MESSAGE_CS_PATH:
+                await asyncio.sleep(self._latency_random.uniform(*self._latency))
+            fault = self._random_fault(request, recorded)
+            if isinstance(fault, httpx.Response):
                 return fault
             if (answer := self._scripted("answer", request)) is not None:
                 return answer
             answer_json = {"error": 0, "message": "Success", **handler(request, recorded)}
-            if self._lose_response(recorded, answer_json):
+            if self._lose_response(recorded, answer_json, lose=fault == "lost_answer"):
                 raise httpx.ReadTimeout("FakeZalo: accepted, answer lost", request=request)
             return httpx.Response(200, json=answer_json)
 
         return endpoint
 
-    def _random_fault(self, request: httpx.Request, recorded: ZaloRequest) -> httpx.Response | None:
+    def _random_fault(
+        self, request: httpx.Request, recorded: ZaloRequest
+    ) -> httpx.Response | str | None:
+        """The injected failure's answer; "lost_answer" when Zalo is to accept the message
+        and the answer be lost; None when this request goes through."""
         if recorded.path != MESSAGE_CS_PATH or not self._fault_rate:
             return None
         if self._fault_random.random() >= self._fault_rate:
             return None
         kind = self._fault_random.choice(self._fault_kinds)
+        if kind == "lost_answer":
+            return kind
         self.outcomes.append(FakeOutcome(_recipient(recorded), kind))
         if kind == "timeout":
             raise httpx.ReadTimeout("FakeZalo: injected timeout", request=request)
@@ -406,10 +428,15 @@ class FakeZalo:
             return _envelope_error(-32, "Your application/OA reached limit call api")
         return httpx.Response(500, text="FakeZalo: injected 500")
 
-    def _lose_response(self, recorded: ZaloRequest, answer: dict[str, Any]) -> bool:
+    def _lose_response(
+        self, recorded: ZaloRequest, answer: dict[str, Any], *, lose: bool = False
+    ) -> bool:
         if recorded.path != MESSAGE_CS_PATH or answer.get("error") != 0:
             return False
         user_id = _recipient(recorded)
+        if lose and "data" in answer:
+            self.outcomes[-1] = FakeOutcome(user_id, "accepted_timeout")
+            return True
         for index, wanted in enumerate(self._lose_responses):
             if wanted in (None, user_id):
                 del self._lose_responses[index]

@@ -170,6 +170,6 @@ async def test_the_worker_runs_inside_the_service(tmp_path: Path) -> None:
             await asyncio.sleep(0.01)
         assert status.json()["sent"] == 20
         assert app.services.announcer is not None
-        sender = app.services.announcer.sender
+        sender = app.services.announcer.outbox.sender
         assert isinstance(sender, RecordingSender)  # simulator mode: recorded, not sent
         assert len(sender.sent) == 20

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from fastapi.routing import iter_route_contexts
 
 from app.main import create_app
 from app.staff import LOCKOUT_WINDOW, MAX_FAILURES, Role, authenticate
+from app.storage.database import Database
 from app.web.console_auth import SESSION_COOKIE, set_session_cookie
 from tests.conftest import RunningApp, make_settings
 from tests.support.fake_zalo import FakeZalo
@@ -260,3 +262,33 @@ async def test_admin_manages_accounts_and_disabling_ends_sessions(running: Runni
     assert (await running.client.get("/console")).status_code == 303
     jar.clear()
     assert (await submit_login(running.client, "hoa")).status_code == 401
+
+
+async def test_parallel_guesses_get_no_more_checks_than_the_limit(running: RunningApp) -> None:
+    """24 wrong passwords, 12 at a time: 5 are checked, every other one is refused unchecked."""
+    make_staff(running.services.db)
+    statuses: list[int] = []
+    for _ in range(2):
+        token = csrf_in((await running.client.get("/console/login")).text)
+        form = {"username": "canbo", "csrf_token": token}
+        answers = await asyncio.gather(
+            *(
+                running.client.post("/console/login", data={**form, "password": f"sai-{i}-mk"})
+                for i in range(12)
+            )
+        )
+        statuses += [a.status_code for a in answers]
+    assert sorted(statuses) == [401] * MAX_FAILURES + [429] * (24 - MAX_FAILURES)
+
+
+async def test_processes_sharing_the_database_share_the_count(running: RunningApp) -> None:
+    """Two processes are two engines on one database: the count is the database's."""
+    make_staff(running.services.db)
+    other = Database(running.services.db.url)
+    try:
+        now = datetime.now(UTC)
+        dbs = [running.services.db, other]
+        results = [authenticate(dbs[i % 2], "canbo", "sai-mat-khau", now) for i in range(8)]
+    finally:
+        other.close()
+    assert [r.locked for r in results] == [False] * MAX_FAILURES + [True] * 3

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.storage.tables import DeliveryOutcome, EventStatus
-from tests.conftest import RunningApp, make_settings, start_app
+from tests.conftest import ROOT, RunningApp, make_settings, start_app
 
 pytestmark = pytest.mark.anyio
 
@@ -68,3 +68,21 @@ async def test_simulator_is_off_when_zalo_is_configured(running: RunningApp) -> 
     assert response.status_code == 404
     page = await running.client.get("/")
     assert "/simulator/messages" not in page.text
+
+
+async def test_the_ward_name_is_text_not_markup(tmp_path: Path) -> None:
+    procedures = tmp_path / "procedures.yaml"
+    original = (ROOT / "procedures.yaml").read_text(encoding="utf-8")
+    procedures.write_text(
+        original.replace(
+            "  name: Phường Mẫu\n", '  name: "Phường <script>alert(1)</script> & Co"\n', 1
+        ),
+        encoding="utf-8",
+    )
+    settings = make_settings(
+        tmp_path, zalo_app_id="", zalo_access_token="", procedures_path=procedures
+    )
+    async for running_app in start_app(settings):
+        page = (await running_app.client.get("/")).text
+        assert "<script>alert(1)</script>" not in page
+        assert "Phường &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in page

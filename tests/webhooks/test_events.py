@@ -93,3 +93,38 @@ def test_one_pass_parse_finds_the_same_envelope(payload: dict[str, Any]) -> None
 )
 def test_one_pass_parse_leaves_bad_bodies_to_the_slow_path(raw: bytes) -> None:
     assert parse_event(raw) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "deep"),
+    [
+        (b'{"a":[{"b":[1]}]}', False),
+        (b"[" * 33 + b"]" * 33, True),
+        (b"[" * 32 + b"]" * 32, False),
+        # Brackets inside strings are text, not nesting.
+        (b'{"text":"' + b"[" * 500 + b'"}', False),
+        (b'{"text":"\\"' + b"{" * 500 + b'"}', False),
+        (b'{"a":' + b"{}," * 100 + b"1}", False),
+    ],
+)
+def test_nesting_depth_is_found_without_parsing(raw: bytes, deep: bool) -> None:
+    from webhooks.events import too_deep
+
+    assert too_deep(raw) is deep
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {**TEXT, "timestamp": "9" * 400},
+        {**TEXT, "timestamp": "-5"},
+        {**TEXT, "timestamp": "1_000"},
+        {**TEXT, "sender": {"id": "u\ufffd"}},
+        {**TEXT, "sender": {"id": "u 1"}},
+        {**TEXT, "message": {"text": "x", "msg_id": "m" * 129}},
+        {**TEXT, "event_name": "user send text"},
+    ],
+)
+def test_absurd_fields_are_malformed(payload: dict[str, Any]) -> None:
+    with pytest.raises(MalformedEvent):
+        envelope(payload)

@@ -81,18 +81,26 @@ async def test_signature_covers_the_raw_bytes(running: RunningApp) -> None:
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize(
-    ("body", "status"),
-    [
-        (b"{not json", 400),
-        (b"\xff\xfe\x00", 400),
-        (b"[1, 2, 3]", 400),
-        (b'"just a string"', 400),
-    ],
-)
-async def test_malformed_bodies_get_4xx(running: RunningApp, body: bytes, status: int) -> None:
+MALFORMED = [b"{not json", b"\xff\xfe\x00", b"[1, 2, 3]", b'"just a string"']
+
+
+@pytest.mark.parametrize("body", MALFORMED)
+async def test_unsigned_malformed_bodies_are_401_before_any_parsing(
+    running: RunningApp, body: bytes
+) -> None:
     response = await running.webhook.post_raw(body, "mac=" + "a" * 64)
-    assert response.status_code == status
+    assert response.status_code == 401
+    assert running.services.db.events() == []
+
+
+@pytest.mark.parametrize("body", MALFORMED)
+async def test_signed_malformed_bodies_are_400(running: RunningApp, body: bytes) -> None:
+    from tests.support.webhook import APP_ID, OA_SECRET
+    from webhooks.signature import signature_header
+
+    # No "timestamp" key in the body: the signature covers an empty timestamp.
+    response = await running.webhook.post_raw(body, signature_header(APP_ID, body, "", OA_SECRET))
+    assert response.status_code == 400
     assert running.services.db.events() == []
 
 

@@ -63,3 +63,21 @@ def test_reserialised_json_does_not_verify() -> None:
 def test_header_helper_round_trips() -> None:
     header = signature_header(APP_ID, BODY, TIMESTAMP, SECRET)
     assert header == f"mac={EXPECTED}"
+
+
+def test_a_non_ascii_header_is_refused_not_an_error() -> None:
+    header = "mac=\xff" + EXPECTED[1:]
+    assert not verify_signature(
+        BODY, header, timestamp=TIMESTAMP, app_id=APP_ID, oa_secret_key=SECRET
+    )
+
+
+def test_the_timestamp_is_found_in_the_raw_bytes() -> None:
+    from webhooks.signature import signed_timestamp, timestamp_candidates
+
+    assert timestamp_candidates(BODY) == [TIMESTAMP]
+    assert timestamp_candidates(b'{"timestamp":1730000000000}') == ["1730000000000"]
+    # Text that merely mentions a timestamp is escaped inside its JSON string: not a key.
+    assert timestamp_candidates(b'{"text":"{\\"timestamp\\":\\"5\\"}"}') == [""]
+    assert signed_timestamp(BODY, EXPECTED, app_id=APP_ID, oa_secret_key=SECRET) == TIMESTAMP
+    assert signed_timestamp(BODY, "0" * 64, app_id=APP_ID, oa_secret_key=SECRET) is None

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.dialogue.reply import MAX_BUTTONS, Button, ButtonKind, Reply
+from app.dialogue.reply import MAX_BUTTONS, Button, ButtonKind
 from app.errors import (
     ZaloAuthError,
     ZaloRateLimited,
@@ -120,31 +120,32 @@ def test_phone_button_without_digits_is_dropped() -> None:
     assert "attachment" not in body["message"]
 
 
-async def test_send_reply_splits_and_puts_buttons_on_last_part(
-    fake_zalo: FakeZalo, http: httpx.AsyncClient
-) -> None:
-    paragraph = "Hồ sơ gồm tờ khai và giấy tờ tùy thân. " * 30  # about 1170 characters
-    reply = Reply(
-        text=f"{paragraph.strip()}\n\n{paragraph.strip()}",
-        buttons=(Button("Xem thêm", ButtonKind.query, "Xem thêm"),),
-    )
-
-    sent = await fake_zalo.client(http).send_reply(USER, reply)
-
-    assert len(sent) == 2
-    assert [m.message_id for m in sent] == ["fake-msg-1", "fake-msg-2"]
-    first, last = fake_zalo.sent_messages
-    assert first.buttons == ()
-    assert [b["title"] for b in last.buttons] == ["Xem thêm"]
-    assert first.text == last.text == paragraph.strip()
-
-
-async def test_send_reply_without_text_is_a_programming_error(
+async def test_send_text_without_text_is_a_programming_error(
     fake_zalo: FakeZalo, http: httpx.AsyncClient
 ) -> None:
     with pytest.raises(ValueError):
-        await fake_zalo.client(http).send_reply(USER, Reply("  "))
+        await fake_zalo.client(http).send_text(USER, "  ")
     assert fake_zalo.requests == []
+
+
+async def test_a_send_that_may_have_reached_zalo_is_not_retried(
+    fake_zalo: FakeZalo, http: httpx.AsyncClient
+) -> None:
+    """A read timeout may hide an accepted message: the outbox checks the echo instead."""
+    fake_zalo.accept_then_timeout()
+    with pytest.raises(ZaloTransportError) as raised:
+        await fake_zalo.client(http).send_text(USER, "Xin chào")
+    assert raised.value.maybe_delivered
+    assert len(fake_zalo.sent_messages) == 1  # accepted once, never sent again
+
+
+async def test_a_send_that_surely_failed_is_retried(
+    fake_zalo: FakeZalo, http: httpx.AsyncClient
+) -> None:
+    fake_zalo.fail_next_http(500)
+    sent = await fake_zalo.client(http).send_text(USER, "Xin chào")
+    assert sent.message_id == "fake-msg-1"
+    assert len(fake_zalo.requests_to("/v3.0/oa/message/cs")) == 2
 
 
 async def test_send_text_over_limit_is_refused_locally(
@@ -296,14 +297,27 @@ async def test_5xx_is_retried_with_backoff_then_succeeds(
 async def test_timeouts_become_transport_error_after_all_attempts(
     fake_zalo: FakeZalo, http: httpx.AsyncClient
 ) -> None:
-    fake_zalo.fail_next_timeout(MESSAGE_CS_PATH, times=3)
+    """Reading is safe to repeat: a timeout is retried until the attempts run out."""
+    fake_zalo.fail_next_timeout("/v3.0/oa/user/getlist", times=3)
 
     with pytest.raises(ZaloTransportError) as caught:
-        await fake_zalo.client(http).send_text(USER, "Xin chào")
+        await fake_zalo.client(http).list_followers()
 
     assert isinstance(caught.value.__cause__, httpx.TimeoutException)
     assert len(fake_zalo.requests) == 3
     assert fake_zalo.sleeps == [0.5, 1.0]
+
+
+async def test_a_timed_out_send_is_raised_at_once_as_maybe_delivered(
+    fake_zalo: FakeZalo, http: httpx.AsyncClient
+) -> None:
+    fake_zalo.fail_next_timeout(MESSAGE_CS_PATH)
+
+    with pytest.raises(ZaloTransportError) as caught:
+        await fake_zalo.client(http).send_text(USER, "Xin chào")
+
+    assert caught.value.maybe_delivered
+    assert len(fake_zalo.requests) == 1
     assert fake_zalo.sent_messages == []
 
 
@@ -353,6 +367,7 @@ async def test_connection_error_is_wrapped(http: httpx.AsyncClient, fake_zalo: F
         with pytest.raises(ZaloTransportError) as caught:
             await client.send_text(USER, "Xin chào")
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert not caught.value.maybe_delivered  # no connection: it surely did not arrive
 
 
 def test_backoff_is_exponential_and_capped() -> None:
