@@ -2,11 +2,13 @@
 
 ruamel.yaml keeps the line of every key, so a pydantic error location such as
 `procedures.3.deadline` is reported as `procedures.yaml:212: procedures[3] (1.000656).deadline`.
+The same code reads files (`load_content`) and stored texts (`load_documents`, a catalogue
+version in the database), where the document's name stands for the file name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
+from app.catalogue.documents import INTENTS, LEXICON, PROCEDURES, REQUIRED_DOCUMENTS
 from app.catalogue.intents import Intent, IntentSet, Lexicon
 from app.catalogue.models import Catalogue
 from app.errors import CatalogueError, Problem
@@ -40,13 +43,18 @@ def _read_yaml(path: Path) -> Any:
         raise CatalogueError([Problem(str(path), None, "", "file not found")]) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogueError([Problem(str(path), None, "", f"cannot read: {exc}")]) from exc
+    return _parse_yaml(text, str(path))
+
+
+def _parse_yaml(text: str, label: str) -> Any:
+    """`label` names the file (or the stored document) in every problem."""
     try:
         return YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise CatalogueError([Problem(str(path), line, "", f"YAML syntax: {message}")]) from exc
+        raise CatalogueError([Problem(label, line, "", f"YAML syntax: {message}")]) from exc
 
 
 def _line_of(node: Any, loc: Sequence[int | str]) -> tuple[int | None, str]:
@@ -76,19 +84,19 @@ def _line_of(node: Any, loc: Sequence[int | str]) -> tuple[int | None, str]:
     return line, "".join(parts)
 
 
-def _validate(model: type[M], data: Any, path: Path) -> M:
+def _validate(model: type[M], data: Any, label: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
             line, where = _line_of(data, error["loc"])
-            problems.append(Problem(str(path), line, where, error["msg"]))
+            problems.append(Problem(label, line, where, error["msg"]))
         raise CatalogueError(problems) from exc
 
 
 def load_catalogue(path: Path) -> Catalogue:
-    return _validate(Catalogue, _read_yaml(path), path)
+    return _validate(Catalogue, _read_yaml(path), str(path))
 
 
 def load_intents(folder: Path) -> IntentSet:
@@ -106,17 +114,24 @@ def load_intents(folder: Path) -> IntentSet:
             problems.extend(exc.problems)
     if problems:
         raise CatalogueError(problems)
+    return _intent_set(raw_intents, raw_lexicon, str(intents_path), str(lexicon_path))
+
+
+def _intent_set(
+    raw_intents: Any, raw_lexicon: Any, intents_label: str, lexicon_label: str
+) -> IntentSet:
+    problems: list[Problem] = []
     intents: list[Intent] = []
     for index, item in enumerate((raw_intents or {}).get("intents") or []):
         try:
-            intents.append(_validate(Intent, item, intents_path))
+            intents.append(_validate(Intent, item, intents_label))
         except CatalogueError as exc:
             problems.extend(
                 Problem(p.path, p.line, f"intents[{index}].{p.location}", p.message)
                 for p in exc.problems
             )
     try:
-        lexicon = _validate(Lexicon, raw_lexicon or {}, lexicon_path)
+        lexicon = _validate(Lexicon, raw_lexicon or {}, lexicon_label)
     except CatalogueError as exc:
         problems.extend(exc.problems)
     if problems:
@@ -125,7 +140,7 @@ def load_intents(folder: Path) -> IntentSet:
         return IntentSet(intents=tuple(intents), lexicon=lexicon)
     except ValidationError as exc:
         raise CatalogueError(
-            [Problem(str(intents_path), None, "", e["msg"]) for e in exc.errors()]
+            [Problem(intents_label, None, "", e["msg"]) for e in exc.errors()]
         ) from exc
 
 
@@ -142,6 +157,48 @@ def load_content(procedures: Path, intents: Path) -> Content:
         intent_set = load_intents(intents)
     except CatalogueError as exc:
         problems.extend(exc.problems)
+    if problems or catalogue is None or intent_set is None:
+        raise CatalogueError(problems)
+    return Content(catalogue=catalogue, intents=intent_set)
+
+
+def load_documents(
+    documents: Mapping[str, str], labels: Mapping[str, str] | None = None
+) -> Content:
+    """The same content from texts keyed by document name (app.catalogue.documents).
+
+    Problems name each document by `labels[name]` when given (the file it was read from),
+    otherwise by its name: `procedures.yaml:212: procedures[3] (1.000656).deadline: ...`.
+    Documents the loader does not know yet are carried, not read.
+    """
+
+    def label(name: str) -> str:
+        return (labels or {}).get(name, name)
+
+    problems: list[Problem] = []
+    parsed: dict[str, Any] = {}
+    for name in REQUIRED_DOCUMENTS:
+        if name not in documents:
+            problems.append(Problem(label(name), None, "", "document missing"))
+            continue
+        try:
+            parsed[name] = _parse_yaml(documents[name], label(name))
+        except CatalogueError as exc:
+            problems.extend(exc.problems)
+    catalogue: Catalogue | None = None
+    intent_set: IntentSet | None = None
+    if PROCEDURES in parsed:
+        try:
+            catalogue = _validate(Catalogue, parsed[PROCEDURES], label(PROCEDURES))
+        except CatalogueError as exc:
+            problems.extend(exc.problems)
+    if INTENTS in parsed and LEXICON in parsed:
+        try:
+            intent_set = _intent_set(
+                parsed[INTENTS], parsed[LEXICON], label(INTENTS), label(LEXICON)
+            )
+        except CatalogueError as exc:
+            problems.extend(exc.problems)
     if problems or catalogue is None or intent_set is None:
         raise CatalogueError(problems)
     return Content(catalogue=catalogue, intents=intent_set)
