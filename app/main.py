@@ -13,7 +13,9 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 
 from app.announcements import ResidentAnnouncements
+from app.catalogue.documents import DocumentPaths
 from app.catalogue.models import ResidentialGroup
+from app.catalogue_store import CatalogueStore
 from app.config import Settings
 from app.inbox import Inbox, InboxPolicy
 from app.jobs.announcements import AnnouncementWorker, TagMirror, TokenBucket
@@ -107,15 +109,30 @@ def build_announcements(
     return ResidentAnnouncements(db, sender, groups, tags=tags), worker
 
 
+def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueStore, Knowledge]:
+    """The catalogue this process serves: the database's current version, after the start-up
+    rules (app.catalogue_store: the files seed an empty database, and are imported when the
+    file watch is on and they changed). Raises CatalogueError when there is none to serve."""
+    store = CatalogueStore(db, DocumentPaths(settings.procedures_path, settings.intents_path))
+    report = store.start(watch_files=settings.watch_catalogue_files)
+    knowledge = Knowledge(
+        store,
+        timedelta(minutes=settings.conversation_ttl_minutes),
+        preloaded=(report.version, report.content) if report.content is not None else None,
+    )
+    knowledge.file_problems = report.file_problems
+    return store, knowledge
+
+
 def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
     """Everything a running service needs. Raises CatalogueError on invalid content."""
-    knowledge = Knowledge(
-        settings.procedures_path,
-        settings.intents_path,
-        timedelta(minutes=settings.conversation_ttl_minutes),
-    )
     db = Database(settings.database_url)
-    db.create_schema()
+    try:
+        db.create_schema()
+        store, knowledge = build_knowledge(settings, db)
+    except BaseException:
+        db.close()
+        raise
     tokens = None if settings.simulator else build_tokens(settings, db, http)
     residents, announcer = build_announcements(
         settings,
@@ -158,7 +175,21 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         tokens=tokens,
         metrics=metrics,
         held_replies=held,
+        catalogue=store,
     )
+
+
+def catalogue_state(knowledge: Knowledge) -> dict[str, object]:
+    """/readyz's view of the catalogue: the version served, and what was refused."""
+    state: dict[str, object] = {"version": knowledge.version}
+    if knowledge.refused is not None:
+        state["problem"] = {
+            "version": knowledge.refused.version,
+            "problems": [str(p) for p in knowledge.refused.problems[:20]],
+        }
+    if knowledge.file_problems:
+        state["files_problems"] = [str(p) for p in knowledge.file_problems[:20]]
+    return state
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -226,6 +257,9 @@ def create_app(settings: Settings) -> FastAPI:
         }
         ready = all(checks.values())
         body: dict[str, object] = {"status": "ready" if ready else "not_ready", "checks": checks}
+        body["catalogue"] = catalogue_state(services.knowledge)
+        if services.knowledge.problems and ready:
+            body["status"] = "degraded"  # the last good version serves; an admin must look
         if services.tokens is None:
             body["zalo"] = "simulator"  # no credentials: replies are recorded, not sent
         # The connection's state is shared through the database: unknown while it is down.
