@@ -30,7 +30,7 @@ from app.storage.connection import record_connection
 from app.storage.database import Database
 from app.storage.tokens import DatabaseTokenStore
 from app.throttle import ResidentThrottle
-from app.web import admin, announcements, console, simulator, zalo_oauth
+from app.web import admin, announcements, console, console_catalogue, simulator, zalo_oauth
 from app.zalo.client import RetryPolicy, ZaloClient
 from app.zalo.sender import MessageSender, RecordingSender
 from app.zalo.tokens import OAuthClient, TokenHealth, TokenManager, TokenPair
@@ -225,6 +225,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(simulator.router)
     app.include_router(announcements.router)
     app.include_router(console.router)
+    app.include_router(console_catalogue.router)
     app.include_router(zalo_oauth.router)
 
     app.add_middleware(WebhookShortcut)
