@@ -203,8 +203,8 @@ class CatalogueStore:
             lines = difflib.unified_diff(
                 before.get(name, "").splitlines(),
                 after.get(name, "").splitlines(),
-                fromfile=f"{name} (phiên bản {old})",
-                tofile=f"{name} (phiên bản {new})",
+                fromfile=f"{name} (v{old})",
+                tofile=f"{name} (v{new})",
                 n=context,
                 lineterm="",
             )

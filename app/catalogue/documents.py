@@ -33,6 +33,7 @@ def valid_name(name: str) -> bool:
         bool(name)
         and not path.is_absolute()
         and "\\" not in name
+        and "," not in name  # versions list their changed documents comma-separated
         and ".." not in path.parts
         and "." not in path.parts
         and name.endswith(".yaml")

@@ -57,7 +57,15 @@ def test_names_map_to_files_and_stay_inside() -> None:
     assert paths.path_of(PROCEDURES) == Path("/srv/w/procedures.yaml")
     assert paths.path_of(LEXICON) == Path("/etc/wardbot/intents/lexicon.yaml")
     assert paths.path_of("wards/phuong-mau.yaml") == Path("/srv/w/wards/phuong-mau.yaml")
-    for bad in ("../x.yaml", "/etc/passwd.yaml", "a/./b.yaml", "x.txt", "", "a\\b.yaml"):
+    for bad in (
+        "../x.yaml",
+        "/etc/passwd.yaml",
+        "a/./b.yaml",
+        "x.txt",
+        "",
+        "a\\b.yaml",
+        "a,b.yaml",
+    ):
         assert not valid_name(bad), bad
         with pytest.raises(ValueError):
             paths.path_of(bad)
