@@ -448,9 +448,13 @@ class CatalogueStore:
             )
         served = self.info(current)
         assert served is not None
+        who = (
+            served.origin
+            if served.author == served.origin
+            else f"{served.origin} by {served.author}"
+        )
         what = (
-            f"version {current} ({served.origin} by {served.author} at "
-            f"{served.created_at:%Y-%m-%d %H:%M} UTC: {served.reason})"
+            f"version {current} ({who} at {served.created_at:%Y-%m-%d %H:%M} UTC: {served.reason})"
         )
         if files is None:
             assert unreadable is not None
@@ -559,10 +563,17 @@ class CatalogueStore:
                 continue
             if info is None:
                 return None
-            log.warning(
-                "catalogue: the files at %s changed: imported them as version %s",
+            # Loud when the edit supersedes a version these files never held (someone else's).
+            moved_on = synced is not None and synced.version != current
+            log.log(
+                logging.WARNING if moved_on else logging.INFO,
+                "catalogue: the files at %s changed: imported them as version %s%s",
                 self.location,
                 info.version,
+                f", after version {current} ({served.origin} by {served.author}), which "
+                "they did not hold"
+                if moved_on and served is not None
+                else "",
                 extra={"version": info.version},
             )
             return info

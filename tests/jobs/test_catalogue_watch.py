@@ -179,3 +179,25 @@ async def test_the_background_task_polls(
         assert knowledge.current.content.catalogue.ward.name == "Phường Theo Dõi"
     finally:
         await watch.stop()
+
+
+async def test_an_edit_of_the_files_after_someone_elses_version_says_so(
+    db: Database,
+    store: CatalogueStore,
+    knowledge: Knowledge,
+    files: DocumentPaths,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Development: the edited files become the current version; the log names the console's
+    version they supersede (it stays in the history, for a rollback)."""
+    watch = watcher(store, knowledge)
+    console = new_store(db, files, location="console-process")
+    console.edit(
+        PROCEDURES, lambda t: with_alias(t, "giấy chào đời"), base=1, author="lan", reason="x"
+    )
+    rename_ward(files.procedures, "Phường Sửa Tệp")
+    with caplog.at_level(logging.INFO):
+        assert await watch.check() is True
+    assert knowledge.version == 3
+    assert "imported them as version 3, after version 2 (console by lan)" in caplog.text
+    assert "giấy chào đời" in store.documents(2)[PROCEDURES]
