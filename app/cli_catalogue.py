@@ -18,7 +18,8 @@ from typing import Annotated
 import typer
 
 from app.catalogue.documents import PROCEDURES, DocumentPaths
-from app.catalogue_store import CatalogueStore, ExportRefused, UnknownVersion, VersionInfo
+from app.catalogue_files import CatalogueFiles, ExportRefused
+from app.catalogue_store import CatalogueStore, UnknownVersion, VersionInfo
 from app.config import Settings
 from app.errors import CatalogueConflict, CatalogueError, Problem
 from app.storage.database import Database
@@ -35,12 +36,14 @@ def register(cli: typer.Typer) -> None:
 
 
 @contextmanager
-def _store() -> Iterator[CatalogueStore]:
+def _catalogue() -> Iterator[CatalogueFiles]:
+    """The database's versions (`.store`) and the configured files (`.paths`)."""
     settings = Settings()
     db = Database(settings.database_url)
     try:
         db.create_schema()
-        yield CatalogueStore(db, DocumentPaths(settings.procedures_path, settings.intents_path))
+        paths = DocumentPaths(settings.procedures_path, settings.intents_path)
+        yield CatalogueFiles(CatalogueStore(db), paths)
     finally:
         db.close()
 
@@ -85,10 +88,11 @@ def import_command(
     author: Annotated[str | None, typer.Option(help="Who (default: the system user).")] = None,
 ) -> None:
     """Validate the files and store them as a new catalogue version; store nothing if invalid."""
-    with _store() as store:
+    with _catalogue() as catalogue:
+        store = catalogue.store
         files: DocumentPaths | None = None
         if path is None:
-            files, where = store.files, str(store.files.procedures.parent)
+            files, where = catalogue.paths, str(catalogue.paths.procedures.parent)
         elif path == STDIO:
             where = "standard input"
         elif Path(path).is_dir():
@@ -98,7 +102,7 @@ def import_command(
         who, why = _author(author), reason or f"import from {where}"
         try:
             if files is not None:
-                info = store.import_files(files, author=who, reason=why)
+                info = catalogue.import_files(files, author=who, reason=why)
             else:
                 if path == STDIO:
                     text, label = sys.stdin.read(), "<stdin>"
@@ -144,7 +148,8 @@ def export_command(
     ] = False,
 ) -> None:
     """Write a catalogue version back out as YAML, exactly as stored (comments and order kept)."""
-    with _store() as store:
+    with _catalogue() as catalogue:
+        store = catalogue.store
         try:
             if to == STDIO:
                 number = version if version is not None else store.current_version()
@@ -153,13 +158,13 @@ def export_command(
                 sys.stdout.write(store.documents(number)[PROCEDURES])
                 return
             if to is None:
-                target, names = store.files, None
+                target, names = catalogue.paths, None
             elif to.endswith(".yaml"):
                 target = DocumentPaths(Path(to), Path(to).parent / "intents")
                 names = (PROCEDURES,)
             else:
                 target, names = DocumentPaths.under(Path(to)), None
-            number, written = store.export(target, version=version, names=names, force=force)
+            number, written = catalogue.export(target, version=version, names=names, force=force)
         except UnknownVersion as exc:
             raise _fail(f"{exc}.") from exc
         except ExportRefused as exc:
@@ -172,7 +177,8 @@ def history_command(
     limit: Annotated[int, typer.Option(help="Show at most this many versions.")] = 20,
 ) -> None:
     """List the catalogue's versions, newest first (* marks the current one)."""
-    with _store() as store:
+    with _catalogue() as catalogue:
+        store = catalogue.store
         versions = store.history(limit)
     if not versions:
         typer.echo("The database holds no catalogue version yet (the service imports the files).")
@@ -194,7 +200,8 @@ def diff_command(
     new: Annotated[int | None, typer.Argument(help="Default: the current version.")] = None,
 ) -> None:
     """Show what changed between two versions, as a unified diff per document."""
-    with _store() as store:
+    with _catalogue() as catalogue:
+        store = catalogue.store
         newest = new if new is not None else store.current_version()
         if newest is None:
             raise _fail("The database holds no catalogue version yet.")
@@ -215,7 +222,8 @@ def rollback_command(
     author: Annotated[str | None, typer.Option(help="Who (default: the system user).")] = None,
 ) -> None:
     """Make an earlier version current again, as a new version (the history keeps both)."""
-    with _store() as store:
+    with _catalogue() as catalogue:
+        store = catalogue.store
         try:
             info = store.rollback(
                 version, base=store.current_version(), author=_author(author), reason=reason

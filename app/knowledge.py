@@ -78,7 +78,7 @@ class Knowledge:
         self.refused: Refused | None = None
         """The newest version that did not load; None once a newer one loads."""
         self.file_problems: tuple[Problem, ...] = ()
-        """What the last refused import of the watched files found (app.catalogue_store)."""
+        """What the last refused import of the watched files found (app.catalogue_files)."""
         if preloaded is not None:
             version, content = preloaded
             self._current = build_snapshot(content, state_ttl, version)

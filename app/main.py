@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from app.announcements import ResidentAnnouncements
 from app.catalogue.documents import DocumentPaths
 from app.catalogue.models import ResidentialGroup
+from app.catalogue_files import CatalogueFiles
 from app.catalogue_store import CatalogueStore
 from app.config import Settings
 from app.inbox import Inbox, InboxPolicy
@@ -109,19 +110,20 @@ def build_announcements(
     return ResidentAnnouncements(db, sender, groups, tags=tags), worker
 
 
-def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueStore, Knowledge]:
+def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueFiles, Knowledge]:
     """The catalogue this process serves: the database's current version, after the start-up
-    rules (app.catalogue_store: the files seed an empty database, and are imported when the
+    rules (app.catalogue_files: the files seed an empty database, and are imported when the
     file watch is on and they changed). Raises CatalogueError when there is none to serve."""
-    store = CatalogueStore(db, DocumentPaths(settings.procedures_path, settings.intents_path))
-    report = store.start(watch_files=settings.watch_catalogue_files)
+    store = CatalogueStore(db)
+    files = CatalogueFiles(store, DocumentPaths(settings.procedures_path, settings.intents_path))
+    report = files.start(watch_files=settings.watch_catalogue_files)
     knowledge = Knowledge(
         store,
         timedelta(minutes=settings.conversation_ttl_minutes),
         preloaded=(report.version, report.content) if report.content is not None else None,
     )
     knowledge.file_problems = report.file_problems
-    return store, knowledge
+    return files, knowledge
 
 
 def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
@@ -129,7 +131,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
     db = Database(settings.database_url)
     try:
         db.create_schema()
-        store, knowledge = build_knowledge(settings, db)
+        files, knowledge = build_knowledge(settings, db)
     except BaseException:
         db.close()
         raise
@@ -175,7 +177,8 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         tokens=tokens,
         metrics=metrics,
         held_replies=held,
-        catalogue=store,
+        catalogue=files.store,
+        catalogue_files=files,
     )
 
 

@@ -10,22 +10,28 @@ from pathlib import Path
 import pytest
 
 from app.catalogue.documents import PROCEDURES
+from app.catalogue_files import CatalogueFiles
 from app.catalogue_store import CatalogueStore
 from app.errors import CatalogueError
 from app.knowledge import Knowledge
 from app.storage.database import Database
-from tests.support.catalogue import copy_content, new_store, store_unvalidated
+from tests.support.catalogue import copy_content, new_catalogue, store_unvalidated
 from tests.support.databases import database_url
 
 TTL = timedelta(minutes=30)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[CatalogueStore]:
+def catalogue(tmp_path: Path) -> Iterator[CatalogueFiles]:
     db = Database(database_url(tmp_path))
     db.create_schema()
-    yield new_store(db, copy_content(tmp_path / "content"))
+    yield new_catalogue(db, copy_content(tmp_path / "content"))
     db.close()
+
+
+@pytest.fixture
+def store(catalogue: CatalogueFiles) -> CatalogueStore:
+    return catalogue.store
 
 
 def broken(store: CatalogueStore) -> dict[str, str]:
@@ -40,10 +46,10 @@ def test_no_version_no_knowledge(store: CatalogueStore) -> None:
 
 
 def test_a_current_version_that_does_not_load_at_start_serves_the_one_before(
-    store: CatalogueStore, caplog: pytest.LogCaptureFixture
+    catalogue: CatalogueFiles, store: CatalogueStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     """E.g. a new release validates more strictly than the one that saved the version."""
-    store.start(watch_files=False)
+    catalogue.start(watch_files=False)
     store_unvalidated(store.db, broken(store))
     with caplog.at_level(logging.ERROR):
         knowledge = Knowledge(store, TTL)
@@ -59,8 +65,10 @@ def test_nothing_that_loads_refuses_to_start(store: CatalogueStore) -> None:
         Knowledge(store, TTL)
 
 
-def test_reload_loads_the_current_version_again(store: CatalogueStore) -> None:
-    store.start(watch_files=False)
+def test_reload_loads_the_current_version_again(
+    catalogue: CatalogueFiles, store: CatalogueStore
+) -> None:
+    catalogue.start(watch_files=False)
     knowledge = Knowledge(store, TTL)
     first = knowledge.current
     assert knowledge.refresh() is None

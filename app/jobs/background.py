@@ -37,9 +37,9 @@ class Background:
             raise RuntimeError("the background work is already running")
         self._started = True
         services, settings = self.services, self.settings
-        if settings.catalogue_poll_seconds > 0 and services.catalogue is not None:
+        if settings.catalogue_poll_seconds > 0 and services.catalogue_files is not None:
             self.watcher = CatalogueWatcher(
-                services.catalogue,
+                services.catalogue_files,
                 services.knowledge,
                 settings.catalogue_poll_seconds,
                 watch_files=settings.watch_catalogue_files,

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from app.catalogue_store import CatalogueStore
+from app.catalogue_files import CatalogueFiles
 from app.errors import CatalogueError
 from app.jobs.periodic import PeriodicJob
 from app.knowledge import Knowledge
@@ -46,17 +46,17 @@ class CatalogueWatcher(PeriodicJob):
 
     def __init__(
         self,
-        store: CatalogueStore,
+        files: CatalogueFiles,
         knowledge: Knowledge,
         interval: float,
         *,
         watch_files: bool,
     ) -> None:
         super().__init__(interval)
-        self.store = store
+        self.files = files
         self.knowledge = knowledge
         self.watch_files = watch_files
-        self._paths = store.files.watched()
+        self._paths = files.paths.watched()
         self._seen = fingerprint(self._paths) if watch_files else ()
 
     async def check(self) -> bool | None:
@@ -68,7 +68,7 @@ class CatalogueWatcher(PeriodicJob):
             if current != self._seen:
                 # Parsing is CPU work: keep the event loop answering.
                 try:
-                    await asyncio.to_thread(self.store.check_files)
+                    await asyncio.to_thread(self.files.check_files)
                 except CatalogueError as exc:
                     self.knowledge.file_problems = tuple(exc.problems)
                     log.error(

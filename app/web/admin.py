@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.catalogue_store import reload_now
+from app.catalogue_files import reload_now
 from app.errors import CatalogueError
 from app.web.auth import Authenticated, ServicesDep
 
@@ -22,7 +22,7 @@ async def reload_catalogue(services: ServicesDep) -> JSONResponse:
     try:
         snapshot = await asyncio.to_thread(
             reload_now,
-            services.catalogue,
+            services.catalogue_files,
             services.knowledge,
             watch_files=services.settings.watch_catalogue_files,
         )

@@ -21,7 +21,8 @@ from fastapi.templating import Jinja2Templates
 from app.announcements import AnnouncementInvalid, CsvInvalid, import_csv, prepare_announcement
 from app.catalogue.documents import PROCEDURES
 from app.catalogue.editor import EditRefused, PhraseKind, with_phrase
-from app.catalogue_store import reload_now, save_and_follow
+from app.catalogue_files import reload_now
+from app.catalogue_store import save_and_follow
 from app.dialogue.cards import procedure_card
 from app.dialogue.conversation import ConversationState
 from app.dialogue.notices import announcement_reply, reason_label
@@ -315,7 +316,7 @@ async def catalogue_reload(
     try:
         snapshot = await asyncio.to_thread(
             reload_now,
-            services.catalogue,
+            services.catalogue_files,
             services.knowledge,
             watch_files=services.settings.watch_catalogue_files,
         )

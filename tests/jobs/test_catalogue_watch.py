@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from app.catalogue.documents import PROCEDURES, DocumentPaths
+from app.catalogue_files import CatalogueFiles
 from app.catalogue_store import CatalogueStore, Origin
 from app.jobs.catalogue_watch import CatalogueWatcher
 from app.knowledge import Knowledge
 from app.storage.database import Database
-from tests.support.catalogue import copy_content, new_store, store_unvalidated, with_alias
+from tests.support.catalogue import copy_content, new_catalogue, store_unvalidated, with_alias
 from tests.support.databases import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,10 +54,15 @@ def files(tmp_path: Path) -> DocumentPaths:
 
 
 @pytest.fixture
-def store(db: Database, files: DocumentPaths) -> CatalogueStore:
-    store = new_store(db, files)
-    assert store.start(watch_files=True).decision == "seeded"
-    return store
+def catalogue(db: Database, files: DocumentPaths) -> CatalogueFiles:
+    catalogue = new_catalogue(db, files)
+    assert catalogue.start(watch_files=True).decision == "seeded"
+    return catalogue
+
+
+@pytest.fixture
+def store(catalogue: CatalogueFiles) -> CatalogueStore:
+    return catalogue.store
 
 
 @pytest.fixture
@@ -64,22 +70,24 @@ def knowledge(store: CatalogueStore) -> Knowledge:
     return Knowledge(store, timedelta(minutes=30))
 
 
-def watcher(store: CatalogueStore, knowledge: Knowledge, *, files: bool = True) -> CatalogueWatcher:
-    return CatalogueWatcher(store, knowledge, interval=60, watch_files=files)
+def watcher(
+    catalogue: CatalogueFiles, knowledge: Knowledge, *, files: bool = True
+) -> CatalogueWatcher:
+    return CatalogueWatcher(catalogue, knowledge, interval=60, watch_files=files)
 
 
 async def test_nothing_changed_nothing_reloaded(
-    store: CatalogueStore, knowledge: Knowledge
+    catalogue: CatalogueFiles, store: CatalogueStore, knowledge: Knowledge
 ) -> None:
     before = knowledge.current
-    assert await watcher(store, knowledge).check() is None
+    assert await watcher(catalogue, knowledge).check() is None
     assert knowledge.current is before and store.current_version() == 1
 
 
 async def test_a_valid_edit_of_the_files_becomes_a_version_and_is_served(
-    store: CatalogueStore, knowledge: Knowledge, files: DocumentPaths
+    catalogue: CatalogueFiles, store: CatalogueStore, knowledge: Knowledge, files: DocumentPaths
 ) -> None:
-    watch = watcher(store, knowledge)
+    watch = watcher(catalogue, knowledge)
     rename_ward(files.procedures, "Phường Đã Sửa")
     assert await watch.check() is True
     assert knowledge.current.content.catalogue.ward.name == "Phường Đã Sửa"
@@ -93,12 +101,13 @@ async def test_a_valid_edit_of_the_files_becomes_a_version_and_is_served(
 
 
 async def test_a_broken_edit_keeps_the_good_catalogue_and_names_the_line(
+    catalogue: CatalogueFiles,
     store: CatalogueStore,
     knowledge: Knowledge,
     files: DocumentPaths,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    watch = watcher(store, knowledge)
+    watch = watcher(catalogue, knowledge)
     good = knowledge.current
     line = break_handled_by(files.procedures)
     with caplog.at_level(logging.ERROR):
@@ -117,11 +126,15 @@ async def test_a_broken_edit_keeps_the_good_catalogue_and_names_the_line(
 
 
 async def test_a_version_saved_by_another_process_is_followed(
-    db: Database, store: CatalogueStore, knowledge: Knowledge, tmp_path: Path
+    db: Database,
+    catalogue: CatalogueFiles,
+    store: CatalogueStore,
+    knowledge: Knowledge,
+    tmp_path: Path,
 ) -> None:
-    other = new_store(db, copy_content(tmp_path / "other"), location="other-host")
-    text = other.documents(1)[PROCEDURES]
-    saved = other.edit(
+    other = new_catalogue(db, copy_content(tmp_path / "other"), location="other-host")
+    text = other.store.documents(1)[PROCEDURES]
+    saved = other.store.edit(
         PROCEDURES,
         lambda t: with_alias(t, "giấy chào đời"),
         base=1,
@@ -129,7 +142,7 @@ async def test_a_version_saved_by_another_process_is_followed(
         reason="alias",
     )
     assert saved is not None and saved.version == 2
-    assert await watcher(store, knowledge, files=False).check() is True
+    assert await watcher(catalogue, knowledge, files=False).check() is True
     assert knowledge.version == 2
     procedure = knowledge.current.content.catalogue.procedure("1.001193")
     assert procedure is not None and "giấy chào đời" in procedure.aliases
@@ -137,9 +150,13 @@ async def test_a_version_saved_by_another_process_is_followed(
 
 
 async def test_a_version_that_does_not_load_is_refused_and_the_last_good_one_serves(
-    db: Database, store: CatalogueStore, knowledge: Knowledge, caplog: pytest.LogCaptureFixture
+    db: Database,
+    catalogue: CatalogueFiles,
+    store: CatalogueStore,
+    knowledge: Knowledge,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    watch = watcher(store, knowledge, files=False)
+    watch = watcher(catalogue, knowledge, files=False)
     documents = store.documents(1)
     broken = documents[PROCEDURES].replace("  handled_by: one_stop", "  handled_by: mayor", 1)
     store_unvalidated(db, {**documents, PROCEDURES: broken})
@@ -158,17 +175,17 @@ async def test_a_version_that_does_not_load_is_refused_and_the_last_good_one_ser
 
 
 async def test_without_the_file_watch_the_files_are_left_alone(
-    store: CatalogueStore, knowledge: Knowledge, files: DocumentPaths
+    catalogue: CatalogueFiles, store: CatalogueStore, knowledge: Knowledge, files: DocumentPaths
 ) -> None:
     rename_ward(files.procedures, "Phường Không Theo Dõi")
-    assert await watcher(store, knowledge, files=False).check() is None
+    assert await watcher(catalogue, knowledge, files=False).check() is None
     assert store.current_version() == 1
 
 
 async def test_the_background_task_polls(
-    store: CatalogueStore, knowledge: Knowledge, files: DocumentPaths
+    catalogue: CatalogueFiles, store: CatalogueStore, knowledge: Knowledge, files: DocumentPaths
 ) -> None:
-    watch = CatalogueWatcher(store, knowledge, interval=0.05, watch_files=True)
+    watch = CatalogueWatcher(catalogue, knowledge, interval=0.05, watch_files=True)
     watch.start()
     try:
         rename_ward(files.procedures, "Phường Theo Dõi")
@@ -183,6 +200,7 @@ async def test_the_background_task_polls(
 
 async def test_an_edit_of_the_files_after_someone_elses_version_says_so(
     db: Database,
+    catalogue: CatalogueFiles,
     store: CatalogueStore,
     knowledge: Knowledge,
     files: DocumentPaths,
@@ -190,9 +208,9 @@ async def test_an_edit_of_the_files_after_someone_elses_version_says_so(
 ) -> None:
     """Development: the edited files become the current version; the log names the console's
     version they supersede (it stays in the history, for a rollback)."""
-    watch = watcher(store, knowledge)
-    console = new_store(db, files, location="console-process")
-    console.edit(
+    watch = watcher(catalogue, knowledge)
+    console = new_catalogue(db, files, location="console-process")
+    console.store.edit(
         PROCEDURES, lambda t: with_alias(t, "giấy chào đời"), base=1, author="lan", reason="x"
     )
     rename_ward(files.procedures, "Phường Sửa Tệp")

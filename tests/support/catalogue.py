@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app.catalogue.documents import DocumentPaths, documents_hash, text_hash
 from app.catalogue.editor import PhraseKind, with_phrase
+from app.catalogue_files import CatalogueFiles
 from app.catalogue_store import CatalogueStore
 from app.storage.catalogue import NewVersion, insert_version, latest_version
 from app.storage.database import Database
@@ -51,5 +52,10 @@ def store_unvalidated(db: Database, documents: Mapping[str, str], reason: str = 
     return row.version
 
 
-def new_store(db: Database, files: DocumentPaths, location: str | None = None) -> CatalogueStore:
-    return CatalogueStore(db, files, location=location or f"test:{files.procedures}")
+def new_catalogue(
+    db: Database, paths: DocumentPaths, location: str | None = None
+) -> CatalogueFiles:
+    """The versions in `db` and the files at `paths`, as one process (one host) has them."""
+    return CatalogueFiles(
+        CatalogueStore(db), paths, location=location or f"test:{paths.procedures}"
+    )
