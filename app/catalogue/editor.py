@@ -1,6 +1,6 @@
 """Edit procedures.yaml safely: round-trip (comments and order kept), validated, atomic.
 
-`with_phrase` makes the new text in memory: the console saves it as a new catalogue version
+`text_with_phrase` makes the new text in memory: the console saves it as a new catalogue version
 (app.catalogue_store). `add_phrase` edits a file: the new text is written to a temporary file
 beside the original, loaded with the same code that serves the bot, and only then moved over
 the original with os.replace.
@@ -88,14 +88,14 @@ def add_phrase(procedures: Path, intents: Path, code: str, phrase: str, kind: Ph
 
 
 def _add_phrase(procedures: Path, intents: Path, code: str, phrase: str, kind: PhraseKind) -> bool:
-    new_text = with_phrase(procedures.read_text(encoding="utf-8"), code, phrase, kind)
+    new_text = text_with_phrase(procedures.read_text(encoding="utf-8"), code, phrase, kind)
     if new_text is None:
         return False
     write_validated(procedures, intents, new_text)
     return True
 
 
-def with_phrase(text: str, code: str, phrase: str, kind: PhraseKind) -> str | None:
+def text_with_phrase(text: str, code: str, phrase: str, kind: PhraseKind) -> str | None:
     """procedures.yaml's `text` with `phrase` added to procedure `code` (comments and order
     kept); None when an equivalent phrase is already there. Not validated: the caller saves
     it through the code that validates (a new catalogue version, or `write_validated`)."""

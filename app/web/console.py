@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.announcements import AnnouncementInvalid, CsvInvalid, import_csv, prepare_announcement
 from app.catalogue.documents import PROCEDURES
-from app.catalogue.editor import EditRefused, PhraseKind, with_phrase
+from app.catalogue.editor import EditRefused, PhraseKind, text_with_phrase
 from app.catalogue_files import reload_now
 from app.catalogue_store import save_and_follow
 from app.dialogue.cards import procedure_card
@@ -395,11 +395,16 @@ async def unanswered_add(
     session: AdminSession,
     text: Annotated[str, Form(min_length=1, max_length=500)],
     code: Annotated[str, Form(min_length=1, max_length=40)],
-    version: Annotated[int, Form()],
     kind: Annotated[PhraseKind, Form()] = PhraseKind.alias,
+    version: Annotated[int | None, Form()] = None,
 ) -> Response:
+    """Add a phrase on top of `version`, the catalogue version the admin's page showed (a
+    form without it adds to the newest: an addition cannot undo anyone's edit)."""
     store = services.catalogue
     if store is None:
+        raise HTTPException(503, "Danh mục chưa sẵn sàng.")
+    base = version if version is not None else store.current_version()
+    if base is None:
         raise HTTPException(503, "Danh mục chưa sẵn sàng.")
     label = "tên gọi khác" if kind is PhraseKind.alias else "câu hỏi mẫu"
     try:
@@ -408,8 +413,8 @@ async def unanswered_add(
             services.knowledge,
             lambda: store.edit(
                 PROCEDURES,
-                lambda procedures: with_phrase(procedures, code, text, kind),
-                base=version,
+                lambda procedures: text_with_phrase(procedures, code, text, kind),
+                base=base,
                 author=session.user.username,
                 reason=f"Thêm {label} “{' '.join(text.split())}” cho thủ tục {code}",
             ),

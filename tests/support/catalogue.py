@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from app.catalogue.documents import DocumentPaths, documents_hash, text_hash
-from app.catalogue.editor import PhraseKind, with_phrase
+from app.catalogue.editor import PhraseKind, text_with_phrase
 from app.catalogue_files import CatalogueFiles
 from app.catalogue_store import CatalogueStore
 from app.storage.catalogue import NewVersion, insert_version, latest_version
@@ -29,7 +29,7 @@ def copy_content(folder: Path) -> DocumentPaths:
 
 def with_alias(text: str, alias: str, code: str = ALIAS_CODE) -> str:
     """procedures.yaml's text with one more alias for `code`, as the console adds it."""
-    new_text = with_phrase(text, code, alias, PhraseKind.alias)
+    new_text = text_with_phrase(text, code, alias, PhraseKind.alias)
     assert new_text is not None, "the alias is already there"
     return new_text
 

@@ -194,3 +194,17 @@ async def test_a_version_this_process_cannot_load_is_reported(console: Console) 
     )
     assert reload.status_code == 422
     assert any("handled_by" in p for p in reload.json()["problems"])
+
+
+async def test_an_addition_without_a_version_goes_on_top_of_the_newest(console: Console) -> None:
+    """A form that does not say which version it showed (e.g. a preview's save button) adds
+    to the newest version: an addition cannot undo anyone's edit."""
+    make_staff(console.services.db, "lan", Role.admin)
+    csrf = await log_in(console.admin, "lan")
+    first = await console.admin.post("/console/unanswered/add", data=add_form(csrf, "a1", 1))
+    assert first.status_code == 200
+    form = {k: v for k, v in add_form(csrf, "b2", 1).items() if k != "version"}
+    second = await console.admin.post("/console/unanswered/add", data=form)
+    assert second.status_code == 200, second.text
+    text = console.store.documents(3)[PROCEDURES]
+    assert "  - a1\n" in text and "  - b2\n" in text
