@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.catalogue import Content
 from app.catalogue.documents import DocumentPaths, documents_hash, text_hash
 from app.catalogue_store import CatalogueStore, Origin, UnknownVersion, VersionInfo
 from app.errors import CatalogueConflict, CatalogueError, Problem, WardbotError
@@ -49,8 +48,6 @@ class StartReport:
     decision: str
     """seeded | same | imported | kept"""
     message: str
-    content: Content | None = None
-    """The version, already validated (saves parsing it again), when the start validated it."""
     file_problems: tuple[Problem, ...] = field(default=())
 
 
@@ -253,9 +250,7 @@ class CatalogueFiles:
         file_problems: tuple[Problem, ...] = (),
     ) -> StartReport:
         log.log(level, "catalogue: %s", message, extra={"version": version, "decision": decision})
-        info = self.store.info(version)
-        content = self.store.validated(info.content_hash) if info is not None else None
-        return StartReport(version, decision, message, content, file_problems)
+        return StartReport(version, decision, message, file_problems)
 
     def check_files(self) -> VersionInfo | None:
         """One round of the file watch: import the files if they changed since they were

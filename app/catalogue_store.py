@@ -127,9 +127,6 @@ class CatalogueStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._validated: tuple[str, Content] | None = None
-        """The last bundle validated here, by content hash: a save is validated once, and
-        loading the version it made does not parse it again."""
 
     # Reading ----------------------------------------------------------------------------
 
@@ -144,7 +141,7 @@ class CatalogueStore:
 
     def content(self, version: int) -> Content:
         """The version, validated by the code running now (app.knowledge's source)."""
-        return self._validate(self.documents(version))
+        return load_documents(self.documents(version))
 
     def info(self, version: int) -> VersionInfo | None:
         row = get_version(self.db, version)
@@ -169,22 +166,6 @@ class CatalogueStore:
             )
             diffs.append(DocumentDiff(name, tuple(lines)))
         return diffs
-
-    def validated(self, content_hash: str) -> Content | None:
-        """The bundle with this hash as validated here last, if it was the last one."""
-        cached = self._validated
-        return cached[1] if cached is not None and cached[0] == content_hash else None
-
-    def _validate(
-        self, documents: Mapping[str, str], labels: Mapping[str, str] | None = None
-    ) -> Content:
-        digest = documents_hash(documents)
-        cached = self._validated
-        if cached is not None and cached[0] == digest:
-            return cached[1]
-        content = load_documents(documents, labels)
-        self._validated = (digest, content)
-        return content
 
     # Saving -----------------------------------------------------------------------------
 
@@ -214,7 +195,7 @@ class CatalogueStore:
         before = self.documents(base) if base is not None else {}
         if base is not None and dict(documents) == before:
             return None
-        self._validate(documents, labels)
+        load_documents(documents, labels)  # CatalogueError: nothing is stored
         changed, added, removed = _diff_counts(before, documents)
         row = insert_version(
             self.db,

@@ -63,15 +63,9 @@ class Refused:
 class Knowledge:
     """Holds the current snapshot. Readers take `current` once per message and keep it."""
 
-    def __init__(
-        self,
-        source: CatalogueSource,
-        state_ttl: timedelta,
-        *,
-        preloaded: tuple[int, Content] | None = None,
-    ) -> None:
-        """Load the current version (`preloaded`: already validated by the caller). Raises
-        CatalogueError when neither it nor one of the versions just before loads."""
+    def __init__(self, source: CatalogueSource, state_ttl: timedelta) -> None:
+        """Load the current version. Raises CatalogueError when neither it nor one of the
+        versions just before loads."""
         self.source = source
         self.state_ttl = state_ttl
         self._lock = threading.Lock()
@@ -79,11 +73,7 @@ class Knowledge:
         """The newest version that did not load; None once a newer one loads."""
         self.file_problems: tuple[Problem, ...] = ()
         """What the last refused import of the watched files found (app.catalogue_files)."""
-        if preloaded is not None:
-            version, content = preloaded
-            self._current = build_snapshot(content, state_ttl, version)
-        else:
-            self._current = self._first_snapshot()
+        self._current = self._first_snapshot()
         self._warn_sample_data()
 
     @property

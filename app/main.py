@@ -117,11 +117,7 @@ def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueFiles, K
     store = CatalogueStore(db)
     files = CatalogueFiles(store, DocumentPaths(settings.procedures_path, settings.intents_path))
     report = files.start(watch_files=settings.watch_catalogue_files)
-    knowledge = Knowledge(
-        store,
-        timedelta(minutes=settings.conversation_ttl_minutes),
-        preloaded=(report.version, report.content) if report.content is not None else None,
-    )
+    knowledge = Knowledge(store, timedelta(minutes=settings.conversation_ttl_minutes))
     knowledge.file_problems = report.file_problems
     return files, knowledge
 

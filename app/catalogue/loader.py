@@ -3,11 +3,15 @@
 ruamel.yaml keeps the line of every key, so a pydantic error location such as
 `procedures.3.deadline` is reported as `procedures.yaml:212: procedures[3] (1.000656).deadline`.
 The same code reads files (`load_content`) and stored texts (`load_documents`, a catalogue
-version in the database), where the document's name stands for the file name.
+version in the database), where the document's name stands for the file name. A bundle of
+texts that validated is remembered by its content hash: the version a save validated, loaded
+again by the process that saved it (or by another app in the same process), is not parsed twice.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +21,13 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
-from app.catalogue.documents import INTENTS, LEXICON, PROCEDURES, REQUIRED_DOCUMENTS
+from app.catalogue.documents import (
+    INTENTS,
+    LEXICON,
+    PROCEDURES,
+    REQUIRED_DOCUMENTS,
+    documents_hash,
+)
 from app.catalogue.intents import Intent, IntentSet, Lexicon
 from app.catalogue.models import Catalogue
 from app.errors import CatalogueError, Problem
@@ -162,6 +172,12 @@ def load_content(procedures: Path, intents: Path) -> Content:
     return Content(catalogue=catalogue, intents=intent_set)
 
 
+_REMEMBERED_BUNDLES = 2
+"""The version served and the one saved or loaded next: each may hold a large catalogue."""
+_remembered_bundles: OrderedDict[str, Content] = OrderedDict()
+_remembered_lock = threading.Lock()
+
+
 def load_documents(
     documents: Mapping[str, str], labels: Mapping[str, str] | None = None
 ) -> Content:
@@ -169,8 +185,23 @@ def load_documents(
 
     Problems name each document by `labels[name]` when given (the file it was read from),
     otherwise by its name: `procedures.yaml:212: procedures[3] (1.000656).deadline: ...`.
-    Documents the loader does not know yet are carried, not read.
+    Documents the loader does not know yet are carried, not read. Only valid bundles are
+    remembered (by content hash, so a change is always read afresh).
     """
+    key = documents_hash(documents)
+    with _remembered_lock:
+        if key in _remembered_bundles:
+            _remembered_bundles.move_to_end(key)
+            return _remembered_bundles[key]
+    content = _load_documents(documents, labels)
+    with _remembered_lock:
+        _remembered_bundles[key] = content
+        while len(_remembered_bundles) > _REMEMBERED_BUNDLES:
+            _remembered_bundles.popitem(last=False)
+    return content
+
+
+def _load_documents(documents: Mapping[str, str], labels: Mapping[str, str] | None) -> Content:
 
     def label(name: str) -> str:
         return (labels or {}).get(name, name)

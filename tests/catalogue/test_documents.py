@@ -86,3 +86,19 @@ def test_write_then_read_is_byte_for_byte(tmp_path: Path) -> None:
     assert sorted(p.name for p in written) == ["intents.yaml", "lexicon.yaml", "procedures.yaml"]
     assert target.read() == documents
     assert not [p for p in (tmp_path / "export").rglob("*.tmp")]
+
+
+def test_a_valid_bundle_is_parsed_once_and_a_changed_one_afresh() -> None:
+    documents = FILES.read()
+    first = load_documents(documents)
+    assert load_documents(dict(documents)) is first  # same texts: remembered
+    renamed = documents[PROCEDURES].replace("name: Phường Mẫu\n", "name: Phường Khác\n", 1)
+    changed = load_documents({**documents, PROCEDURES: renamed})
+    assert changed.catalogue.ward.name == "Phường Khác"
+    broken = {
+        **documents,
+        PROCEDURES: renamed.replace("  handled_by: one_stop", "  handled_by: x", 1),
+    }
+    for _ in range(2):  # a refused bundle is never remembered
+        with pytest.raises(CatalogueError):
+            load_documents(broken)
