@@ -9,11 +9,12 @@ is no longer current, on SQLite and PostgreSQL alike, even when two saves race.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, Insert, Text
+from sqlalchemy import Column, Insert, LargeBinary
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +31,18 @@ class CatalogueText(SQLModel, table=True):
     __tablename__ = "catalogue_texts"
 
     sha256: str = Field(primary_key=True)
-    text: str = Field(sa_column=Column(Text, nullable=False))
+    """Of the text itself (UTF-8), not of the compressed bytes."""
+    compressed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """zlib of the UTF-8 text: procedures.yaml with the portal's records is ~0.9 MB, ~0.1 MB
+    compressed, and every console edit stores a new one."""
+
+
+def _compress(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def _decompress(data: bytes) -> str:
+    return zlib.decompress(data).decode("utf-8")
 
 
 class CatalogueVersion(SQLModel, table=True):
@@ -123,11 +135,11 @@ def documents_of(db: Database, version: int) -> dict[str, str]:
     """Every document of a version, name -> text; empty for an unknown version."""
     with db.session() as session:
         rows = session.exec(
-            select(CatalogueDocument.name, CatalogueText.text)
+            select(CatalogueDocument.name, CatalogueText.compressed)
             .join(CatalogueText, col(CatalogueText.sha256) == col(CatalogueDocument.sha256))
             .where(col(CatalogueDocument.version) == version)
         ).all()
-    return dict(rows)
+    return {name: _decompress(data) for name, data in rows}
 
 
 def text_hashes_of(db: Database, version: int) -> dict[str, str]:
@@ -191,7 +203,10 @@ def insert_version(db: Database, base: int | None, new: NewVersion) -> Catalogue
                 # Two saves may add the same text at once: the second one's insert is a no-op.
                 session.execute(
                     _insert_ignoring_duplicates(db),
-                    [{"sha256": digest, "text": text} for digest, text in missing.items()],
+                    [
+                        {"sha256": digest, "compressed": _compress(text)}
+                        for digest, text in missing.items()
+                    ],
                 )
             session.add(row)
             session.flush()  # the version first: a lost race fails here, on the primary key

@@ -29,7 +29,7 @@ def upgrade() -> None:
     op.create_table(
         "catalogue_texts",
         sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("compressed", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("sha256"),
     )
     op.create_table(
