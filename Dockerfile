@@ -14,6 +14,8 @@ FROM ${PYTHON_IMAGE}
 RUN useradd --create-home --uid 10001 wardbot
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/wardbot
+# The seed of an empty database only: the catalogue served lives in the database (README,
+# "How content flows"); change it with `wardbot catalogue import` or the console.
 COPY procedures.yaml ./procedures.yaml
 COPY intents ./intents
 RUN mkdir -p /srv/wardbot/data && chown -R wardbot:wardbot /srv/wardbot

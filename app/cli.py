@@ -16,6 +16,7 @@ from rich.table import Table
 from app.catalogue import Content, load_content
 from app.catalogue.completeness import summary as completeness_summary
 from app.cli_announce import register as register_announcements
+from app.cli_catalogue import register as register_catalogue
 from app.cli_ops import register as register_ops
 from app.cli_staff import register as register_staff
 from app.cli_worker import register as register_worker
@@ -32,6 +33,7 @@ cli = typer.Typer(help="Trợ lý Zalo OA cho phường/xã (wardbot).", no_args
 console = Console()
 err = Console(stderr=True)
 register_announcements(cli)  # announce create|status|worker, groups list|export|import
+register_catalogue(cli)  # catalogue import|export|history|diff|rollback
 register_ops(cli)  # db upgrade
 register_staff(cli)  # staff add|list
 register_worker(cli)  # worker: the background work without the web server
@@ -74,13 +76,29 @@ def serve(
     from app.main import create_app
 
     settings = _settings()
-    _content(settings)  # refuse to start on an invalid catalogue, with every problem listed
+    _refuse_without_catalogue(settings)
     configure_logging()
     if settings.simulator:
         typer.echo(
             f"Simulator mode (no Zalo credentials): open http://{host}:{port}/ to chat.", err=True
         )
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+
+
+def _refuse_without_catalogue(settings: Settings) -> None:
+    """Refuse to start, with every problem listed, when there is no catalogue to serve: the
+    database holds none yet and the files that would seed it are invalid."""
+    from app.storage.catalogue import latest_version
+    from app.storage.database import Database
+
+    db = Database(settings.database_url)
+    try:
+        db.create_schema()
+        empty = latest_version(db) is None
+    finally:
+        db.close()
+    if empty:
+        _content(settings)
 
 
 @cli.command()
@@ -360,7 +378,8 @@ def _preview(
 def reload(
     url: Annotated[str, typer.Option(help="The running service.")] = "http://127.0.0.1:8000",
 ) -> None:
-    """Ask a running service to re-read procedures.yaml and intents/ (needs WARDBOT_API_TOKEN)."""
+    """Ask a running service to load the database's current catalogue version now, importing
+    the watched files first if they changed (development); needs WARDBOT_API_TOKEN."""
     import httpx
 
     token = _settings().api_token.get_secret_value()
@@ -380,7 +399,7 @@ def reload(
     if response.status_code != 200:
         typer.echo("\n".join(body.get("problems") or [str(body)]), err=True)
         raise typer.Exit(1)
-    typer.echo(f"Reloaded: {body['procedures']} procedures.")
+    typer.echo(f"Reloaded: version {body.get('version')}, {body['procedures']} procedures.")
 
 
 def _print_table(title: str, columns: Iterable[str], rows: Iterable[Iterable[str]]) -> None:

@@ -86,7 +86,13 @@ class Settings(BaseSettings):
     catalogue_poll_seconds: float = Field(
         3.0, ge=0, validation_alias=_env("WARDBOT_CATALOGUE_POLL_SECONDS")
     )
-    """How often the service looks for edits of procedures.yaml and intents/; 0 turns it off."""
+    """How often a process looks for a new catalogue version in the database (and, with the
+    file watch on, for edits of procedures.yaml and intents/); 0 turns it off."""
+    catalogue_watch_files: bool | None = Field(
+        None, validation_alias=_env("WARDBOT_CATALOGUE_WATCH_FILES")
+    )
+    """Import procedures.yaml and intents/ as a new version when they change. Unset: on in
+    development (and the simulator), off in production, where the files are only the seed."""
 
     # Dialogue
     conversation_ttl_minutes: int = Field(
@@ -135,6 +141,12 @@ class Settings(BaseSettings):
         The one place that decides it: per-ward OA ids will replace ZALO_OA_ID here."""
         own = self.own_oa_id
         return self.simulator or own is None or oa_id == own
+
+    @property
+    def watch_catalogue_files(self) -> bool:
+        if self.catalogue_watch_files is not None:
+            return self.catalogue_watch_files
+        return self.environment == "development"
 
     @property
     def simulator(self) -> bool:

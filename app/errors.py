@@ -2,6 +2,7 @@
 
 WardbotError
 ├── CatalogueError          procedures.yaml or intents/ is unreadable or invalid
+├── CatalogueConflict       a catalogue save whose base version is no longer the current one
 └── ZaloError               anything that went wrong talking to Zalo
     ├── ZaloTransportError  network failure, timeout or HTTP 5xx: transient
     ├── ZaloRateLimited     error -32: transient, back off
@@ -48,6 +49,15 @@ class CatalogueError(WardbotError):
         lines = [f"{len(self.problems)} problem(s) in the catalogue:"]
         lines.extend(f"  {p}" for p in self.problems)
         return "\n".join(lines)
+
+
+class CatalogueConflict(WardbotError):
+    """Someone saved the catalogue since the version an edit started from: reload and retry."""
+
+    def __init__(self, base: int | None, current: int | None) -> None:
+        super().__init__(f"the catalogue is now at version {current}, the edit started from {base}")
+        self.base = base
+        self.current = current
 
 
 class ZaloError(WardbotError):

@@ -1,26 +1,29 @@
 """The live content: catalogue, intents, matcher and dialogue built together and swapped atomically.
 
-A reload validates the files first; an invalid edit raises CatalogueError and the last good
-snapshot keeps serving.
+The content comes from a catalogue source (the database's versions, app.catalogue_store): a
+process loads the current version at start and follows new ones (`refresh`). A version that
+does not load raises no alarm in the dialogue: the last good snapshot keeps serving, and
+`refused` says which version failed and why (/readyz, the console).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
+from typing import Protocol
 
-from app.catalogue import Content, load_content
-from app.catalogue.editor import _edit_lock as catalogue_edit_lock
-from app.catalogue.editor import write_validated
+from app.catalogue import Content
 from app.dialogue.conversation import Dialogue
 from app.errors import CatalogueError, Problem
 from app.matching.matcher import Matcher
 
 log = logging.getLogger(__name__)
+
+FALLBACK_VERSIONS = 10
+"""At start, how many older versions to try when the current one does not load (e.g. a new
+release validates more strictly): the newest that loads serves, the failure is reported."""
 
 
 @dataclass(frozen=True)
@@ -28,62 +31,140 @@ class Snapshot:
     content: Content
     matcher: Matcher
     dialogue: Dialogue
+    version: int | None = None
+    """The catalogue version it was built from (None: built from files, e.g. `wardbot ask`)."""
 
 
-def build_snapshot(content: Content, state_ttl: timedelta) -> Snapshot:
+def build_snapshot(content: Content, state_ttl: timedelta, version: int | None = None) -> Snapshot:
     matcher = Matcher(content.catalogue, content.intents)
-    return Snapshot(content, matcher, Dialogue(content, matcher, state_ttl=state_ttl))
+    return Snapshot(content, matcher, Dialogue(content, matcher, state_ttl=state_ttl), version)
+
+
+class CatalogueSource(Protocol):
+    """Where the content comes from: numbered versions, the highest one current."""
+
+    def current_version(self) -> int | None:
+        """Cheap: every process asks every few seconds. None: no version yet."""
+        ...
+
+    def content(self, version: int) -> Content:
+        """The version, validated; CatalogueError when it does not load."""
+        ...
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A version this process could not load: it keeps serving the one before."""
+
+    version: int
+    problems: tuple[Problem, ...]
 
 
 class Knowledge:
     """Holds the current snapshot. Readers take `current` once per message and keep it."""
 
-    def __init__(self, procedures: Path, intents: Path, state_ttl: timedelta) -> None:
-        self.procedures = procedures
-        self.intents = intents
+    def __init__(self, source: CatalogueSource, state_ttl: timedelta) -> None:
+        """Load the current version. Raises CatalogueError when neither it nor one of the
+        versions just before loads."""
+        self.source = source
         self.state_ttl = state_ttl
         self._lock = threading.Lock()
-        self.problems: tuple[Problem, ...] = ()
-        """What the last refused reload found; empty once a reload succeeds."""
-        self._current = build_snapshot(load_content(procedures, intents), state_ttl)
+        self.refused: Refused | None = None
+        """The newest version that did not load; None once a newer one loads."""
+        self.file_problems: tuple[Problem, ...] = ()
+        """What the last refused import of the watched files found (app.catalogue_files)."""
+        self._current = self._first_snapshot()
         self._warn_sample_data()
 
     @property
     def current(self) -> Snapshot:
         return self._current
 
+    @property
+    def version(self) -> int | None:
+        return self._current.version
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Everything refused that an admin should fix: a stored version, the watched files."""
+        refused = self.refused.problems if self.refused is not None else ()
+        return refused + self.file_problems
+
+    def _first_snapshot(self) -> Snapshot:
+        current = self.source.current_version()
+        if current is None:
+            raise CatalogueError(
+                [Problem("catalogue", None, "", "the database holds no catalogue version")]
+            )
+        first_error: CatalogueError | None = None
+        for version in range(current, max(0, current - FALLBACK_VERSIONS), -1):
+            try:
+                content = self.source.content(version)
+            except CatalogueError as exc:
+                if first_error is None:
+                    first_error = exc
+                    self.refused = Refused(current, tuple(exc.problems))
+                    self._log_refused(self.refused, serving=None)
+                continue
+            if version != current:
+                log.error(
+                    "catalogue version %s does not load; serving version %s, the newest that does",
+                    current,
+                    version,
+                )
+            return build_snapshot(content, self.state_ttl, version)
+        assert first_error is not None
+        raise first_error
+
+    def refresh(self) -> bool | None:
+        """Follow the source: True when a new version now serves, False when it was refused
+        (the last good one keeps serving), None when there is nothing new."""
+        current = self.source.current_version()
+        if current is None or current == self.version:
+            return None
+        if self.refused is not None and self.refused.version == current:
+            return False  # already reported; a newer version will be tried
+        try:
+            self._load(current)
+        except CatalogueError:
+            return False
+        return True
+
     def reload(self) -> Snapshot:
-        """Validate and swap in the files on disk; if invalid, raise and keep serving."""
+        """Load the current version now, even if it is the one serving (an admin's reload);
+        raises CatalogueError if it does not load, the last good one serving on."""
+        current = self.source.current_version()
+        if current is None:
+            raise CatalogueError(
+                [Problem("catalogue", None, "", "the database holds no catalogue version")]
+            )
+        return self._load(current)
+
+    def _load(self, version: int) -> Snapshot:
         with self._lock:
             try:
-                content = load_content(self.procedures, self.intents)
+                content = self.source.content(version)
             except CatalogueError as exc:
-                self.problems = tuple(exc.problems)
-                log.error(
-                    "catalogue reload refused; the last good catalogue keeps serving:\n%s",
-                    "\n".join(str(p) for p in exc.problems),
-                )
+                self.refused = Refused(version, tuple(exc.problems))
+                self._log_refused(self.refused, serving=self.version)
                 raise
-            snapshot = build_snapshot(content, self.state_ttl)
-            self._current, self.problems = snapshot, ()
+            snapshot = build_snapshot(content, self.state_ttl, version)
+            self._current, self.refused = snapshot, None
         log.info(
-            "catalogue reloaded", extra={"procedures": len(snapshot.content.catalogue.procedures)}
+            "catalogue version loaded",
+            extra={"version": version, "procedures": len(content.catalogue.procedures)},
         )
         self._warn_sample_data()
         return snapshot
 
-    def publish(self, edit: Callable[[str], str]) -> Snapshot:
-        """Apply `edit` to procedures.yaml's text, validate the result, replace the file
-        atomically and serve it: the one way an edited catalogue goes live.
-
-        Raises CatalogueError (the file and the serving catalogue untouched) when the result
-        is invalid, and whatever `edit` raises. Holds the alias editor's lock, so two admins'
-        edits never interleave a read-modify-write.
-        """
-        with catalogue_edit_lock:
-            text = self.procedures.read_text(encoding="utf-8")
-            write_validated(self.procedures, self.intents, edit(text))
-            return self.reload()
+    @staticmethod
+    def _log_refused(refused: Refused, serving: int | None) -> None:
+        log.error(
+            "catalogue version %s refused; %s:\n%s",
+            refused.version,
+            f"version {serving} keeps serving" if serving is not None else "looking further back",
+            "\n".join(str(p) for p in refused.problems),
+        )
 
     def _warn_sample_data(self) -> None:
         if self._current.content.catalogue.ward.sample_data:

@@ -13,7 +13,10 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 
 from app.announcements import ResidentAnnouncements
+from app.catalogue.documents import DocumentPaths
 from app.catalogue.models import ResidentialGroup
+from app.catalogue_files import CatalogueFiles
+from app.catalogue_store import CatalogueStore
 from app.config import Settings
 from app.inbox import Inbox, InboxPolicy
 from app.jobs.announcements import AnnouncementWorker, TagMirror, TokenBucket
@@ -29,7 +32,15 @@ from app.storage.connection import record_connection
 from app.storage.database import Database
 from app.storage.tokens import DatabaseTokenStore
 from app.throttle import ResidentThrottle
-from app.web import admin, announcements, catalogue_form, console, simulator, zalo_oauth
+from app.web import (
+    admin,
+    announcements,
+    catalogue_form,
+    console,
+    console_catalogue,
+    simulator,
+    zalo_oauth,
+)
 from app.zalo.client import RetryPolicy, ZaloClient
 from app.zalo.sender import MessageSender, RecordingSender
 from app.zalo.tokens import OAuthClient, TokenHealth, TokenManager, TokenPair
@@ -110,15 +121,27 @@ def build_announcements(
     return ResidentAnnouncements(db, outbox, groups, tags=tags), worker
 
 
+def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueFiles, Knowledge]:
+    """The catalogue this process serves: the database's current version, after the start-up
+    rules (app.catalogue_files: the files seed an empty database, and are imported when the
+    file watch is on and they changed). Raises CatalogueError when there is none to serve."""
+    store = CatalogueStore(db)
+    files = CatalogueFiles(store, DocumentPaths(settings.procedures_path, settings.intents_path))
+    report = files.start(watch_files=settings.watch_catalogue_files)
+    knowledge = Knowledge(store, timedelta(minutes=settings.conversation_ttl_minutes))
+    knowledge.file_problems = report.file_problems
+    return files, knowledge
+
+
 def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
     """Everything a running service needs. Raises CatalogueError on invalid content."""
-    knowledge = Knowledge(
-        settings.procedures_path,
-        settings.intents_path,
-        timedelta(minutes=settings.conversation_ttl_minutes),
-    )
     db = Database(settings.database_url)
-    db.create_schema()
+    try:
+        db.create_schema()
+        files, knowledge = build_knowledge(settings, db)
+    except BaseException:
+        db.close()
+        raise
     tokens = None if settings.simulator else build_tokens(settings, db, http)
     residents, announcer = build_announcements(
         settings,
@@ -169,7 +192,22 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         tokens=tokens,
         metrics=metrics,
         held_replies=held,
+        catalogue=files.store,
+        catalogue_files=files,
     )
+
+
+def catalogue_state(knowledge: Knowledge) -> dict[str, object]:
+    """/readyz's view of the catalogue: the version served, and what was refused."""
+    state: dict[str, object] = {"version": knowledge.version}
+    if knowledge.refused is not None:
+        state["problem"] = {
+            "version": knowledge.refused.version,
+            "problems": [str(p) for p in knowledge.refused.problems[:20]],
+        }
+    if knowledge.file_problems:
+        state["files_problems"] = [str(p) for p in knowledge.file_problems[:20]]
+    return state
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -211,6 +249,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(announcements.router)
     app.include_router(console.router)
     app.include_router(catalogue_form.router)
+    app.include_router(console_catalogue.router)
     app.include_router(zalo_oauth.router)
 
     app.add_middleware(WebhookShortcut)
@@ -249,6 +288,9 @@ def create_app(settings: Settings) -> FastAPI:
         if write_problem is not None:
             body["database_error"] = write_problem
             log.error("readyz: the database takes no writes", extra={"reason": write_problem})
+        body["catalogue"] = catalogue_state(services.knowledge)
+        if services.knowledge.problems and ready:
+            body["status"] = "degraded"  # the last good version serves; an admin must look
         if services.tokens is None:
             body["zalo"] = "simulator"  # no credentials: replies are recorded, not sent
         # The connection's state is shared through the database: unknown while it is down.

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from app.catalogue_files import CatalogueFiles
+from app.catalogue_store import CatalogueStore
 from app.config import Settings
 from app.inbox import Inbox
 from app.jobs.announcements import AnnouncementWorker
@@ -45,6 +47,10 @@ class Services:
     metrics: Metrics | None = None
     held_replies: HeldReplies | None = None
     """Sends replies held while Zalo was unreachable (None in simulator mode)."""
+    catalogue: CatalogueStore | None = None
+    """The catalogue's versions in the database: what `knowledge` follows, where edits go."""
+    catalogue_files: CatalogueFiles | None = None
+    """This process's catalogue files: the seed, and in development the watched files."""
 
     recorder: InboundRecorder = field(init=False)
     """Records webhook events, concurrent ones in one transaction (group commit)."""

@@ -1,7 +1,13 @@
 """The catalogue: procedures.yaml and intents/ as validated, immutable objects."""
 
 from app.catalogue.intents import Intent, IntentSet, Lexicon
-from app.catalogue.loader import Content, load_catalogue, load_content, load_intents
+from app.catalogue.loader import (
+    Content,
+    load_catalogue,
+    load_content,
+    load_documents,
+    load_intents,
+)
 from app.catalogue.models import Catalogue, Category, Procedure, WardProfile
 
 __all__ = [
@@ -15,5 +21,6 @@ __all__ = [
     "WardProfile",
     "load_catalogue",
     "load_content",
+    "load_documents",
     "load_intents",
 ]

@@ -1,7 +1,9 @@
 """Edit procedures.yaml safely: round-trip (comments and order kept), validated, atomic.
 
-The new text is written to a temporary file beside the original, loaded with the same code
-that serves the bot, and only then moved over the original with os.replace.
+`text_with_phrase` makes the new text in memory: the console saves it as a new catalogue version
+(app.catalogue_store). `add_phrase` edits a file: the new text is written to a temporary file
+beside the original, loaded with the same code that serves the bot, and only then moved over
+the original with os.replace.
 """
 
 from __future__ import annotations
@@ -194,14 +196,27 @@ def add_phrase(procedures: Path, intents: Path, code: str, phrase: str, kind: Ph
 
 
 def _add_phrase(procedures: Path, intents: Path, code: str, phrase: str, kind: PhraseKind) -> bool:
+    new_text = text_with_phrase(procedures.read_text(encoding="utf-8"), code, phrase, kind)
+    if new_text is None:
+        return False
+    write_validated(procedures, intents, new_text)
+    return True
+
+
+def text_with_phrase(text: str, code: str, phrase: str, kind: PhraseKind) -> str | None:
+    """procedures.yaml's `text` with `phrase` added to procedure `code` (comments and order
+    kept); None when an equivalent phrase is already there. Not validated: the caller saves
+    it through the code that validates (a new catalogue version, or `write_validated`)."""
+    phrase = " ".join(phrase.split())
+    if not phrase:
+        raise EditRefused("Câu hỏi trống.")
     yaml = _yaml()
-    text = procedures.read_text(encoding="utf-8")
     data: Any = yaml.load(text)
     entry = _entry(data, code)
     key = kind.value
     values = entry.get(key)
     if values is not None and any(normalize(str(v)) == normalize(phrase) for v in values):
-        return False
+        return None
     if key not in entry:
         new_text = _add_key(text, data, entry, key, yaml, phrase)
     else:
@@ -218,8 +233,7 @@ def _add_phrase(procedures: Path, intents: Path, code: str, phrase: str, kind: P
     _entry(expected, code)[key] = [*(_plain(values) or []), phrase]
     if _plain(yaml.load(new_text)) != expected:
         raise EditRefused("Không ghi được câu hỏi vào procedures.yaml.")
-    write_validated(procedures, intents, new_text)
-    return True
+    return new_text
 
 
 def _plain(value: Any) -> Any:

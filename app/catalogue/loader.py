@@ -2,10 +2,14 @@
 
 ruamel.yaml keeps the line of every key, so a pydantic error location such as
 `procedures.3.deadline` is reported as `procedures.yaml:212: procedures[3] (1.000656).deadline`.
+The same code reads files (`load_content`) and stored texts (`load_documents`, a catalogue
+version in the database), where the document's name stands for the file name. A bundle of
+texts that validated is remembered by its content hash: the version a save validated, loaded
+again by the process that saved it (or by another app in the same process), is not parsed twice.
 
 Reading procedures.yaml round-trip takes about two seconds now that it holds the portal's
-records, so a valid catalogue is remembered by its file's identity (inode, size, times): loading
-an unchanged file again (another app in the same process, a reload with nothing changed) costs
+records, so a valid file is also remembered by its identity (inode, size, times): loading an
+unchanged file again (another app in the same process, a reload with nothing changed) costs
 nothing, and any change, including the atomic replace the editors do, is read afresh.
 """
 
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +26,13 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
+from app.catalogue.documents import (
+    INTENTS,
+    LEXICON,
+    PROCEDURES,
+    REQUIRED_DOCUMENTS,
+    documents_hash,
+)
 from app.catalogue.intents import Intent, IntentSet, Lexicon
 from app.catalogue.lint import Location, lint_catalogue, lint_intent
 from app.catalogue.models import Catalogue
@@ -49,13 +60,18 @@ def _read_yaml(path: Path) -> Any:
         raise CatalogueError([Problem(str(path), None, "", "file not found")]) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogueError([Problem(str(path), None, "", f"cannot read: {exc}")]) from exc
+    return _parse_yaml(text, str(path))
+
+
+def _parse_yaml(text: str, label: str) -> Any:
+    """`label` names the file (or the stored document) in every problem."""
     try:
         return YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise CatalogueError([Problem(str(path), line, "", f"YAML syntax: {message}")]) from exc
+        raise CatalogueError([Problem(label, line, "", f"YAML syntax: {message}")]) from exc
 
 
 def _line_of(node: Any, loc: Sequence[int | str]) -> tuple[int | None, str]:
@@ -85,22 +101,22 @@ def _line_of(node: Any, loc: Sequence[int | str]) -> tuple[int | None, str]:
     return line, "".join(parts)
 
 
-def _validate(model: type[M], data: Any, path: Path) -> M:
+def _validate(model: type[M], data: Any, label: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
             line, where = _line_of(data, error["loc"])
-            problems.append(Problem(str(path), line, where, error["msg"]))
+            problems.append(Problem(label, line, where, error["msg"]))
         raise CatalogueError(problems) from exc
 
 
-def _lint_problems(data: Any, path: Path, found: list[tuple[Location, str]]) -> list[Problem]:
+def _lint_problems(data: Any, label: str, found: list[tuple[Location, str]]) -> list[Problem]:
     problems = []
     for location, message in found:
         line, where = _line_of(data, location)
-        problems.append(Problem(str(path), line, where, message))
+        problems.append(Problem(label, line, where, message))
     return problems
 
 
@@ -146,9 +162,13 @@ def load_catalogue(path: Path) -> Catalogue:
 
 
 def _load_catalogue(path: Path) -> Catalogue:
-    data = _read_yaml(path)
-    catalogue = _validate(Catalogue, data, path)
-    problems = _lint_problems(data, path, lint_catalogue(data))
+    return _catalogue(_read_yaml(path), str(path))
+
+
+def _catalogue(data: Any, label: str) -> Catalogue:
+    """Parsed procedures.yaml validated, then linted for research notes in shown text."""
+    catalogue = _validate(Catalogue, data, label)
+    problems = _lint_problems(data, label, lint_catalogue(data))
     if problems:
         raise CatalogueError(problems)
     return catalogue
@@ -174,19 +194,26 @@ def _load_intents(folder: Path) -> IntentSet:
             problems.extend(exc.problems)
     if problems:
         raise CatalogueError(problems)
+    return _intent_set(raw_intents, raw_lexicon, str(intents_path), str(lexicon_path))
+
+
+def _intent_set(
+    raw_intents: Any, raw_lexicon: Any, intents_label: str, lexicon_label: str
+) -> IntentSet:
+    problems: list[Problem] = []
     intents: list[Intent] = []
     for index, item in enumerate((raw_intents or {}).get("intents") or []):
         try:
-            intents.append(_validate(Intent, item, intents_path))
+            intents.append(_validate(Intent, item, intents_label))
         except CatalogueError as exc:
             problems.extend(
                 Problem(p.path, p.line, f"intents[{index}].{p.location}", p.message)
                 for p in exc.problems
             )
-        for p in _lint_problems(item, intents_path, lint_intent(item)):
+        for p in _lint_problems(item, intents_label, lint_intent(item)):
             problems.append(Problem(p.path, p.line, f"intents[{index}].{p.location}", p.message))
     try:
-        lexicon = _validate(Lexicon, raw_lexicon or {}, lexicon_path)
+        lexicon = _validate(Lexicon, raw_lexicon or {}, lexicon_label)
     except CatalogueError as exc:
         problems.extend(exc.problems)
     if problems:
@@ -195,7 +222,7 @@ def _load_intents(folder: Path) -> IntentSet:
         return IntentSet(intents=tuple(intents), lexicon=lexicon)
     except ValidationError as exc:
         raise CatalogueError(
-            [Problem(str(intents_path), None, "", e["msg"]) for e in exc.errors()]
+            [Problem(intents_label, None, "", e["msg"]) for e in exc.errors()]
         ) from exc
 
 
@@ -212,6 +239,69 @@ def load_content(procedures: Path, intents: Path) -> Content:
         intent_set = load_intents(intents)
     except CatalogueError as exc:
         problems.extend(exc.problems)
+    if problems or catalogue is None or intent_set is None:
+        raise CatalogueError(problems)
+    return Content(catalogue=catalogue, intents=intent_set)
+
+
+_REMEMBERED_BUNDLES = 2
+"""The version served and the one saved or loaded next: each may hold a large catalogue."""
+_remembered_bundles: OrderedDict[str, Content] = OrderedDict()
+_bundles_lock = threading.Lock()
+
+
+def load_documents(
+    documents: Mapping[str, str], labels: Mapping[str, str] | None = None
+) -> Content:
+    """The same content from texts keyed by document name (app.catalogue.documents).
+
+    Problems name each document by `labels[name]` when given (the file it was read from),
+    otherwise by its name: `procedures.yaml:212: procedures[3] (1.000656).deadline: ...`.
+    Documents the loader does not know yet are carried, not read. Only valid bundles are
+    remembered (by content hash, so a change is always read afresh).
+    """
+    key = documents_hash(documents)
+    with _bundles_lock:
+        if key in _remembered_bundles:
+            _remembered_bundles.move_to_end(key)
+            return _remembered_bundles[key]
+    content = _load_documents(documents, labels)
+    with _bundles_lock:
+        _remembered_bundles[key] = content
+        while len(_remembered_bundles) > _REMEMBERED_BUNDLES:
+            _remembered_bundles.popitem(last=False)
+    return content
+
+
+def _load_documents(documents: Mapping[str, str], labels: Mapping[str, str] | None) -> Content:
+
+    def label(name: str) -> str:
+        return (labels or {}).get(name, name)
+
+    problems: list[Problem] = []
+    parsed: dict[str, Any] = {}
+    for name in REQUIRED_DOCUMENTS:
+        if name not in documents:
+            problems.append(Problem(label(name), None, "", "document missing"))
+            continue
+        try:
+            parsed[name] = _parse_yaml(documents[name], label(name))
+        except CatalogueError as exc:
+            problems.extend(exc.problems)
+    catalogue: Catalogue | None = None
+    intent_set: IntentSet | None = None
+    if PROCEDURES in parsed:
+        try:
+            catalogue = _catalogue(parsed[PROCEDURES], label(PROCEDURES))
+        except CatalogueError as exc:
+            problems.extend(exc.problems)
+    if INTENTS in parsed and LEXICON in parsed:
+        try:
+            intent_set = _intent_set(
+                parsed[INTENTS], parsed[LEXICON], label(INTENTS), label(LEXICON)
+            )
+        except CatalogueError as exc:
+            problems.extend(exc.problems)
     if problems or catalogue is None or intent_set is None:
         raise CatalogueError(problems)
     return Content(catalogue=catalogue, intents=intent_set)

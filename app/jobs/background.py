@@ -2,7 +2,7 @@
 
 `wardbot serve` runs it beside the web server unless WARDBOT_RUN_WORKER=false; `wardbot worker`
 runs it with no web server at all. With `work=False` only what the process needs for itself
-keeps running (the catalogue watcher, so the console shows the current catalogue).
+keeps running (the catalogue watcher, so the console shows the current catalogue version).
 """
 
 from __future__ import annotations
@@ -37,8 +37,13 @@ class Background:
             raise RuntimeError("the background work is already running")
         self._started = True
         services, settings = self.services, self.settings
-        if settings.catalogue_poll_seconds > 0:
-            self.watcher = CatalogueWatcher(services.knowledge, settings.catalogue_poll_seconds)
+        if settings.catalogue_poll_seconds > 0 and services.catalogue_files is not None:
+            self.watcher = CatalogueWatcher(
+                services.catalogue_files,
+                services.knowledge,
+                settings.catalogue_poll_seconds,
+                watch_files=settings.watch_catalogue_files,
+            )
             self.watcher.start()
         if not self.work:
             log.info("background work is left to `wardbot worker` (WARDBOT_RUN_WORKER=false)")

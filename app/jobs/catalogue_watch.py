@@ -1,8 +1,10 @@
-"""Watch procedures.yaml and intents/ and reload the live catalogue when they change.
+"""Follow the live catalogue: load each new version from the database, and in development
+import procedures.yaml and intents/ as a new version when they change.
 
-Polling the files' modification times needs no dependency and works on every filesystem
-(including bind mounts, where inotify often misses edits). An invalid edit is logged by
-Knowledge.reload and the last good catalogue keeps serving.
+Polling the version number is one cheap query on every database; polling the files'
+modification times needs no dependency and works on every filesystem (including bind mounts,
+where inotify often misses edits). A version or an edit that does not load is reported
+(app.knowledge) and the last good catalogue keeps serving.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from app.catalogue_files import CatalogueFiles
 from app.errors import CatalogueError
 from app.jobs.periodic import PeriodicJob
 from app.knowledge import Knowledge
@@ -41,24 +44,47 @@ class CatalogueWatcher(PeriodicJob):
     name = "catalogue-watcher"
     sleep_first = True
 
-    def __init__(self, knowledge: Knowledge, interval: float) -> None:
+    def __init__(
+        self,
+        files: CatalogueFiles,
+        knowledge: Knowledge,
+        interval: float,
+        *,
+        watch_files: bool,
+    ) -> None:
         super().__init__(interval)
+        self.files = files
         self.knowledge = knowledge
-        self._paths = (knowledge.procedures, knowledge.intents)
-        self._seen = fingerprint(self._paths)
+        self.watch_files = watch_files
+        self._paths = files.paths.watched()
+        self._seen = fingerprint(self._paths) if watch_files else ()
 
     async def check(self) -> bool | None:
-        """Reload if the files changed: True reloaded, False refused, None unchanged."""
-        current = fingerprint(self._paths)
-        if current == self._seen:
-            return None
-        self._seen = current
-        try:
-            # Parsing and building the matcher is CPU work: keep the event loop answering.
-            await asyncio.to_thread(self.knowledge.reload)
-        except CatalogueError:
-            return False  # Knowledge.reload logged every problem with its line
-        return True
+        """One round: True when a new version now serves, False when the files or a new
+        version were refused, None when nothing changed."""
+        refused = False
+        if self.watch_files:
+            current = fingerprint(self._paths)
+            if current != self._seen:
+                # Parsing is CPU work: keep the event loop answering.
+                try:
+                    await asyncio.to_thread(self.files.check_files)
+                except CatalogueError as exc:
+                    self.knowledge.file_problems = tuple(exc.problems)
+                    log.error(
+                        "catalogue: the edited files do not validate and were not imported; "
+                        "version %s keeps serving:\n%s",
+                        self.knowledge.version,
+                        "\n".join(str(p) for p in exc.problems),
+                    )
+                    refused = True
+                else:
+                    self.knowledge.file_problems = ()
+                # Not before: a round that failed otherwise (database down, a save racing
+                # this one) looks at the same edit again next time.
+                self._seen = current
+        followed = await asyncio.to_thread(self.knowledge.refresh)
+        return False if refused else followed
 
     async def run_once(self) -> None:
         await self.check()

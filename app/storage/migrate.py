@@ -27,6 +27,7 @@ def target_metadata() -> MetaData:
     # Importing the modules registers their tables in the metadata.
     import app.storage.announcements
     import app.storage.asks
+    import app.storage.catalogue
     import app.storage.oauth
     import app.storage.reports
     import app.storage.staff

@@ -1,6 +1,8 @@
 """The console's fact form (admins): edit what residents read about one procedure (documents,
-situations, notes, deadline, fee) and the province's fee figure; validated, written into
-procedures.yaml (comments and order kept) and served at once.
+situations, notes, deadline, fee) and the province's fee figure; validated and saved as a new
+catalogue version (procedures.yaml's text, comments and order kept) on top of the version the
+form was made from, and served at once. The form replaces the procedure's facts, so a form made
+from a version that is no longer current is refused rather than undoing another admin's edit.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pydantic import ValidationError
 
 from app.catalogue import facts
 from app.catalogue.completeness import LABELS, completeness
+from app.catalogue.documents import PROCEDURES
 from app.catalogue.editor import EditRefused
 from app.catalogue.models import (
     BUTTON_TITLE_LIMIT,
@@ -24,10 +27,11 @@ from app.catalogue.models import (
     Procedure,
 )
 from app.catalogue.plain_editor import FactEdit, apply_fact_edit
-from app.errors import CatalogueError
+from app.catalogue_store import save_and_follow
+from app.errors import CatalogueConflict, CatalogueError
 from app.services import Services
 from app.web.auth import ServicesDep
-from app.web.console import render
+from app.web.console import CATALOGUE_CONFLICT, render
 from app.web.console_auth import AdminSession
 
 router = APIRouter(prefix="/console/catalogue")
@@ -57,8 +61,9 @@ def _lines(text: str) -> list[str]:
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
 
 
-def _form_from(proc: Procedure) -> dict[str, Any]:
-    """The form's fields: the plain version, or a start from the record for a new one."""
+def _form_from(proc: Procedure, catalogue_version: int | None) -> dict[str, Any]:
+    """The form's fields: the plain version, or a start from the record for a new one, and the
+    catalogue version they were read from."""
     version = proc.plain
     cases = [
         {"title": c.title, "label": c.label, "documents": "\n".join(c.documents)}
@@ -82,6 +87,7 @@ def _form_from(proc: Procedure) -> dict[str, Any]:
         "fee_kind": fee_kind,
         "local_amount": "",
         "local_basis": "",
+        "version": "" if catalogue_version is None else str(catalogue_version),
     }
 
 
@@ -153,9 +159,10 @@ def _procedure(services: Services, code: str) -> Procedure:
 async def fact_form(
     request: Request, services: ServicesDep, session: AdminSession, code: str
 ) -> Response:
+    snapshot = services.knowledge.current
     proc = _procedure(services, code)
-    form = _form_from(proc)
-    local = services.knowledge.current.content.catalogue.ward.local_fees.get(code)
+    form = _form_from(proc, snapshot.version)
+    local = snapshot.content.catalogue.ward.local_fees.get(code)
     if local is not None:
         form.update(local_amount=local.amount, local_basis=local.basis or "")
     return _page(request, services, session, proc, form)
@@ -190,7 +197,11 @@ async def fact_save(
         "fee_kind": field("fee_kind"),
         "local_amount": field("local_amount").strip(),
         "local_basis": field("local_basis").strip(),
+        "version": field("version").strip(),
     }
+    if not form["version"].isdecimal():
+        # The version the form was read from: without it a save could undo another's edit.
+        raise HTTPException(422, "Biểu mẫu thiếu phiên bản danh mục; vui lòng tải lại trang.")
     errors: list[str] = []
     try:
         plain = Plain.model_validate(
@@ -213,14 +224,30 @@ async def fact_save(
     if errors:
         return _page(request, services, session, proc, form, errors, 422)
     edit = FactEdit(plain, local)
+    store = services.catalogue
+    if store is None:
+        raise HTTPException(503, "Danh mục chưa sẵn sàng.")
     try:
-        await asyncio.to_thread(
-            services.knowledge.publish, lambda text: apply_fact_edit(text, code, edit)
+        saved = await asyncio.to_thread(
+            save_and_follow,
+            services.knowledge,
+            lambda: store.edit(
+                PROCEDURES,
+                lambda text: apply_fact_edit(text, code, edit),
+                base=int(form["version"]),
+                author=session.user.username,
+                reason=f"Sửa thông tin thủ tục {code} ({proc.short_name})",
+            ),
         )
     except EditRefused as exc:
         return _page(request, services, session, proc, form, [str(exc)], 422)
+    except CatalogueConflict:
+        # The form keeps the admin's text and its old version: saving it again is refused
+        # until the page is reloaded with the other admin's edit in it.
+        return _page(request, services, session, proc, form, [CATALOGUE_CONFLICT], 409)
     except CatalogueError as exc:
         problems = ["Không lưu được vì danh mục sẽ không hợp lệ:"]
         problems += [f"{p.location}: {p.message}" for p in exc.problems]
         return _page(request, services, session, proc, form, problems, 422)
-    return RedirectResponse(f"/console/catalogue?code={code}&saved=1", 303)
+    version = saved.version if saved is not None else 0
+    return RedirectResponse(f"/console/catalogue?code={code}&saved={version}", 303)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -22,13 +22,17 @@ from app.announcements import AnnouncementInvalid, CsvInvalid, import_csv, prepa
 from app.catalogue.completeness import ASPECTS as COMPLETENESS_ASPECTS
 from app.catalogue.completeness import LABELS as COMPLETENESS_LABELS
 from app.catalogue.completeness import Source, completeness_of
-from app.catalogue.editor import EditRefused, PhraseKind, add_phrase
+from app.catalogue.documents import PROCEDURES
+from app.catalogue.editor import EditRefused, PhraseKind, text_with_phrase
+from app.catalogue_files import reload_now
+from app.catalogue_store import save_and_follow
 from app.dialogue.cards import procedure_summary
 from app.dialogue.conversation import ConversationState
 from app.dialogue.notices import announcement_reply, reason_label
 from app.dialogue.reply import Reply
-from app.errors import CatalogueError
+from app.errors import CatalogueConflict, CatalogueError
 from app.jobs.announcements import announcing_oa_id
+from app.knowledge import Knowledge
 from app.matching.evaluate import example_questions
 from app.matching.grouping import AskedQuestion, QuestionGroup, group_questions
 from app.matching.matcher import Matcher
@@ -73,6 +77,8 @@ from app.web.console_auth import (
 router = APIRouter(prefix="/console")
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates" / "console")
 UNANSWERED_DAYS = 30
+CATALOGUE_CONFLICT = "Danh mục vừa được người khác cập nhật, vui lòng tải lại trang và thử lại."
+"""A save whose base version is no longer current (CatalogueConflict)."""
 
 
 def render(
@@ -83,12 +89,16 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     user = session.user if session else None
-    banner = None
+    banner = catalogue_warning = None
     if user is not None:
         services = services_of(request.app.state)
         timezone = ZoneInfo(services.knowledge.current.content.catalogue.ward.timezone)
         banner = zalo_banner(services.zalo_connection(), timezone)
-    context.update(session=session, user=user, zalo_banner=banner)
+        if user.is_admin:
+            catalogue_warning = catalogue_banner(services.knowledge)
+    context.update(
+        session=session, user=user, zalo_banner=banner, catalogue_banner=catalogue_warning
+    )
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     # Console pages show residents' data: never cache them, never frame them.
     response.headers["Cache-Control"] = "no-store"
@@ -116,6 +126,21 @@ def zalo_banner(connection: ZaloConnectionState | None, timezone: tzinfo) -> str
         return (
             f"{held} tin trả lời đang chờ gửi lại vì Zalo tạm thời không phản hồi; "
             "hệ thống sẽ tự gửi khi Zalo hoạt động lại."
+        )
+    return None
+
+
+def catalogue_banner(knowledge: Knowledge) -> str | None:
+    """The warning admins see on every page while a catalogue version or edit was refused."""
+    if knowledge.refused is not None:
+        return (
+            f"Phiên bản {knowledge.refused.version} của danh mục có lỗi nên chưa được dùng; "
+            f"trợ lý vẫn trả lời theo phiên bản {knowledge.version}. Xem trang Danh mục thủ tục."
+        )
+    if knowledge.file_problems:
+        return (
+            "Tệp danh mục vừa sửa có lỗi nên chưa được nhập; trợ lý vẫn trả lời theo phiên bản "
+            f"{knowledge.version}. Xem trang Danh mục thủ tục."
         )
     return None
 
@@ -273,6 +298,8 @@ def _catalogue_page(
         chosen=chosen,
         preview=preview,
         problems=[str(p) for p in services.knowledge.problems],
+        refused=services.knowledge.refused,
+        version=services.knowledge.version,
         message=message,
         total=len(catalogue.procedures),
         completeness=rows,
@@ -292,9 +319,14 @@ async def catalogue_page(
     session: AdminSession,
     q: str = "",
     code: str | None = None,
-    saved: bool = False,
+    saved: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
-    message = "Đã lưu thông tin thủ tục; trợ lý đã dùng ngay." if saved else None
+    """`saved`: the version the fact form just saved (0: the form changed nothing)."""
+    message = None
+    if saved == 0:
+        message = "Thông tin thủ tục không thay đổi."
+    elif saved is not None:
+        message = f"Đã lưu thông tin thủ tục (phiên bản {saved}); trợ lý sẽ dùng trong vài giây."
     return _catalogue_page(request, services, session, q, code, message)
 
 
@@ -303,21 +335,26 @@ async def catalogue_reload(
     request: Request, services: ServicesDep, session: AdminSession
 ) -> Response:
     try:
-        snapshot = await asyncio.to_thread(services.knowledge.reload)
+        snapshot = await asyncio.to_thread(
+            reload_now,
+            services.catalogue_files,
+            services.knowledge,
+            watch_files=services.settings.watch_catalogue_files,
+        )
     except CatalogueError:
         return _catalogue_page(
             request,
             services,
             session,
-            message="Tệp procedures.yaml có lỗi nên chưa được nạp; "
-            "danh mục cũ vẫn đang phục vụ người dân.",
+            message="Danh mục có lỗi nên chưa được nạp; danh mục cũ vẫn đang phục vụ người dân.",
             status_code=422,
         )
     return _catalogue_page(
         request,
         services,
         session,
-        message=f"Đã nạp lại danh mục: {len(snapshot.content.catalogue.procedures)} thủ tục.",
+        message=f"Đã nạp lại danh mục: phiên bản {snapshot.version}, "
+        f"{len(snapshot.content.catalogue.procedures)} thủ tục.",
     )
 
 
@@ -364,6 +401,7 @@ def _unanswered_page(
         groups=groups,
         procedures=catalogue.procedures,
         days=UNANSWERED_DAYS,
+        version=services.knowledge.version,
         message=message,
         error=error,
         preview=preview,
@@ -389,6 +427,7 @@ def _preview_phrase(services: Services, code: str, text: str, kind: PhraseKind) 
         "text": text,
         "code": code,
         "kind": kind.value,
+        "version": snapshot.version,  # the save button adds on top of the version previewed
         "short_name": name(code),
         "answered": [
             {"text": c.group.representative, "count": c.group.count, "better": c.answered,
@@ -439,16 +478,35 @@ async def unanswered_add(
     text: Annotated[str, Form(min_length=1, max_length=500)],
     code: Annotated[str, Form(min_length=1, max_length=40)],
     kind: Annotated[PhraseKind, Form()] = PhraseKind.alias,
+    version: Annotated[int | None, Form()] = None,
 ) -> Response:
-    knowledge = services.knowledge
+    """Add a phrase on top of `version`, the catalogue version the admin's page showed (a
+    form without it adds to the newest: an addition cannot undo anyone's edit)."""
+    store = services.catalogue
+    if store is None:
+        raise HTTPException(503, "Danh mục chưa sẵn sàng.")
+    base = version if version is not None else store.current_version()
+    if base is None:
+        raise HTTPException(503, "Danh mục chưa sẵn sàng.")
+    label = "tên gọi khác" if kind is PhraseKind.alias else "câu hỏi mẫu"
     try:
-        added = await asyncio.to_thread(
-            add_phrase, knowledge.procedures, knowledge.intents, code, text, kind
+        saved = await asyncio.to_thread(
+            save_and_follow,
+            services.knowledge,
+            lambda: store.edit(
+                PROCEDURES,
+                lambda procedures: text_with_phrase(procedures, code, text, kind),
+                base=base,
+                author=session.user.username,
+                reason=f"Thêm {label} “{' '.join(text.split())}” cho thủ tục {code}",
+            ),
         )
-        if added:
-            await asyncio.to_thread(knowledge.reload)
     except EditRefused as exc:
         return _unanswered_page(request, services, session, error=str(exc), status_code=422)
+    except CatalogueConflict:
+        return _unanswered_page(
+            request, services, session, error=CATALOGUE_CONFLICT, status_code=409
+        )
     except CatalogueError as exc:
         return _unanswered_page(
             request,
@@ -458,10 +516,10 @@ async def unanswered_add(
             + "; ".join(str(p) for p in exc.problems),
             status_code=422,
         )
-    label = "tên gọi khác" if kind is PhraseKind.alias else "câu hỏi mẫu"
     message = (
-        f"Đã thêm “{text}” làm {label} của thủ tục {code}; trợ lý đã dùng ngay."
-        if added
+        f"Đã thêm “{text}” làm {label} của thủ tục {code} (phiên bản {saved.version}); "
+        "trợ lý sẽ dùng trong vài giây."
+        if saved is not None
         else f"“{text}” đã có sẵn trong thủ tục {code}."
     )
     return _unanswered_page(request, services, session, message=message)

@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
+from app.catalogue.documents import PROCEDURES
 from app.jobs.announcements import announcing_oa_id
 from app.staff import Role
 from app.storage.announcements import set_membership
 from tests.browser.conftest import Served, log_in
+from tests.support.catalogue import with_alias
 
 pytestmark = pytest.mark.browser
 
@@ -90,8 +92,12 @@ def test_an_admin_edits_a_procedures_facts_and_the_bot_answers_with_them(
     page: Any, served: Served
 ) -> None:
     """The fact form in a real browser: a refused save says why in Vietnamese; a valid one is
-    written into procedures.yaml and the bot answers with it at once."""
+    saved as a new catalogue version and the bot answers with it at once."""
     province = served.services.knowledge.current.content.catalogue.ward.province
+    store = served.services.catalogue
+    assert store is not None
+    base = store.current_version()
+    assert base is not None
     log_in(page, served.add_staff("quantri", Role.admin))
     page.get_by_role("link", name="Danh mục thủ tục", exact=True).click()
     page.locator('[id="row-1.004837"]').get_by_role("link", name="Sửa").click()
@@ -106,15 +112,55 @@ def test_an_admin_edits_a_procedures_facts_and_the_bot_answers_with_them(
     errors = page.locator("#errors")
     errors.wait_for()
     assert "không được để trống" in errors.inner_text()
-    assert "7.000 đồng/việc" not in served.services.knowledge.procedures.read_text()
+    assert store.current_version() == base  # nothing stored
     # What was typed is still there; take the third situation out and save.
     assert page.get_by_label(f"Mức thu tại {province}").input_value() == "7.000 đồng/việc"
     page.get_by_label("Tên nút trường hợp 3").fill("")
     page.get_by_role("button", name="Lưu và áp dụng").click()
     page.locator("#message", has_text="Đã lưu thông tin thủ tục").wait_for()
     assert "Mức thu tại" in page.locator("#preview").inner_text()
-    assert "7.000 đồng/việc" in served.services.knowledge.procedures.read_text()
+    assert store.current_version() == base + 1
+    assert "7.000 đồng/việc" in store.documents(base + 1)[PROCEDURES]
     before = len(served.fake.sent_messages)
     served.resident_says("phi-1", "đăng ký giám hộ hết bao nhiêu tiền")
     answer = served.wait_for(lambda sent: [m.text for m in sent[before:] if m.user_id == "phi-1"])
     assert "7.000 đồng/việc" in "\n".join(answer)
+
+
+def test_catalogue_history_diff_and_rollback(page: Any, served: Served) -> None:
+    alias = "làm giấy hồng cho bé"
+    store, knowledge = served.services.catalogue, served.services.knowledge
+    assert store is not None
+    base = store.current_version()
+    assert base is not None
+    saved = store.edit(
+        PROCEDURES,
+        lambda text: with_alias(text, alias),
+        base=base,
+        author="hoa",
+        reason="Thêm tên gọi khác “làm giấy hồng cho bé”",
+    )
+    assert saved is not None
+    knowledge.refresh()
+    served.resident_says("hong-1", alias)
+    assert "1.001193" in "\n".join(served.wait_for(texts_to("hong-1")))
+
+    log_in(page, served.add_staff("quantri", Role.admin))
+    page.get_by_role("link", name="Danh mục thủ tục", exact=True).click()
+    page.get_by_role("link", name="Lịch sử thay đổi").click()
+    newest = page.locator(f"#version-{saved.version}")
+    assert "hoa" in newest.inner_text() and "(hiện tại)" in newest.inner_text()
+    newest.get_by_role("link", name="+1 −0 dòng").click()
+    page.wait_for_url("**/console/catalogue/diff?to=*")
+    assert f"+  - {alias}" in page.locator("pre.diff").first.inner_text()
+
+    page.go_back()
+    page.once("dialog", lambda dialog: dialog.accept())  # "Khôi phục phiên bản ...?"
+    page.locator(f"#version-{base}").get_by_role("button", name="Khôi phục").click()
+    page.locator("#message", has_text=f"Đã khôi phục phiên bản {base}").wait_for()
+    restored = page.locator(f"#version-{saved.version + 1}")
+    assert "(hiện tại)" in restored.inner_text() and f"phiên bản {base}" in restored.inner_text()
+    before = len(served.fake.sent_messages)
+    served.resident_says("hong-2", alias)
+    answer = served.wait_for(lambda sent: [m.text for m in sent[before:] if m.user_id == "hong-2"])
+    assert "1.001193" not in "\n".join(answer)

@@ -1,4 +1,8 @@
-"""Adding an alias or example to procedures.yaml: comments kept, validated, atomic."""
+"""Adding an alias or example to procedures.yaml: comments kept, validated, atomic.
+
+Two paths share the editing: `add_phrase` writes a file, `text_with_phrase` makes the new text
+in memory for the console, which saves it as a catalogue version. The list-shape tests run on
+both."""
 
 from __future__ import annotations
 
@@ -9,8 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from app.catalogue import load_content
-from app.catalogue.editor import EditRefused, PhraseKind, add_phrase, write_validated
+from app.catalogue import load_content, load_documents
+from app.catalogue.documents import DocumentPaths
+from app.catalogue.editor import (
+    EditRefused,
+    PhraseKind,
+    add_phrase,
+    text_with_phrase,
+    write_validated,
+)
 from app.errors import CatalogueError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +33,22 @@ def procedures(tmp_path: Path) -> Path:
     path = tmp_path / "procedures.yaml"
     shutil.copy(ROOT / "procedures.yaml", path)
     return path
+
+
+VIA = ["file", "version"]
+
+
+def add(procedures: Path, code: str, phrase: str, kind: PhraseKind, via: str) -> bool:
+    """Add a phrase by either path; the version path validates as a catalogue save does."""
+    if via == "file":
+        return add_phrase(procedures, INTENTS, code, phrase, kind)
+    new_text = text_with_phrase(procedures.read_text(encoding="utf-8"), code, phrase, kind)
+    if new_text is None:
+        return False
+    bundle = DocumentPaths(procedures, INTENTS).read()
+    load_documents({**bundle, "procedures.yaml": new_text})  # CatalogueError: nothing saved
+    procedures.write_text(new_text, encoding="utf-8")
+    return True
 
 
 def test_adds_one_line_and_keeps_everything_else(procedures: Path) -> None:
@@ -103,8 +130,14 @@ BLOCK_EXAMPLES = """  examples:
         ("missing", "", [], ["  examples:", "  - thủ tục cho bé mới đẻ"]),
     ],
 )
+@pytest.mark.parametrize("via", VIA)
 def test_one_list_in_another_shape_changes_alone(
-    procedures: Path, shape: str, replacement: str, before_lines: list[str], after_lines: list[str]
+    procedures: Path,
+    shape: str,
+    replacement: str,
+    before_lines: list[str],
+    after_lines: list[str],
+    via: str,
 ) -> None:
     """A flow, empty or missing list becomes a block list; the rest stays byte for byte
     (the README promises a one-line change; here the list's own lines and no others)."""
@@ -113,7 +146,7 @@ def test_one_list_in_another_shape_changes_alone(
     procedures.write_text(original.replace(BLOCK_EXAMPLES, replacement, 1), encoding="utf-8")
     before = procedures.read_text(encoding="utf-8").splitlines()
 
-    assert add_phrase(procedures, INTENTS, "1.001193", "thủ tục cho bé mới đẻ", PhraseKind.example)
+    assert add(procedures, "1.001193", "thủ tục cho bé mới đẻ", PhraseKind.example, via)
 
     after = procedures.read_text(encoding="utf-8").splitlines()
     removed = [line for line in difflib.ndiff(before, after) if line.startswith("- ")]
@@ -124,7 +157,8 @@ def test_one_list_in_another_shape_changes_alone(
     assert procedure is not None and procedure.examples[-1] == "thủ tục cho bé mới đẻ"
 
 
-def test_a_list_missing_from_the_last_procedure_goes_at_its_end(procedures: Path) -> None:
+@pytest.mark.parametrize("via", VIA)
+def test_a_list_missing_from_the_last_procedure_goes_at_its_end(procedures: Path, via: str) -> None:
     text = procedures.read_text(encoding="utf-8")
     last = text.rindex("\n- code: ") + 1
     head, tail = text[:last], text[last:]
@@ -136,7 +170,24 @@ def test_a_list_missing_from_the_last_procedure_goes_at_its_end(procedures: Path
     code = tail.split("'")[1]
     before = procedures.read_text(encoding="utf-8")
 
-    assert add_phrase(procedures, INTENTS, code, "tổ trưởng tổ hòa giải", PhraseKind.example)
+    assert add(procedures, code, "tổ trưởng tổ hòa giải", PhraseKind.example, via)
 
     after = procedures.read_text(encoding="utf-8")
     assert after == before + "  examples:\n  - tổ trưởng tổ hòa giải\n"
+
+
+@pytest.mark.parametrize("via", VIA)
+@pytest.mark.parametrize(
+    "replacement",
+    ["  examples: &ex [ks cho be nop o dau]\n", "  examples: !!seq [ks cho be nop o dau]\n"],
+)
+def test_a_list_of_a_stranger_shape_is_refused_and_nothing_changes(
+    procedures: Path, replacement: str, via: str
+) -> None:
+    """An anchored or tagged list cannot be changed by its own lines alone: refused (the admin
+    is asked to edit by hand) rather than re-written."""
+    text = procedures.read_text(encoding="utf-8").replace(BLOCK_EXAMPLES, replacement, 1)
+    procedures.write_text(text, encoding="utf-8")
+    with pytest.raises(EditRefused, match="dạng lạ"):
+        add(procedures, "1.001193", "thủ tục cho bé mới đẻ", PhraseKind.example, via)
+    assert procedures.read_text(encoding="utf-8") == text

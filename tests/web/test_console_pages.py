@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -44,11 +45,14 @@ async def test_a_broken_file_is_refused_and_the_page_names_the_line(
 ) -> None:
     make_staff(editable.services.db, "admin", Role.admin)
     csrf = await log_in(editable.client, "admin")
-    line = break_handled_by(editable.services.knowledge.procedures)
+    line = break_handled_by(editable.services.settings.procedures_path)
+    # The reload imports the edited file (the file watch is on in development): refused.
     response = await editable.client.post("/console/catalogue/reload", data={"csrf_token": csrf})
     assert response.status_code == 422
     assert f"procedures.yaml:{line}:" in response.text
     assert "danh mục cũ vẫn đang phục vụ" in response.text
+    assert editable.services.catalogue is not None
+    assert editable.services.catalogue.current_version() == 1  # nothing stored
     # The bot still answers from the last good catalogue.
     assert "1.001193" in await ask(editable, fake_zalo, "đăng ký khai sinh")
     # The dashboard warns as well, until the file is fixed.
@@ -80,21 +84,31 @@ async def test_an_unanswered_question_added_as_alias_is_answered(
     csrf = await log_in(editable.client, "admin")
     page = await editable.client.get("/console/unanswered")
     assert QUESTION in page.text
-    procedures = editable.services.knowledge.procedures
-    comments = [
-        line
-        for line in procedures.read_text(encoding="utf-8").splitlines()
-        if line.lstrip().startswith("#")
-    ]
+    assert 'name="version" value="1"' in page.text
+    procedures = editable.services.settings.procedures_path
+    on_disk = procedures.read_text(encoding="utf-8")
+    comments = [line for line in on_disk.splitlines() if line.lstrip().startswith("#")]
     response = await editable.client.post(
         "/console/unanswered/add",
-        data={"csrf_token": csrf, "text": QUESTION, "code": "1.001193", "kind": "aliases"},
+        data={
+            "csrf_token": csrf,
+            "text": QUESTION,
+            "code": "1.001193",
+            "kind": "aliases",
+            "version": "1",
+        },
     )
     assert response.status_code == 200, response.text
-    assert "Đã thêm" in response.text
-    text = procedures.read_text(encoding="utf-8")
+    assert "Đã thêm" in response.text and "phiên bản 2" in response.text
+    # A new version in the database, comments and order kept; the file is left alone.
+    store = editable.services.catalogue
+    assert store is not None and store.current_version() == 2
+    text = store.documents(2)["procedures.yaml"]
     assert f"  - {QUESTION}\n" in text
     assert [line for line in text.splitlines() if line.lstrip().startswith("#")] == comments
+    assert procedures.read_text(encoding="utf-8") == on_disk
+    info = store.info(2)
+    assert info is not None and info.author == "admin" and info.lines_added == 1
     assert "1.001193" in await ask(editable, fake_zalo, QUESTION)
 
 
@@ -107,31 +121,61 @@ async def test_preview_shows_what_an_alias_would_answer_and_saves_nothing(
     csrf = await log_in(editable.client, "admin")
     page = await editable.client.get("/console/unanswered")
     assert 'formaction="/console/unanswered/preview"' in page.text
-    procedures = editable.services.knowledge.procedures
+    store = editable.services.catalogue
+    assert store is not None and store.current_version() == 1
+    procedures = editable.services.settings.procedures_path
     before = procedures.read_text(encoding="utf-8")
     response = await editable.client.post(
         "/console/unanswered/preview",
-        data={"csrf_token": csrf, "text": "giấy chào đời", "code": "1.001193", "kind": "aliases"},
+        data={
+            "csrf_token": csrf,
+            "text": "giấy chào đời",
+            "code": "1.001193",
+            "kind": "aliases",
+            "version": "1",
+        },
     )
     assert response.status_code == 200, response.text
     assert 'id="preview"' in response.text
     assert "Sẽ trả lời được 1 nhóm câu hỏi" in response.text
     assert "Lưu thay đổi này" in response.text
+    assert store.current_version() == 1  # nothing saved
     assert procedures.read_text(encoding="utf-8") == before
     assert "1.001193" not in await ask(editable, fake_zalo, QUESTION)
+
+    # The preview's save button carries the version previewed: saved on top of it.
+    preview = response.text[response.text.index('id="preview"') :]
+    save_form = re.search(
+        r'<form method="post" action="/console/unanswered/add".*?</form>', preview, re.S
+    )
+    assert save_form is not None
+    fields = dict(
+        re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', save_form[0])
+    )
+    assert fields["version"] == "1" and fields["text"] == "giấy chào đời"
+    saved = await editable.client.post("/console/unanswered/add", data=fields)
+    assert saved.status_code == 200, saved.text
+    assert store.current_version() == 2
+    assert "1.001193" in await ask(editable, fake_zalo, QUESTION)
 
 
 async def test_adding_to_an_unknown_procedure_is_refused(editable: RunningApp) -> None:
     make_staff(editable.services.db, "admin", Role.admin)
     csrf = await log_in(editable.client, "admin")
-    before = editable.services.knowledge.procedures.read_text(encoding="utf-8")
     response = await editable.client.post(
         "/console/unanswered/add",
-        data={"csrf_token": csrf, "text": "câu hỏi", "code": "9.999999", "kind": "aliases"},
+        data={
+            "csrf_token": csrf,
+            "text": "câu hỏi",
+            "code": "9.999999",
+            "kind": "aliases",
+            "version": "1",
+        },
     )
     assert response.status_code == 422
     assert "Không có thủ tục mã 9.999999" in response.text
-    assert editable.services.knowledge.procedures.read_text(encoding="utf-8") == before
+    assert editable.services.catalogue is not None
+    assert editable.services.catalogue.current_version() == 1
 
 
 async def test_dashboard_counts(running: RunningApp, fake_zalo: FakeZalo) -> None:
