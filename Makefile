@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/bench_matcher.py
 	$(BIN)/python bench/bench_announce.py
 	$(BIN)/python bench/bench_webhook.py
+	$(BIN)/python bench/bench_catalogue.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

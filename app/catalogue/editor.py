@@ -19,6 +19,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedSeq
 
+from app.catalogue.fastyaml import NotFast, fast_load
 from app.catalogue.loader import load_content
 from app.matching.normalize import normalize
 
@@ -228,10 +229,16 @@ def text_with_phrase(text: str, code: str, phrase: str, kind: PhraseKind) -> str
             f"Không ghi được câu hỏi vào procedures.yaml: danh sách {key} của thủ tục {code} "
             "có dạng lạ, vui lòng sửa tay."
         )
-    # Nothing may change but the phrase added to this one list.
+    # Nothing may change but the phrase added to this one list. The new text is read fast
+    # (and handed on to the validation of the same save); the round-trip reading decides
+    # whenever the fast one cannot or differs.
     expected = _plain(data)
     _entry(expected, code)[key] = [*(_plain(values) or []), phrase]
-    if _plain(yaml.load(new_text)) != expected:
+    try:
+        same = _plain(fast_load(new_text, hand_on=True)) == expected
+    except NotFast:
+        same = False
+    if not same and _plain(yaml.load(new_text)) != expected:
         raise EditRefused("Không ghi được câu hỏi vào procedures.yaml.")
     return new_text
 

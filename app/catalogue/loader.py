@@ -2,15 +2,18 @@
 
 ruamel.yaml keeps the line of every key, so a pydantic error location such as
 `procedures.3.deadline` is reported as `procedures.yaml:212: procedures[3] (1.000656).deadline`.
+Keeping lines is slow, though (about 1.3 s for procedures.yaml with the portal's records), and
+only a problem needs one: a text is first read fast (app.catalogue.fastyaml, libyaml's C
+parser, the same data) and validated; only when that fails is it read round-trip and validated
+again, so that every problem names its line.
+
 The same code reads files (`load_content`) and stored texts (`load_documents`, a catalogue
 version in the database), where the document's name stands for the file name. A bundle of
 texts that validated is remembered by its content hash: the version a save validated, loaded
 again by the process that saved it (or by another app in the same process), is not parsed twice.
-
-Reading procedures.yaml round-trip takes about two seconds now that it holds the portal's
-records, so a valid file is also remembered by its identity (inode, size, times): loading an
-unchanged file again (another app in the same process, a reload with nothing changed) costs
-nothing, and any change, including the atomic replace the editors do, is read afresh.
+A valid file is also remembered by its identity (inode, size, times): loading an unchanged file
+again (another app in the same process, a reload with nothing changed) costs nothing, and any
+change, including the atomic replace the editors do, is read afresh.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from app.catalogue.documents import (
     REQUIRED_DOCUMENTS,
     documents_hash,
 )
+from app.catalogue.fastyaml import NotFast, fast_load
 from app.catalogue.intents import Intent, IntentSet, Lexicon
 from app.catalogue.lint import Location, lint_catalogue, lint_intent
 from app.catalogue.models import Catalogue
@@ -53,18 +57,36 @@ class Content:
     intents: IntentSet
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise CatalogueError([Problem(str(path), None, "", "file not found")]) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogueError([Problem(str(path), None, "", f"cannot read: {exc}")]) from exc
-    return _parse_yaml(text, str(path))
+
+
+Parse = Callable[[str, str], Any]
+"""(text, label) -> data: `_parse_fast`, or `_parse_yaml` when problems need their lines."""
+
+
+def _parse_fast(text: str, label: str) -> Any:
+    """The data alone, fast; NotFast sends the whole load to the round-trip reading."""
+    return fast_load(text)
+
+
+def _fast_then_exact(build: Callable[[Parse], T]) -> T:
+    """`build` on texts read fast; when they do not read fast or do not validate, `build` again
+    on the same texts read round-trip, whose problems (and only those) carry their lines."""
+    try:
+        return build(_parse_fast)
+    except (NotFast, CatalogueError):
+        return build(_parse_yaml)
 
 
 def _parse_yaml(text: str, label: str) -> Any:
-    """`label` names the file (or the stored document) in every problem."""
+    """Round-trip (lines kept); `label` names the file (or the stored document) in every
+    problem."""
     try:
         return YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
@@ -162,7 +184,8 @@ def load_catalogue(path: Path) -> Catalogue:
 
 
 def _load_catalogue(path: Path) -> Catalogue:
-    return _catalogue(_read_yaml(path), str(path))
+    text, label = _read_text(path), str(path)
+    return _fast_then_exact(lambda parse: _catalogue(parse(text, label), label))
 
 
 def _catalogue(data: Any, label: str) -> Catalogue:
@@ -181,20 +204,29 @@ def load_intents(folder: Path) -> IntentSet:
 
 def _load_intents(folder: Path) -> IntentSet:
     intents_path, lexicon_path = folder / INTENTS_FILE, folder / LEXICON_FILE
-    problems: list[Problem] = []
-    raw_intents: Any = None
-    raw_lexicon: Any = None
+    texts: dict[Path, str] = {}
+    unread: list[Problem] = []
     for path in (intents_path, lexicon_path):
         try:
-            if path == intents_path:
-                raw_intents = _read_yaml(path)
-            else:
-                raw_lexicon = _read_yaml(path)
+            texts[path] = _read_text(path)
         except CatalogueError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise CatalogueError(problems)
-    return _intent_set(raw_intents, raw_lexicon, str(intents_path), str(lexicon_path))
+            unread.extend(exc.problems)
+
+    def build(parse: Parse) -> IntentSet:
+        problems = list(unread)
+        parsed: dict[Path, Any] = {}
+        for path, text in texts.items():
+            try:
+                parsed[path] = parse(text, str(path))
+            except CatalogueError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise CatalogueError(problems)
+        return _intent_set(
+            parsed[intents_path], parsed[lexicon_path], str(intents_path), str(lexicon_path)
+        )
+
+    return _fast_then_exact(build)
 
 
 def _intent_set(
@@ -278,30 +310,33 @@ def _load_documents(documents: Mapping[str, str], labels: Mapping[str, str] | No
     def label(name: str) -> str:
         return (labels or {}).get(name, name)
 
-    problems: list[Problem] = []
-    parsed: dict[str, Any] = {}
-    for name in REQUIRED_DOCUMENTS:
-        if name not in documents:
-            problems.append(Problem(label(name), None, "", "document missing"))
-            continue
-        try:
-            parsed[name] = _parse_yaml(documents[name], label(name))
-        except CatalogueError as exc:
-            problems.extend(exc.problems)
-    catalogue: Catalogue | None = None
-    intent_set: IntentSet | None = None
-    if PROCEDURES in parsed:
-        try:
-            catalogue = _catalogue(parsed[PROCEDURES], label(PROCEDURES))
-        except CatalogueError as exc:
-            problems.extend(exc.problems)
-    if INTENTS in parsed and LEXICON in parsed:
-        try:
-            intent_set = _intent_set(
-                parsed[INTENTS], parsed[LEXICON], label(INTENTS), label(LEXICON)
-            )
-        except CatalogueError as exc:
-            problems.extend(exc.problems)
-    if problems or catalogue is None or intent_set is None:
-        raise CatalogueError(problems)
-    return Content(catalogue=catalogue, intents=intent_set)
+    def build(parse: Parse) -> Content:
+        problems: list[Problem] = []
+        parsed: dict[str, Any] = {}
+        for name in REQUIRED_DOCUMENTS:
+            if name not in documents:
+                problems.append(Problem(label(name), None, "", "document missing"))
+                continue
+            try:
+                parsed[name] = parse(documents[name], label(name))
+            except CatalogueError as exc:
+                problems.extend(exc.problems)
+        catalogue: Catalogue | None = None
+        intent_set: IntentSet | None = None
+        if PROCEDURES in parsed:
+            try:
+                catalogue = _catalogue(parsed[PROCEDURES], label(PROCEDURES))
+            except CatalogueError as exc:
+                problems.extend(exc.problems)
+        if INTENTS in parsed and LEXICON in parsed:
+            try:
+                intent_set = _intent_set(
+                    parsed[INTENTS], parsed[LEXICON], label(INTENTS), label(LEXICON)
+                )
+            except CatalogueError as exc:
+                problems.extend(exc.problems)
+        if problems or catalogue is None or intent_set is None:
+            raise CatalogueError(problems)
+        return Content(catalogue=catalogue, intents=intent_set)
+
+    return _fast_then_exact(build)

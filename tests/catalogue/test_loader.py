@@ -184,6 +184,46 @@ def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
     assert "YAML syntax" in info.value.problems[0].message
 
 
+def test_a_duplicate_key_is_refused_with_its_line(tmp_path: Path) -> None:
+    """The fast reading would keep the last value silently: it declines, and the round-trip
+    reading refuses the file as before."""
+    path = _copy(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  category: ho_tich\n", "  category: ho_tich\n  category: ho_tich\n", 1)
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("  category: ho_tich") + 2
+    with pytest.raises(CatalogueError) as info:
+        load_catalogue(path)
+    [problem] = info.value.problems
+    assert problem.line == line and "duplicate key" in problem.message
+
+
+def test_documents_read_fast_give_the_same_content_and_the_same_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading everything round-trip (as before the fast reading) gives equal content, and a
+    broken text the same line-numbered problems."""
+    from app.catalogue import fastyaml, loader
+
+    fast = load_content(PROCEDURES, INTENTS)
+    broken = _copy(tmp_path)
+    text = broken.read_text(encoding="utf-8")
+    broken.write_text(text.replace("  short_name: ", "  short_nam: ", 1), encoding="utf-8")
+    with pytest.raises(CatalogueError) as fast_problems:
+        load_catalogue(broken)
+
+    def declined(text: str, *, hand_on: bool = False) -> object:
+        raise fastyaml.NotFast("test")
+
+    monkeypatch.setattr(loader, "fast_load", declined)
+    monkeypatch.setattr(loader, "_remembered", type(loader._remembered)())
+    assert loader.load_content(PROCEDURES, INTENTS) == fast
+    with pytest.raises(CatalogueError) as exact_problems:
+        load_catalogue(broken)
+    assert exact_problems.value.problems == fast_problems.value.problems
+    assert all(p.line for p in exact_problems.value.problems)
+
+
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError, match="file not found"):
         load_catalogue(tmp_path / "nope.yaml")
