@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -29,6 +29,9 @@ from app.matching.grouping import QuestionGroup
 from app.matching.preview import PhraseField
 from app.matching.result import MatchResult
 
+if TYPE_CHECKING:
+    from app.storage.database import Database
+
 cli = typer.Typer(help="Trợ lý Zalo OA cho phường/xã (wardbot).", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
@@ -48,6 +51,22 @@ def _content(settings: Settings, procedures: Path | None = None) -> Content:
         return load_content(procedures or settings.procedures_path, settings.intents_path)
     except CatalogueError as exc:
         typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+
+
+def _served_content(settings: Settings, db: Database) -> Content:
+    """The catalogue the service serves: the database's current version (the files only
+    while the database holds none)."""
+    from app.catalogue_store import CatalogueStore
+
+    store = CatalogueStore(db)
+    version = store.current_version()
+    if version is None:
+        return _content(settings)
+    try:
+        return store.content(version)
+    except CatalogueError as exc:
+        typer.echo(f"catalogue version {version}:\n{exc}", err=True)
         raise typer.Exit(1) from exc
 
 
@@ -266,14 +285,14 @@ def unanswered(
     from app.storage.database import Database
 
     settings = _settings()
-    content = _content(settings)
-    catalogue = content.catalogue
     db = Database(settings.database_url)
     db.create_schema()
     try:
+        content = _served_content(settings, db)
         rows = db.unanswered(since=datetime.now(UTC) - timedelta(days=days))
     finally:
         db.close()
+    catalogue = content.catalogue
     asked = [
         AskedQuestion(
             row.text, tuple((c["id"], float(c["score"])) for c in json.loads(row.candidates))

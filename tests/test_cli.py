@@ -129,3 +129,32 @@ def test_unanswered_previews_what_an_alias_would_answer(environment: Path) -> No
         assert procedures.read_text(encoding="utf-8") == saved  # a preview saves nothing
     bad = runner.invoke(cli, ["unanswered", "--try-alias", "no-equals-sign"])
     assert bad.exit_code == 2
+
+
+def test_unanswered_previews_against_the_catalogue_served(environment: Path) -> None:
+    """The database's current version is what residents get, not the files (only its seed):
+    an alias an admin already added in the console answers those questions already."""
+    from app.catalogue.documents import PROCEDURES, DocumentPaths
+    from app.catalogue_store import CatalogueStore, Origin
+    from tests.support.catalogue import with_alias
+
+    db = Database(f"sqlite:///{environment / 'cli.db'}")
+    db.create_schema()
+    for text in ("làm giấy xanh lá ở đâu", "lam giay xanh la o dau"):
+        db.record_unanswered(oa_id="oa", user_id="u", text=text, kind="none", candidates=[])
+    store = CatalogueStore(db)
+    documents = DocumentPaths(ROOT / "procedures.yaml", ROOT / "intents").read()
+    store.save(documents, base=None, author="seed", reason="seed", origin=Origin.seed)
+    store.edit(
+        PROCEDURES,
+        lambda text: with_alias(text, "giấy xanh lá", "1.013978"),
+        base=1,
+        author="lan",
+        reason="console",
+    )
+    db.close()
+    result = runner.invoke(
+        cli, ["unanswered", "--try-alias", "1.013978=giấy xanh lá"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("0 groups (0 questions) would be served better")
