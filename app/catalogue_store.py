@@ -38,6 +38,8 @@ from app.storage.database import Database, as_utc
 
 log = logging.getLogger(__name__)
 
+MAX_VERSION = 2**31 - 1
+"""The largest version number the schema's INTEGER column holds (a form may claim any)."""
 MAX_REASON_CHARS = 200
 MAX_AUTHOR_CHARS = 100
 

@@ -27,7 +27,7 @@ from app.catalogue.models import (
     Procedure,
 )
 from app.catalogue.plain_editor import FactEdit, apply_fact_edit
-from app.catalogue_store import save_and_follow
+from app.catalogue_store import MAX_VERSION, UnknownVersion, save_and_follow
 from app.errors import CatalogueConflict, CatalogueError
 from app.services import Services
 from app.web.auth import ServicesDep
@@ -199,7 +199,10 @@ async def fact_save(
         "local_basis": field("local_basis").strip(),
         "version": field("version").strip(),
     }
-    if not form["version"].isdecimal():
+    version = form["version"]
+    if not (version.isascii() and version.isdigit() and len(version) <= 10) or not (
+        1 <= int(version) <= MAX_VERSION
+    ):
         # The version the form was read from: without it a save could undo another's edit.
         raise HTTPException(422, "Biểu mẫu thiếu phiên bản danh mục; vui lòng tải lại trang.")
     errors: list[str] = []
@@ -234,14 +237,14 @@ async def fact_save(
             lambda: store.edit(
                 PROCEDURES,
                 lambda text: apply_fact_edit(text, code, edit),
-                base=int(form["version"]),
+                base=int(version),
                 author=session.user.username,
                 reason=f"Sửa thông tin thủ tục {code} ({proc.short_name})",
             ),
         )
     except EditRefused as exc:
         return _page(request, services, session, proc, form, [str(exc)], 422)
-    except CatalogueConflict:
+    except (CatalogueConflict, UnknownVersion):
         # The form keeps the admin's text and its old version: saving it again is refused
         # until the page is reloaded with the other admin's edit in it.
         return _page(request, services, session, proc, form, [CATALOGUE_CONFLICT], 409)
@@ -249,5 +252,5 @@ async def fact_save(
         problems = ["Không lưu được vì danh mục sẽ không hợp lệ:"]
         problems += [f"{p.location}: {p.message}" for p in exc.problems]
         return _page(request, services, session, proc, form, problems, 422)
-    version = saved.version if saved is not None else 0
-    return RedirectResponse(f"/console/catalogue?code={code}&saved={version}", 303)
+    stored = saved.version if saved is not None else 0
+    return RedirectResponse(f"/console/catalogue?code={code}&saved={stored}", 303)

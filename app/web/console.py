@@ -25,7 +25,7 @@ from app.catalogue.completeness import Source, completeness_of
 from app.catalogue.documents import PROCEDURES
 from app.catalogue.editor import EditRefused, PhraseKind, text_with_phrase
 from app.catalogue_files import reload_now
-from app.catalogue_store import save_and_follow
+from app.catalogue_store import MAX_VERSION, UnknownVersion, save_and_follow
 from app.dialogue.cards import procedure_summary
 from app.dialogue.conversation import ConversationState
 from app.dialogue.notices import announcement_reply, reason_label
@@ -478,7 +478,7 @@ async def unanswered_add(
     text: Annotated[str, Form(min_length=1, max_length=500)],
     code: Annotated[str, Form(min_length=1, max_length=40)],
     kind: Annotated[PhraseKind, Form()] = PhraseKind.alias,
-    version: Annotated[int | None, Form()] = None,
+    version: Annotated[int | None, Form(ge=1, le=MAX_VERSION)] = None,
 ) -> Response:
     """Add a phrase on top of `version`, the catalogue version the admin's page showed (a
     form without it adds to the newest: an addition cannot undo anyone's edit)."""
@@ -503,7 +503,7 @@ async def unanswered_add(
         )
     except EditRefused as exc:
         return _unanswered_page(request, services, session, error=str(exc), status_code=422)
-    except CatalogueConflict:
+    except (CatalogueConflict, UnknownVersion):  # a version that does not exist: stale too
         return _unanswered_page(
             request, services, session, error=CATALOGUE_CONFLICT, status_code=409
         )

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.catalogue_store import CatalogueStore, UnknownVersion, save_and_follow
+from app.catalogue_store import MAX_VERSION, CatalogueStore, UnknownVersion, save_and_follow
 from app.errors import CatalogueConflict, CatalogueError
 from app.services import Services
 from app.staff import ConsoleSession
@@ -95,8 +95,8 @@ async def diff_page(
     request: Request,
     services: ServicesDep,
     session: AdminSession,
-    to: Annotated[int, Query(ge=1)],
-    from_: Annotated[int | None, Query(alias="from", ge=0)] = None,
+    to: Annotated[int, Query(ge=1, le=MAX_VERSION)],
+    from_: Annotated[int | None, Query(alias="from", ge=0, le=MAX_VERSION)] = None,
 ) -> Response:
     store = _store(services)
     old = from_ if from_ is not None else to - 1
@@ -129,8 +129,8 @@ async def rollback(
     request: Request,
     services: ServicesDep,
     session: AdminSession,
-    version: Annotated[int, Form(ge=1)],
-    base: Annotated[int, Form(ge=1)],
+    version: Annotated[int, Form(ge=1, le=MAX_VERSION)],
+    base: Annotated[int, Form(ge=1, le=MAX_VERSION)],
 ) -> Response:
     """Make `version` current again; `base` is the version the admin's page showed current."""
     store = _store(services)

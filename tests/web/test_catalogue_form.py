@@ -219,12 +219,20 @@ async def test_a_form_made_from_an_older_version_is_refused_and_overwrites_nothi
     assert "Trong ngày làm việc." in text and "  - nhận nuôi giám hộ cháu mồ côi\n" in text
 
 
-async def test_a_form_without_its_version_is_refused(editable: RunningApp) -> None:
+async def test_a_form_without_a_version_it_was_made_from_is_refused(editable: RunningApp) -> None:
     make_staff(editable.services.db, "admin", Role.admin)
     await log_in(editable.client, "admin")
     base = store_of(editable).current_version()
     fields = form_of((await editable.client.get(f"/console/catalogue/{CODE}/edit")).text)
-    del fields["version"]
-    refused = await editable.client.post(f"/console/catalogue/{CODE}/edit", data=fields)
-    assert refused.status_code == 422 and "tải lại trang" in refused.text
+    for version in (None, "", "abc", "0", "-1", "99999999999999999999", "1" * 5000):
+        if version is None:
+            del fields["version"]
+        else:
+            fields["version"] = version
+        refused = await editable.client.post(f"/console/catalogue/{CODE}/edit", data=fields)
+        assert refused.status_code == 422 and "tải lại trang" in refused.text, version
+    # A version that does not exist is answered like a stale one.
+    fields["version"] = "999999"
+    stale = await editable.client.post(f"/console/catalogue/{CODE}/edit", data=fields)
+    assert stale.status_code == 409 and "tải lại trang" in stale.text
     assert store_of(editable).current_version() == base

@@ -110,6 +110,16 @@ async def test_history_diff_and_rollback(console: Console, fake_zalo: FakeZalo) 
         "/console/catalogue/rollback", data={"version": "1", "base": "2"}
     )
     assert forged.status_code == 403 and console.store.current_version() == 2
+    # Numbers beyond any version are refused before the database sees them.
+    huge = "99999999999999999999"
+    for version, base in ((huge, "2"), ("1", huge)):
+        refused = await console.admin.post(
+            "/console/catalogue/rollback",
+            data={"csrf_token": csrf, "version": version, "base": base},
+        )
+        assert refused.status_code == 422
+    assert (await console.admin.get(f"/console/catalogue/diff?to={huge}")).status_code == 422
+    assert console.store.current_version() == 2
     rolled = await console.admin.post(
         "/console/catalogue/rollback", data={"csrf_token": csrf, "version": "1", "base": "2"}
     )

@@ -188,3 +188,20 @@ async def test_dashboard_counts(running: RunningApp, fake_zalo: FakeZalo) -> Non
     assert 'id="unanswered">1<' in page
     assert "Tổ dân phố số 1" in page
     assert "Đăng ký khai sinh (1.001193): 1 lượt" in page
+
+
+async def test_an_addition_naming_a_version_that_does_not_exist_is_refused(
+    editable: RunningApp,
+) -> None:
+    make_staff(editable.services.db, "admin", Role.admin)
+    csrf = await log_in(editable.client, "admin")
+    fields = {"csrf_token": csrf, "text": "giấy chào đời", "code": "1.001193", "kind": "aliases"}
+    stale = await editable.client.post("/console/unanswered/add", data={**fields, "version": "9"})
+    assert stale.status_code == 409 and "tải lại trang" in stale.text
+    for version in ("0", "99999999999999999999"):
+        refused = await editable.client.post(
+            "/console/unanswered/add", data={**fields, "version": version}
+        )
+        assert refused.status_code == 422, version
+    assert editable.services.catalogue is not None
+    assert editable.services.catalogue.current_version() == 1
