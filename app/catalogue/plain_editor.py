@@ -1,8 +1,9 @@
 """The console's fact form: a procedure's plain version (documents, situations, notes, deadline,
-fee) and the province's fee figure, written back into procedures.yaml round-trip.
+fee) and the province's fee figure, written back into procedures.yaml's text round-trip.
 
-`apply_fact_edit` only produces the new text (comments, order and every other key kept);
-`Knowledge.publish` validates it, replaces the file atomically and reloads.
+`apply_fact_edit` only produces the new text (comments, order and every other key kept); the
+form saves it through the catalogue store (`CatalogueStore.edit`), which validates it and stores
+it as a new version on top of the version the form was made from.
 """
 
 from __future__ import annotations
