@@ -54,9 +54,26 @@ class Lexicon(Frozen):
     many procedure words it borrows ("làm sổ đỏ cấp tốc, bao trọn gói, ib ngay")."""
 
 
+class Phrasings(Frozen):
+    """Residents' messages that teach the matcher how people ask (intents/phrasings.yaml).
+
+    Training data, not must-pass questions: a line need not reach its procedure on its own (that
+    is what a procedure's `examples` promise). The loader refuses a code or an intent id that
+    does not exist, naming its line.
+    """
+
+    procedures: dict[str, tuple[NonEmpty, ...]] = Field(default_factory=dict)
+    """Procedure code -> messages about it."""
+    intents: dict[str, tuple[NonEmpty, ...]] = Field(default_factory=dict)
+    """Intent id -> messages for it."""
+    none: tuple[NonEmpty, ...] = ()
+    """Messages to answer with nothing: advertisements, other agencies' business, chit-chat."""
+
+
 class IntentSet(Frozen):
     intents: tuple[Intent, ...]
     lexicon: Lexicon
+    phrasings: Phrasings = Field(default_factory=lambda: Phrasings())
 
     @model_validator(mode="after")
     def _required_and_unique(self) -> IntentSet:

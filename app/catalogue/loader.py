@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,8 +22,8 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
-from app.catalogue.intents import Intent, IntentSet, Lexicon
-from app.catalogue.lint import Location, lint_catalogue, lint_intent
+from app.catalogue.intents import Intent, IntentSet, Lexicon, Phrasings
+from app.catalogue.lint import Location, lint_catalogue, lint_intent, lint_phrasings
 from app.catalogue.models import Catalogue
 from app.errors import CatalogueError, Problem
 
@@ -32,6 +32,9 @@ T = TypeVar("T")
 
 INTENTS_FILE = "intents.yaml"
 LEXICON_FILE = "lexicon.yaml"
+PHRASINGS_FILE = "phrasings.yaml"
+"""Residents' phrasings that teach the matcher (app.catalogue.intents.Phrasings), in the intents
+folder next to the other two."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,14 @@ def _read_yaml(path: Path) -> Any:
         raise CatalogueError([Problem(str(path), line, "", f"YAML syntax: {message}")]) from exc
 
 
+def _same_key(node: dict[Any, Any], key: int | str) -> Any:
+    """`key` in `node`, or the key written as something else that reads the same (an unquoted
+    code is a number to YAML, and pydantic names it as a string)."""
+    if key in node:
+        return key
+    return next((k for k in node if str(k) == str(key)), None)
+
+
 def _line_of(node: Any, loc: Sequence[int | str]) -> tuple[int | None, str]:
     """Follow a pydantic error location into the ruamel tree: its deepest line and a path."""
     line: int | None = getattr(getattr(node, "lc", None), "line", None)
@@ -74,11 +85,11 @@ def _line_of(node: Any, loc: Sequence[int | str]) -> tuple[int | None, str]:
                 label += f" ({item.get('code') or item.get('id')})"
             parts.append(label)
             node = item
-        elif isinstance(node, dict) and key in node:
+        elif isinstance(node, dict) and (found := _same_key(node, key)) is not None:
             if lc is not None:
-                line = lc.key(key)[0] + 1
+                line = lc.key(found)[0] + 1
             parts.append(f".{key}" if parts else str(key))
-            node = node[key]
+            node = node[found]
         else:
             parts.append(f".{key}" if parts else str(key))
             break
@@ -154,28 +165,47 @@ def _load_catalogue(path: Path) -> Catalogue:
     return catalogue
 
 
+@dataclass(frozen=True)
+class _IntentsRead:
+    intents: IntentSet
+    code_lines: Mapping[str, int | None]
+    """The line of each procedure code in phrasings.yaml: codes are checked against the
+    catalogue, which only load_content sees."""
+
+
 def load_intents(folder: Path) -> IntentSet:
-    paths = [folder / INTENTS_FILE, folder / LEXICON_FILE]
+    return _read_intents(folder).intents
+
+
+def _read_intents(folder: Path) -> _IntentsRead:
+    paths = [folder / INTENTS_FILE, folder / LEXICON_FILE, folder / PHRASINGS_FILE]
     return _remember("intents", paths, lambda: _load_intents(folder))
 
 
-def _load_intents(folder: Path) -> IntentSet:
+def _key_line(node: Any, key: str) -> int | None:
+    lc = getattr(node, "lc", None)
+    return lc.key(key)[0] + 1 if lc is not None else None
+
+
+def _load_intents(folder: Path) -> _IntentsRead:
     intents_path, lexicon_path = folder / INTENTS_FILE, folder / LEXICON_FILE
+    phrasings_path = folder / PHRASINGS_FILE
     problems: list[Problem] = []
-    raw_intents: Any = None
-    raw_lexicon: Any = None
-    for path in (intents_path, lexicon_path):
+    raw: dict[Path, Any] = {}
+    for path in (intents_path, lexicon_path, phrasings_path):
         try:
-            if path == intents_path:
-                raw_intents = _read_yaml(path)
-            else:
-                raw_lexicon = _read_yaml(path)
+            raw[path] = _read_yaml(path)
         except CatalogueError as exc:
             problems.extend(exc.problems)
     if problems:
         raise CatalogueError(problems)
+    raw_intents, raw_lexicon, raw_phrasings = (
+        raw[intents_path] or {},
+        raw[lexicon_path] or {},
+        raw[phrasings_path] or {},
+    )
     intents: list[Intent] = []
-    for index, item in enumerate((raw_intents or {}).get("intents") or []):
+    for index, item in enumerate(raw_intents.get("intents") or []):
         try:
             intents.append(_validate(Intent, item, intents_path))
         except CatalogueError as exc:
@@ -186,32 +216,60 @@ def _load_intents(folder: Path) -> IntentSet:
         for p in _lint_problems(item, intents_path, lint_intent(item)):
             problems.append(Problem(p.path, p.line, f"intents[{index}].{p.location}", p.message))
     try:
-        lexicon = _validate(Lexicon, raw_lexicon or {}, lexicon_path)
+        lexicon = _validate(Lexicon, raw_lexicon, lexicon_path)
     except CatalogueError as exc:
         problems.extend(exc.problems)
+    try:
+        phrasings = _validate(Phrasings, raw_phrasings, phrasings_path)
+    except CatalogueError as exc:
+        problems.extend(exc.problems)
+    problems += _lint_problems(raw_phrasings, phrasings_path, lint_phrasings(raw_phrasings))
+    if problems:
+        raise CatalogueError(problems)
+    known = {intent.id for intent in intents}
+    by_intent = raw_phrasings.get("intents") or {}
+    for intent_id in phrasings.intents:
+        if intent_id not in known:
+            line = _key_line(by_intent, intent_id)
+            message = "no intent has this id in intents.yaml"
+            problems.append(Problem(str(phrasings_path), line, f"intents.{intent_id}", message))
     if problems:
         raise CatalogueError(problems)
     try:
-        return IntentSet(intents=tuple(intents), lexicon=lexicon)
+        intent_set = IntentSet(intents=tuple(intents), lexicon=lexicon, phrasings=phrasings)
     except ValidationError as exc:
         raise CatalogueError(
             [Problem(str(intents_path), None, "", e["msg"]) for e in exc.errors()]
         ) from exc
+    by_code = raw_phrasings.get("procedures") or {}
+    return _IntentsRead(intent_set, {code: _key_line(by_code, code) for code in by_code})
+
+
+def _unknown_codes(read: _IntentsRead, catalogue: Catalogue, folder: Path) -> list[Problem]:
+    """Phrasings of a procedure the catalogue does not hold (a typo, or a removed procedure)."""
+    path = str(folder / PHRASINGS_FILE)
+    return [
+        Problem(path, line, f"procedures.{code}", "no procedure has this code in procedures.yaml")
+        for code, line in read.code_lines.items()
+        if catalogue.procedure(code) is None
+    ]
 
 
 def load_content(procedures: Path, intents: Path) -> Content:
     """Load both content sources, reporting the problems of both at once."""
     problems: list[Problem] = []
     catalogue: Catalogue | None = None
-    intent_set: IntentSet | None = None
+    read: _IntentsRead | None = None
     try:
         catalogue = load_catalogue(procedures)
     except CatalogueError as exc:
         problems.extend(exc.problems)
     try:
-        intent_set = load_intents(intents)
+        read = _read_intents(intents)
     except CatalogueError as exc:
         problems.extend(exc.problems)
-    if problems or catalogue is None or intent_set is None:
+    if catalogue is not None and read is not None:
+        problems.extend(_unknown_codes(read, catalogue, intents))
+    if problems or catalogue is None or read is None:
         raise CatalogueError(problems)
-    return Content(catalogue=catalogue, intents=intent_set)
+    return Content(catalogue=catalogue, intents=read.intents)
