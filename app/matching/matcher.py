@@ -9,6 +9,11 @@ question that is mostly about something else ("giá xăng hôm nay") fall below 
 A long message is read clause by clause: the story before the question costs less when left
 unexplained, so "mẹ tôi ngoài 80, ở với tôi, ..., phải làm sao" is not sunk by its story.
 Advertisements that borrow procedure words are told apart by the lexicon's cues first.
+
+A second opinion comes from a model learned at load time from the same phrases and the
+residents' phrasings (learned.py): it proposes owners no phrase matched, makes an agreeing phrase
+match surer, pulls down messages typical of out-of-scope ones, and keeps a phrase match from
+being answered with certainty when it prefers another owner.
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ from app.matching.analysis import (
     Corrector,
     LexiconRules,
     Term,
+    Words,
     clause_words,
     mark_old_age,
 )
 from app.matching.aspects import cue_phrases
+from app.matching.learned import NONE, LearnedScorer
 from app.matching.normalize import normalize
 from app.matching.result import Candidate, CandidateKind, MatchResult
 
@@ -68,6 +75,19 @@ CONFIDENT_MARGIN = 0.92
 ALTERNATIVE_RATIO = 0.7
 """Alternatives shown are those scoring at least this fraction of the best."""
 MAX_ALTERNATIVES = 4
+
+LEARNED_AGREEMENT = 0.1
+"""A phrase match gains this much times the learned scorer's probability for its owner: words
+typical of the owner make the match surer (0.6, a clarification, becomes an answer)."""
+LEARNED_ALONE = 0.6
+"""An owner the learned scorer is sure of scores at least this times its probability, matched
+phrase or not: enough to be offered (NONE_BELOW at p 0.83) and, for a non-social intent, to be
+answered (INTENT_FROM at p 0.92), while a procedure no phrase matches is only ever asked about."""
+NONE_PULL = 0.5
+"""A message typical of out-of-scope ones loses up to half of its phrase scores."""
+VETO_FROM = 0.5
+"""No confident answer when the learned scorer gives another owner (or none) this much: the
+resident is asked instead."""
 
 SOCIAL_INTENTS = frozenset({"greeting", "thanks"})
 """Pleasantries around a question: "chào ad, cho hỏi làm khai sinh" is about khai sinh."""
@@ -176,7 +196,9 @@ class Matcher:
         self._advertising = AdvertisingRule(intents.lexicon, self._rules)
         owners, sources = _sources(catalogue, intents)
         self._owners = tuple(owners)
-        analysed = [(s, self._rules.analyse(s.text)) for s in sources]
+        # Each phrase read once: its words for the learned scorer, its terms for the phrases.
+        read = [self._rules.read(normalize(s.text).split()) for s in sources]
+        analysed = [(s, self._rules.terms(words)) for s, words in zip(sources, read, strict=True)]
 
         # Rarity is counted per owner over its own phrases: a category word is shared by design.
         owner_words: list[set[str]] = [set() for _ in owners]
@@ -228,11 +250,45 @@ class Matcher:
             for kind, by_word in postings.items()
         }
 
+        self._learned, self._taught = self._build_learned(sources, read, owners, intents)
+
         self._names: dict[str, str] = {}
         for procedure in catalogue.procedures:
             for name in (procedure.name, procedure.short_name):
                 self._names.setdefault(normalize(name), procedure.code)
         self._corrector = self._build_corrector(sources)
+
+    def _build_learned(
+        self,
+        sources: Sequence[_Source],
+        read: Sequence[Words],
+        owners: Sequence[_Owner],
+        intents: IntentSet,
+    ) -> tuple[LearnedScorer, frozenset[int]]:
+        """The learned scorer, from every phrase but the shared category labels (`read`: each
+        source's words) and from the residents' phrasings; and the owners that have phrasings
+        (taught)."""
+        documents = [
+            (s.owner, words) for s, words in zip(sources, read, strict=True) if not s.shared
+        ]
+        index: dict[tuple[CandidateKind, str], int] = {
+            (o.kind, o.id): i for i, o in enumerate(owners)
+        }
+        phrasings = intents.phrasings
+        taught: set[int] = set()
+        by_kind: dict[CandidateKind, Mapping[str, Sequence[str]]] = {
+            "procedure": phrasings.procedures,
+            "intent": phrasings.intents,
+        }
+        for kind, by_id in by_kind.items():
+            for owner_id, lines in by_id.items():
+                owner = index.get((kind, owner_id))
+                if owner is None or not lines:
+                    continue  # a catalogue being previewed may lack a procedure
+                taught.add(owner)
+                documents.extend((owner, self._rules.read(clause_words(t))) for t in lines)
+        documents.extend((NONE, self._rules.read(clause_words(t))) for t in phrasings.none)
+        return LearnedScorer(documents, len(owners), self._rules.stopwords), frozenset(taught)
 
     def _build_corrector(self, sources: Sequence[_Source]) -> Corrector:
         """Typo repair learns the catalogue's words and word pairs as written and as rewritten."""
@@ -266,25 +322,45 @@ class Matcher:
         words = clause_words(text)
         if self._advertising.is_advertising(self._rules.rewrite(words)):
             return MatchResult(text=text, kind="none", id=None, score=0.0)
-        return self._decide(text, self._rank(words[:MAX_WORDS]))
+        ranked, learned = self._rank(words[:MAX_WORDS])
+        return self._decide(text, ranked, learned)
 
-    def _rank(self, words: Sequence[str]) -> list[tuple[int, float]]:
-        """Owners by score, best first; each owner scores its best phrase under any reading."""
+    def _rank(
+        self, words: Sequence[str]
+    ) -> tuple[list[tuple[int, float]], Mapping[int, float] | None]:
+        """Owners by score, best first, and the learned scorer's probabilities when it had a
+        say. Each owner scores its best phrase under any reading, then the learned opinion."""
         best: dict[int, float] = {}
         floor = LOWEST_USEFUL_SCORE
+        likeliest: Words = ()
         for reading in self._rules.readings(mark_old_age(self._corrector.correct(words))):
-            terms = self._rules.terms(self._rules.rewrite(reading.words))
+            rewritten = self._rules.rewrite(reading.words)
+            likeliest = likeliest or rewritten
+            terms = self._rules.terms(rewritten)
             query = _query(terms, self._idf, self._unknown_idf)
             floor = self._score(query, reading.prior, best, floor)
+        learned = self._learned_opinion(best, likeliest)
+        scores = _fuse(best, learned) if learned is not None else best
         ranked = sorted(
-            ((o, s) for o, s in best.items() if s >= INTENT_FROM or not self._is_intent(o)),
+            ((o, s) for o, s in scores.items() if s >= INTENT_FROM or not self._is_intent(o)),
             key=lambda item: (-item[1], item[0]),
         )
         if ranked and self._is_social(ranked[0][0]):
             topical = [(o, s) for o, s in ranked if not self._is_social(o)]
             if topical and topical[0][1] >= NONE_BELOW:
-                return topical
-        return ranked
+                return topical, learned
+        return ranked, learned
+
+    def _learned_opinion(
+        self, phrase_scores: Mapping[int, float], words: Words
+    ) -> Mapping[int, float] | None:
+        """The learned scorer's probabilities, or None when the best phrase match belongs to an
+        owner it was not taught (no phrasings): it would only pull towards the taught ones."""
+        if phrase_scores:
+            top = min(phrase_scores, key=lambda o: (-phrase_scores[o], o))
+            if top not in self._taught:
+                return None
+        return self._learned.posterior(words)
 
     def _score(self, query: _Query, prior: float, best: dict[int, float], floor: float) -> float:
         """Score into `best` every phrase that can reach `floor`; returns the raised floor.
@@ -360,7 +436,12 @@ class Matcher:
         o = self._owners[owner]
         return Candidate(o.kind, o.id, round(100 * score, 2))
 
-    def _decide(self, text: str, ranked: Sequence[tuple[int, float]]) -> MatchResult:
+    def _decide(
+        self,
+        text: str,
+        ranked: Sequence[tuple[int, float]],
+        learned: Mapping[int, float] | None,
+    ) -> MatchResult:
         best = ranked[0][1] if ranked else 0.0
         score = round(100 * best, 2)
         if best < NONE_BELOW:
@@ -378,10 +459,34 @@ class Matcher:
         # office hours?" costs the resident a turn that the answer itself would not.
         quick = self._is_intent(top) and not self._is_social(top)
         confident_from = INTENT_FROM if quick else CONFIDENT_FROM
-        if best >= confident_from and runner_up < best * CONFIDENT_MARGIN:
+        if (
+            best >= confident_from
+            and runner_up < best * CONFIDENT_MARGIN
+            and not _vetoed(top, learned)
+        ):
             owner = self._owners[top]
             return MatchResult(text, owner.kind, owner.id, score, alternatives=alternatives)
         if self._is_social(top):
             # "Did you mean: hello?" helps nobody: a pleasantry is answered or left alone.
             return MatchResult(text, "none", None, score)
         return MatchResult(text, "clarify", None, score, alternatives=alternatives)
+
+
+def _fuse(phrase: Mapping[int, float], learned: Mapping[int, float]) -> dict[int, float]:
+    """Phrase scores with the learned opinion: agreement adds, an out-of-scope look pulls down,
+    and an owner the learned scorer is sure of is proposed even when no phrase matched it."""
+    pull = 1 - NONE_PULL * learned[NONE]
+    fused = {o: min(1.0, s + LEARNED_AGREEMENT * learned[o]) * pull for o, s in phrase.items()}
+    for owner, p in learned.items():
+        alone = LEARNED_ALONE * p
+        if owner != NONE and alone >= LOWEST_USEFUL_SCORE and alone > fused.get(owner, 0.0):
+            fused[owner] = alone
+    return fused
+
+
+def _vetoed(owner: int, learned: Mapping[int, float] | None) -> bool:
+    """The learned scorer prefers another owner, or none, clearly enough to ask first."""
+    if learned is None:
+        return False
+    preferred = max(learned, key=lambda o: learned[o])
+    return preferred != owner and learned[preferred] >= VETO_FROM

