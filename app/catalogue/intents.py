@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from app.catalogue.models import Frozen, NonEmpty
 
@@ -20,7 +20,27 @@ class Intent(Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z_]+$")]
     description: NonEmpty
     phrases: tuple[NonEmpty, ...] = Field(min_length=1)
+    cues: tuple[NonEmpty, ...] = ()
+    """Word families that ask for this intent when no procedure is named: each rule lists
+    groups joined by `+`, each group its words joined by `|`, and fires when every group has a
+    word in the message ("mấy giờ | sáng | chiều + mở cửa | đóng cửa | nghỉ")."""
     answer: NonEmpty
+
+    @field_validator("cues")
+    @classmethod
+    def _cue_groups(cls, cues: tuple[str, ...]) -> tuple[str, ...]:
+        for rule in cues:
+            if any(not word.strip() for group in rule.split("+") for word in group.split("|")):
+                raise ValueError(f"an empty group or word in the cue rule {rule!r}")
+        return cues
+
+    @property
+    def cue_rules(self) -> tuple[tuple[tuple[str, ...], ...], ...]:
+        """Each rule's groups, each group's words or phrases."""
+        return tuple(
+            tuple(tuple(w.strip() for w in group.split("|")) for group in rule.split("+"))
+            for rule in self.cues
+        )
 
 
 class AdvertisingCues(Frozen):

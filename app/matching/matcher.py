@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from app.catalogue.intents import IntentSet
 from app.catalogue.models import Catalogue
 from app.matching.analysis import (
+    BREAKS,
     AdvertisingRule,
     Corrector,
     LexiconRules,
@@ -36,6 +37,7 @@ from app.matching.analysis import (
     mark_old_age,
 )
 from app.matching.aspects import cue_phrases
+from app.matching.cues import CueTable, rest
 from app.matching.learned import NONE, LearnedScorer
 from app.matching.normalize import normalize
 from app.matching.result import Candidate, CandidateKind, MatchResult
@@ -88,6 +90,15 @@ NONE_PULL = 0.5
 VETO_FROM = 0.5
 """No confident answer when the learned scorer gives another owner (or none) this much: the
 resident is asked instead."""
+
+CUE_SCORE = 0.7
+"""An intent one of whose cue rules (intents.yaml `cues`) fires, when no procedure is named,
+scores at least this (less the out-of-scope pull): an answer, unless the learned scorer prefers
+another owner."""
+
+NAMED_FROM = NONE_BELOW * ALTERNATIVE_RATIO
+"""A procedure phrase scoring this much names a procedure: no intent's cue rule then applies
+("làm khai tử online trên vneid được không" asks about khai tử, online)."""
 
 SOCIAL_INTENTS = frozenset({"greeting", "thanks"})
 """Pleasantries around a question: "chào ad, cho hỏi làm khai sinh" is about khai sinh."""
@@ -251,6 +262,7 @@ class Matcher:
         }
 
         self._learned, self._taught = self._build_learned(sources, read, owners, intents)
+        self._cues, self._pleasantries = self._build_cues(owners, intents)
 
         self._names: dict[str, str] = {}
         for procedure in catalogue.procedures:
@@ -289,6 +301,21 @@ class Matcher:
                 documents.extend((owner, self._rules.read(clause_words(t))) for t in lines)
         documents.extend((NONE, self._rules.read(clause_words(t))) for t in phrasings.none)
         return LearnedScorer(documents, len(owners), self._rules.stopwords), frozenset(taught)
+
+    def _build_cues(
+        self, owners: Sequence[_Owner], intents: IntentSet
+    ) -> tuple[CueTable, dict[int, frozenset[str]]]:
+        """The intents' cue rules; and for each social intent, the words of its phrases and
+        phrasings: a greeting or a thanks with a cue must say nothing else."""
+        index = {o.id: i for i, o in enumerate(owners) if o.kind == "intent"}
+        table = CueTable({index[i.id]: i.cue_rules for i in intents.intents}, self._rules.read)
+        pleasantries: dict[int, frozenset[str]] = {}
+        for intent in intents.intents:
+            if intent.id in SOCIAL_INTENTS:
+                texts = (*intent.phrases, *intents.phrasings.intents.get(intent.id, ()))
+                words = {w for t in texts for w in self._rules.read(clause_words(t))}
+                pleasantries[index[intent.id]] = frozenset(words)
+        return table, pleasantries
 
     def _build_corrector(self, sources: Sequence[_Source]) -> Corrector:
         """Typo repair learns the catalogue's words and word pairs as written and as rewritten."""
@@ -340,7 +367,9 @@ class Matcher:
             query = _query(terms, self._idf, self._unknown_idf)
             floor = self._score(query, reading.prior, best, floor)
         learned = self._learned_opinion(best, likeliest)
-        scores = _fuse(best, learned) if learned is not None else best
+        scores = _fuse(best, learned) if learned is not None else dict(best)
+        if not self._names_a_procedure(best, learned):
+            self._add_cues(scores, likeliest, learned)
         ranked = sorted(
             ((o, s) for o, s in scores.items() if s >= INTENT_FROM or not self._is_intent(o)),
             key=lambda item: (-item[1], item[0]),
@@ -361,6 +390,39 @@ class Matcher:
             if top not in self._taught:
                 return None
         return self._learned.posterior(words)
+
+    def _names_a_procedure(
+        self, phrase_scores: Mapping[int, float], learned: Mapping[int, float] | None
+    ) -> bool:
+        """A phrase of a procedure matches, or the learned scorer sees one described."""
+        if any(s >= NAMED_FROM for o, s in phrase_scores.items() if not self._is_intent(o)):
+            return True
+        if learned is None:
+            return False
+        preferred = max(learned, key=lambda o: learned[o])
+        return (
+            preferred != NONE and not self._is_intent(preferred) and learned[preferred] >= VETO_FROM
+        )
+
+    def _add_cues(
+        self, scores: dict[int, float], words: Words, learned: Mapping[int, float] | None
+    ) -> None:
+        """Raise the intent whose cue rules fire (the caller checked that no procedure is named);
+        of several, the one scoring best already. A social intent's cue counts only when the
+        rest of the message is made of its own words: "xin chào, bán nhà mặt phố" is no
+        greeting."""
+        ignored = self._rules.stopwords | BREAKS
+        fired = [
+            owner
+            for owner, covered in self._cues.fired(words).items()
+            if owner not in self._pleasantries
+            or not rest(words, covered, ignored) - self._pleasantries[owner]
+        ]
+        if not fired:
+            return
+        owner = min(fired, key=lambda o: (-scores.get(o, 0.0), o))
+        cue_score = CUE_SCORE * (1 - NONE_PULL * learned[NONE]) if learned else CUE_SCORE
+        scores[owner] = max(scores.get(owner, 0.0), cue_score)
 
     def _score(self, query: _Query, prior: float, best: dict[int, float], floor: float) -> float:
         """Score into `best` every phrase that can reach `floor`; returns the raised floor.
