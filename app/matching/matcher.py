@@ -199,6 +199,27 @@ def _sources(catalogue: Catalogue, intents: IntentSet) -> tuple[list[_Owner], li
     return owners, sources
 
 
+def _coverage(phrase: _Phrase, query: _Query) -> float:
+    """Phrase coverage times question coverage. The question's coverage is the weight it
+    explains against that plus the cost of what it leaves unexplained."""
+    weights, costs = query.weights, query.costs
+    in_phrase = explained = explained_cost = 0.0
+    for word, weight in phrase.weights.items():
+        if word in weights:
+            in_phrase += weight
+            explained += weights[word]
+            explained_cost += costs[word]
+    if phrase.topic_words:
+        for word in phrase.topic_words.intersection(weights).difference(phrase.weights):
+            explained += weights[word]
+            explained_cost += costs[word]
+    if explained <= 0:
+        return 0.0
+    coverage = in_phrase / phrase.total
+    asked = explained / (explained + query.total_cost - explained_cost)
+    return phrase.factor * coverage * math.pow(asked, phrase.question_power)
+
+
 class Matcher:
     """Built once from the content, immutable afterwards; `match` is pure and thread-safe."""
 
@@ -263,6 +284,9 @@ class Matcher:
 
         self._learned, self._taught = self._build_learned(sources, read, owners, intents)
         self._cues, self._pleasantries = self._build_cues(owners, intents)
+        self._elsewhere, self._elsewhere_postings = self._build_elsewhere(
+            intents, set().union(*owner_words)
+        )
 
         self._names: dict[str, str] = {}
         for procedure in catalogue.procedures:
@@ -301,6 +325,34 @@ class Matcher:
                 documents.extend((owner, self._rules.read(clause_words(t))) for t in lines)
         documents.extend((NONE, self._rules.read(clause_words(t))) for t in phrasings.none)
         return LearnedScorer(documents, len(owners), self._rules.stopwords), frozenset(taught)
+
+    def _build_elsewhere(
+        self, intents: IntentSet, catalogue_words: set[str]
+    ) -> tuple[tuple[_Phrase, ...], dict[str, tuple[int, ...]]]:
+        """The out-of-scope phrasings as phrases of their own (owner NONE): a message that one
+        of them explains better than any procedure or intent is out of scope. Words only they
+        use (visa, hộ chiếu, tòa án) count as explained, as an intent's own words do."""
+        analysed = [self._rules.analyse(text) for text in intents.phrasings.none]
+        own = {t.word for terms in analysed for t in terms} - catalogue_words
+        phrases: list[_Phrase] = []
+        postings: dict[str, list[int]] = {}
+        for terms in analysed:
+            if not terms:
+                continue
+            weights = _weights(terms, self._idf, self._unknown_idf)
+            for word in weights:
+                postings.setdefault(word, []).append(len(phrases))
+            phrases.append(
+                _Phrase(
+                    owner=NONE,
+                    weights=weights,
+                    total=sum(weights.values()),
+                    factor=NAME_FACTOR,
+                    question_power=QUESTION_COVERAGE_POWER["intent"],
+                    topic_words=frozenset(own),
+                )
+            )
+        return tuple(phrases), {w: tuple(pids) for w, pids in postings.items()}
 
     def _build_cues(
         self, owners: Sequence[_Owner], intents: IntentSet
@@ -360,12 +412,14 @@ class Matcher:
         best: dict[int, float] = {}
         floor = LOWEST_USEFUL_SCORE
         likeliest: Words = ()
+        elsewhere = 0.0
         for reading in self._rules.readings(mark_old_age(self._corrector.correct(words))):
             rewritten = self._rules.rewrite(reading.words)
             likeliest = likeliest or rewritten
             terms = self._rules.terms(rewritten)
             query = _query(terms, self._idf, self._unknown_idf)
             floor = self._score(query, reading.prior, best, floor)
+            elsewhere = max(elsewhere, reading.prior * self._elsewhere_score(query))
         learned = self._learned_opinion(best, likeliest)
         scores = _fuse(best, learned) if learned is not None else dict(best)
         if not self._names_a_procedure(best, learned):
@@ -374,6 +428,8 @@ class Matcher:
             ((o, s) for o, s in scores.items() if s >= INTENT_FROM or not self._is_intent(o)),
             key=lambda item: (-item[1], item[0]),
         )
+        if elsewhere >= LOWEST_USEFUL_SCORE and (not ranked or elsewhere >= ranked[0][1]):
+            return [], learned
         if ranked and self._is_social(ranked[0][0]):
             topical = [(o, s) for o, s in ranked if not self._is_social(o)]
             if topical and topical[0][1] >= NONE_BELOW:
@@ -459,6 +515,11 @@ class Matcher:
                     floor = max(floor, ALTERNATIVE_RATIO * score)
         return floor
 
+    def _elsewhere_score(self, query: _Query) -> float:
+        """The best out-of-scope phrasing's score."""
+        pids = {pid for w in query.weights for pid in self._elsewhere_postings.get(w, ())}
+        return max((_coverage(self._elsewhere[pid], query) for pid in pids), default=0.0)
+
     def _keep(self, pid: int, score: float, best: dict[int, float]) -> bool:
         owner = self._phrases[pid].owner
         if score <= best.get(owner, 0.0):
@@ -467,25 +528,7 @@ class Matcher:
         return True
 
     def _phrase_score(self, pid: int, query: _Query) -> float:
-        """Phrase coverage times question coverage. The question's coverage is the weight it
-        explains against that plus the cost of what it leaves unexplained."""
-        phrase = self._phrases[pid]
-        weights, costs = query.weights, query.costs
-        in_phrase = explained = explained_cost = 0.0
-        for word, weight in phrase.weights.items():
-            if word in weights:
-                in_phrase += weight
-                explained += weights[word]
-                explained_cost += costs[word]
-        if phrase.topic_words:
-            for word in phrase.topic_words.intersection(weights).difference(phrase.weights):
-                explained += weights[word]
-                explained_cost += costs[word]
-        if explained <= 0:
-            return 0.0
-        coverage = in_phrase / phrase.total
-        asked = explained / (explained + query.total_cost - explained_cost)
-        return phrase.factor * coverage * math.pow(asked, phrase.question_power)
+        return _coverage(self._phrases[pid], query)
 
     def _is_intent(self, owner: int) -> bool:
         return self._owners[owner].kind == "intent"

@@ -104,3 +104,15 @@ def test_phrasings_of_a_procedure_the_catalogue_lacks_are_ignored(content: Conte
     )
     result = Matcher(catalogue, content.intents).match("làm giấy khai sinh cho con")
     assert result.kind in ("procedure", "clarify")
+
+
+def test_a_message_an_out_of_scope_phrasing_explains_best_is_none(
+    content: Content, matcher: Matcher
+) -> None:
+    text = "vợ tôi người Lào muốn nhập quốc tịch Việt Nam thì làm sao"
+    assert matcher.match(text).kind == "none"
+    phrasings = content.intents.phrasings.model_copy(update={"none": ()})
+    without = Matcher(
+        content.catalogue, content.intents.model_copy(update={"phrasings": phrasings})
+    )
+    assert without.match(text).kind == "procedure"  # khai tử có yếu tố nước ngoài
