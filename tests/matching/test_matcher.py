@@ -108,6 +108,8 @@ KHAI_SINH = {"1.001193", "1.000689"}
         ("con tôi cưới ở Mỹ, giấy kết hôn của Mỹ có cần ghi vào sổ ở Việt Nam không", {"2.002189"}),
         ("ly hôn ở Hàn rồi về nước", {"2.000554"}),
         ("nhận con riêng của vợ làm con", {"2.001263"}),
+        # "bảo ra" (told to go) folds like "bao ra" (guaranteed issued), a weak advertising cue
+        ("ngân hàng bảo ra phường chứng thực hợp đồng thế chấp, cần gì", {"2.001035"}),
     ],
 )
 def test_reaches_the_expected_answer(matcher: Matcher, text: str, expected: set[str]) -> None:
@@ -165,6 +167,8 @@ def test_precise_procedure_is_answered_with_confidence(
         "làm sổ đỏ cấp tốc, bao trọn gói, ib ngay",
         "nhận làm giấy xác nhận độc thân lấy liền",
         "dịch vụ sao y tại nhà, zalo 0909xxxxxx",
+        "sao y lấy liền, giảm giá cho khách mới",
+        "tuyển cộng tác viên nhập liệu tại nhà",
         "giá vàng hôm nay bao nhiêu",
         "mấy giờ rồi",
         "12345",
