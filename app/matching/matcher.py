@@ -300,6 +300,13 @@ class Matcher:
         for procedure in catalogue.procedures:
             for name in (procedure.name, procedure.short_name):
                 self._names.setdefault(normalize(name), procedure.code)
+        # A phrase written in the catalogue, asked word for word, is the phrase scorer's alone:
+        # an admin who adds a misunderstood question as an example has fixed it.
+        verbatim: dict[str, set[int]] = {}
+        for source in sources:
+            if not source.shared:
+                verbatim.setdefault(normalize(source.text), set()).add(source.owner)
+        self._verbatim = frozenset(t for t, found in verbatim.items() if len(found) == 1)
         self._corrector = self._build_corrector(sources)
 
     def _build_learned(
@@ -409,11 +416,11 @@ class Matcher:
         words = clause_words(text)
         if self._advertising.is_advertising(self._rules.rewrite(words)):
             return MatchResult(text=text, kind="none", id=None, score=0.0)
-        ranked, learned = self._rank(words[:MAX_WORDS])
+        ranked, learned = self._rank(words[:MAX_WORDS], normalised in self._verbatim)
         return self._decide(text, ranked, learned)
 
     def _rank(
-        self, words: Sequence[str]
+        self, words: Sequence[str], verbatim: bool = False
     ) -> tuple[list[tuple[int, float]], Mapping[int, float] | None]:
         """Owners by score, best first, and the learned scorer's probabilities when it had a
         say. Each owner scores its best phrase under any reading, then the learned opinion."""
@@ -428,7 +435,7 @@ class Matcher:
             query = _query(terms, self._idf, self._unknown_idf)
             floor = self._score(query, reading.prior, best, floor)
             elsewhere = max(elsewhere, reading.prior * self._elsewhere_score(query))
-        learned = self._learned_opinion(best, likeliest)
+        learned = None if verbatim else self._learned_opinion(best, likeliest)
         scores = _fuse(best, learned) if learned is not None else dict(best)
         if not self._names_a_procedure(best, learned):
             self._add_cues(scores, likeliest, learned)

@@ -116,3 +116,10 @@ def test_a_message_an_out_of_scope_phrasing_explains_best_is_none(
         content.catalogue, content.intents.model_copy(update={"phrasings": phrasings})
     )
     assert without.match(text).alternatives[0].id == "1.001766"  # khai tử, nước ngoài
+
+
+def test_a_catalogue_phrase_asked_word_for_word_is_the_phrase_scorers(matcher: Matcher) -> None:
+    # The learned scorer prefers the paper residents ask for "để kết hôn"; the example, written
+    # by an admin to settle the question, wins.
+    result = matcher.match("dang ky ket hon co can giay xac nhan doc than khong")
+    assert (result.kind, result.id) == ("procedure", "1.000894")
