@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from app.matching.analysis import BREAKS
 
@@ -27,9 +27,10 @@ NONE = -1
 """The owner index of the out-of-scope class."""
 SMOOTHING = 1.0
 """Laplace smoothing: a word an owner's phrases never use still costs it, not everything."""
-MAX_OWNERS_PER_FEATURE = 200
+MAX_OWNERS_PER_FEATURE = 100
 """Beyond this many owners a feature is too common to tell them apart; the owners it is most
-typical of keep it (the real catalogue's 89 owners never reach the cap)."""
+typical of keep it (the real catalogue's 89 owners never reach the cap; in the 2,000-procedure
+bench a message's features then speak for about a thousand owners, not two)."""
 PAIR = "\x1f"
 """Joins a word pair into one feature; normalised text never holds it."""
 
@@ -64,8 +65,11 @@ class LearnedScorer:
                 by_owner = counts.setdefault(feature, {})
                 by_owner[owner] = by_owner.get(owner, 0) + 1
         vocabulary = len(counts)
-        self._classes = (*range(owners), NONE)
-        self._norm = {c: math.log(totals[c] + SMOOTHING * vocabulary) for c in self._classes}
+        norm = {c: math.log(totals[c] + SMOOTHING * vocabulary) for c in (*range(owners), NONE)}
+        lowest = min(norm.values())
+        # How much less likely than the best-documented class each class makes every feature.
+        self._spread = {c: n - lowest for c, n in norm.items()}
+        self._mass: dict[int, float] = {}
         # log P(f|c) = log(n + a) - norm(c) = log(a) + gain - norm(c); log(a) is the same for
         # every class, so only the gain of the owners that use a feature is kept.
         self._gains = {
@@ -76,19 +80,73 @@ class LearnedScorer:
             for feature, by_owner in counts.items()
         }
 
-    def posterior(self, words: Sequence[str]) -> Mapping[int, float]:
+    def posterior(self, words: Sequence[str]) -> Posterior:
         """P(owner | words) for every owner and NONE; uniform when no word is known."""
         known = [f for f in features(words, self._stopwords) if f in self._gains]
         evidence: dict[int, float] = {}
         for feature in known:
             for owner, gain in self._gains[feature]:
                 evidence[owner] = evidence.get(owner, 0.0) + gain
-        size = len(known)
-        scores = {c: evidence.get(c, 0.0) - size * self._norm[c] for c in self._classes}
-        best = max(scores.values())
-        exp = {c: math.exp(s - best) for c, s in scores.items()}
-        total = sum(exp.values())
-        return {c: e / total for c, e in exp.items()}
+        return Posterior(self, evidence, len(known))
+
+    def _unseen(self, owner: int, size: int) -> float:
+        """log P(words | owner) less that of the best-documented class, for an owner that
+        uses none of the `size` features."""
+        return -size * self._spread[owner]
+
+    def _total_unseen(self, size: int) -> float:
+        """The sum of exp(_unseen) over every class: what the partition would be if no class
+        used any feature. Depends on `size` alone, so it is worked out once per size."""
+        mass = self._mass.get(size)
+        if mass is None:
+            mass = math.fsum(math.exp(-size * spread) for spread in self._spread.values())
+            self._mass[size] = mass  # the same value whichever thread writes it
+        return mass
+
+
+class Posterior:
+    """P(owner | words): worked out for the owners the words speak for (a feature they use),
+    and only when asked for any other, so a catalogue of thousands costs what a few owners do."""
+
+    def __init__(self, scorer: LearnedScorer, evidence: dict[int, float], size: int) -> None:
+        self._scorer = scorer
+        self._size = size
+        # Log-likelihoods relative to the best-documented class using none of the features.
+        self._scores = {o: e + scorer._unseen(o, size) for o, e in evidence.items()}
+        self._top = max(0.0, *self._scores.values()) if self._scores else 0.0
+        unseen = scorer._total_unseen(size) - math.fsum(
+            math.exp(scorer._unseen(o, size)) for o in self._scores
+        )
+        self._total = math.fsum(math.exp(s - self._top) for s in self._scores.values()) + max(
+            0.0, unseen
+        ) * math.exp(-self._top)
+
+    def __getitem__(self, owner: int) -> float:
+        score = self._scores.get(owner)
+        if score is None:
+            score = self._scorer._unseen(owner, self._size)
+        return math.exp(score - self._top) / self._total
+
+    def likely(self, floor: float) -> list[tuple[int, float]]:
+        """The owners (NONE included) with at least probability `floor`, most likely first."""
+        if math.exp(-self._top) / self._total >= floor:
+            # So little is known that an owner no feature speaks for may reach the floor.
+            found = [(o, self[o]) for o in self._scorer._spread]
+        else:
+            least = self._top + math.log(floor * self._total) if floor > 0 else -math.inf
+            found = [(o, self[o]) for o, score in self._scores.items() if score >= least]
+        return sorted(
+            ((o, p) for o, p in found if p >= floor), key=lambda item: (-item[1], item[0])
+        )
+
+    def preferred(self) -> tuple[int, float]:
+        """The most likely owner (NONE included) and its probability."""
+        scores = self._scores
+        best = max(scores, key=scores.__getitem__, default=None)
+        if best is None or scores[best] < 0.0:
+            # An owner no feature speaks for may be likelier: look at them all (rare).
+            best = max(self._scorer._spread, key=self.__getitem__)
+        return best, self[best]
 
 
 def _most_used(by_owner: dict[int, int], limit: int) -> Iterable[tuple[int, int]]:

@@ -38,7 +38,7 @@ from app.matching.analysis import (
 )
 from app.matching.aspects import cue_phrases
 from app.matching.cues import CueTable, rest
-from app.matching.learned import NONE, LearnedScorer
+from app.matching.learned import NONE, LearnedScorer, Posterior
 from app.matching.normalize import normalize
 from app.matching.result import Candidate, CandidateKind, MatchResult
 
@@ -85,6 +85,7 @@ LEARNED_ALONE = 0.6
 """An owner the learned scorer is sure of scores at least this times its probability, matched
 phrase or not: enough to be offered (NONE_BELOW at p 0.83) and, for a non-social intent, to be
 answered (INTENT_FROM at p 0.92), while a procedure no phrase matches is only ever asked about."""
+LEARNED_NOTICED = 0.001
 NONE_PULL = 0.5
 """A message typical of out-of-scope ones loses up to half of its phrase scores."""
 VETO_FROM = 0.5
@@ -421,7 +422,7 @@ class Matcher:
 
     def _rank(
         self, words: Sequence[str], verbatim: bool = False
-    ) -> tuple[list[tuple[int, float]], Mapping[int, float] | None]:
+    ) -> tuple[list[tuple[int, float]], Posterior | None]:
         """Owners by score, best first, and the learned scorer's probabilities when it had a
         say. Each owner scores its best phrase under any reading, then the learned opinion."""
         best: dict[int, float] = {}
@@ -453,31 +454,27 @@ class Matcher:
 
     def _learned_opinion(
         self, phrase_scores: Mapping[int, float], words: Words
-    ) -> Mapping[int, float] | None:
+    ) -> Posterior | None:
         """The learned scorer's probabilities, or None when the best phrase match belongs to an
         owner it was not taught (no phrasings): it would only pull towards the taught ones."""
         if phrase_scores:
-            top = min(phrase_scores, key=lambda o: (-phrase_scores[o], o))
+            top = max(phrase_scores, key=phrase_scores.__getitem__)
             if top not in self._taught:
                 return None
         return self._learned.posterior(words)
 
     def _names_a_procedure(
-        self, phrase_scores: Mapping[int, float], learned: Mapping[int, float] | None
+        self, phrase_scores: Mapping[int, float], learned: Posterior | None
     ) -> bool:
         """A phrase of a procedure matches, or the learned scorer sees one described."""
-        if any(s >= NAMED_FROM for o, s in phrase_scores.items() if not self._is_intent(o)):
+        if any(s >= NAMED_FROM and not self._is_intent(o) for o, s in phrase_scores.items()):
             return True
         if learned is None:
             return False
-        preferred = max(learned, key=lambda o: learned[o])
-        return (
-            preferred != NONE and not self._is_intent(preferred) and learned[preferred] >= VETO_FROM
-        )
+        preferred, p = learned.preferred()
+        return preferred != NONE and not self._is_intent(preferred) and p >= VETO_FROM
 
-    def _add_cues(
-        self, scores: dict[int, float], words: Words, learned: Mapping[int, float] | None
-    ) -> None:
+    def _add_cues(self, scores: dict[int, float], words: Words, learned: Posterior | None) -> None:
         """Raise the intent whose cue rules fire (the caller checked that no procedure is named);
         of several, the one scoring best already. A social intent's cue counts only when the
         rest of the message is made of its own words: "xin chào, bán nhà mặt phố" is no
@@ -560,7 +557,7 @@ class Matcher:
         self,
         text: str,
         ranked: Sequence[tuple[int, float]],
-        learned: Mapping[int, float] | None,
+        learned: Posterior | None,
     ) -> MatchResult:
         best = ranked[0][1] if ranked else 0.0
         score = round(100 * best, 2)
@@ -593,25 +590,29 @@ class Matcher:
         return MatchResult(text, "clarify", None, score, alternatives=alternatives)
 
 
-def _fuse(phrase: Mapping[int, float], learned: Mapping[int, float]) -> dict[int, float]:
+def _fuse(phrase: Mapping[int, float], learned: Posterior) -> dict[int, float]:
     """Phrase scores with the learned opinion: agreement adds, an out-of-scope look pulls down,
     and an owner the learned scorer is sure of is proposed even when no phrase matched it."""
     pull = 1 - NONE_PULL * learned[NONE]
-    fused = {o: min(1.0, s + LEARNED_AGREEMENT * learned[o]) * pull for o, s in phrase.items()}
-    for owner, p in learned.items():
+    # Below LEARNED_NOTICED an owner's bonus would move its score by less than 0.0001.
+    agreeing = dict(learned.likely(LEARNED_NOTICED))
+    fused = {
+        o: min(1.0, s + LEARNED_AGREEMENT * agreeing.get(o, 0.0)) * pull for o, s in phrase.items()
+    }
+    for owner, p in learned.likely(LOWEST_USEFUL_SCORE / LEARNED_ALONE):
         alone = LEARNED_ALONE * p
-        if owner != NONE and alone >= LOWEST_USEFUL_SCORE and alone > fused.get(owner, 0.0):
+        if owner != NONE and alone > fused.get(owner, 0.0):
             fused[owner] = alone
     return fused
 
 
-def _learned_sure(owner: int, learned: Mapping[int, float] | None) -> bool:
+def _learned_sure(owner: int, learned: Posterior | None) -> bool:
     return learned is None or learned[owner] >= LEARNED_SURE
 
 
-def _vetoed(owner: int, learned: Mapping[int, float] | None) -> bool:
+def _vetoed(owner: int, learned: Posterior | None) -> bool:
     """The learned scorer prefers another owner, or none, clearly enough to ask first."""
     if learned is None:
         return False
-    preferred = max(learned, key=lambda o: learned[o])
-    return preferred != owner and learned[preferred] >= VETO_FROM
+    preferred, p = learned.preferred()
+    return preferred != owner and p >= VETO_FROM

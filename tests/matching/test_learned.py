@@ -3,6 +3,8 @@ matcher (proposing, confirming, vetoing), which it gives up where it was not tau
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from app.catalogue import Content
@@ -33,21 +35,42 @@ def test_features_are_meaningful_words_and_pairs_within_a_clause() -> None:
 
 
 def test_posterior_prefers_the_owner_whose_words_these_are() -> None:
+    posterior = scorer().posterior(("be", "moi", "sinh", "can", "gi"))
+    every = posterior.likely(0.0)
+    assert {o for o, _ in every} == {0, 1, 2, NONE}
+    assert sum(p for _, p in every) == pytest.approx(1.0)
+    assert posterior.preferred()[0] == 0 == every[0][0]
+
+
+def test_posterior_is_naive_bayes_worked_out_for_every_owner() -> None:
     learned = scorer()
-    posterior = learned.posterior(("be", "moi", "sinh", "can", "gi"))
-    assert sum(posterior.values()) == pytest.approx(1.0)
-    assert max(posterior, key=posterior.__getitem__) == 0
-    assert set(posterior) == {0, 1, 2, NONE}
+    words = ("lay", "chong", "can", "giay", "khai", "sinh", "xyz")
+    found = features(words, STOPWORDS)
+    documents = {0: [("khai", "sinh", "cho", "con"), ("be", "moi", "sinh", "|", "lam", "giay")]}
+    documents |= {1: [("ket", "hon"), ("lay", "chong", "can", "giay", "gi")]}
+    documents |= {2: [], NONE: [("gia", "vang", "hom", "nay"), ("xo", "so", "hom", "nay")]}
+    counts = {o: [f for d in docs for f in features(d, STOPWORDS)] for o, docs in documents.items()}
+    vocabulary = {f for fs in counts.values() for f in fs}
+    known = found & vocabulary
+    log_likelihood = {
+        o: sum(math.log((fs.count(f) + 1) / (len(fs) + len(vocabulary))) for f in known)
+        for o, fs in counts.items()
+    }
+    total = sum(math.exp(v) for v in log_likelihood.values())
+    posterior = learned.posterior(words)
+    for owner, value in log_likelihood.items():
+        assert posterior[owner] == pytest.approx(math.exp(value) / total)
 
 
 def test_out_of_scope_is_a_class_of_its_own() -> None:
     posterior = scorer().posterior(("gia", "vang", "hom", "nay", "bao", "nhieu"))
-    assert max(posterior, key=posterior.__getitem__) == NONE
+    assert posterior.preferred()[0] == NONE
 
 
 def test_unknown_words_give_no_opinion() -> None:
-    posterior = scorer().posterior(("qwerty", "zzz"))
-    assert max(posterior.values()) == pytest.approx(min(posterior.values()))
+    every = [p for _, p in scorer().posterior(("qwerty", "zzz")).likely(0.0)]
+    assert len(every) == 4
+    assert max(every) == pytest.approx(min(every))
 
 
 def test_a_feature_keeps_the_owners_it_is_most_typical_of(
