@@ -28,6 +28,8 @@ from app.catalogue.intents import IntentSet
 from app.catalogue.models import Catalogue
 from app.matching.analysis import (
     BREAKS,
+    QUESTION_BREAK,
+    QUESTION_WORDS,
     AdvertisingRule,
     Corrector,
     LexiconRules,
@@ -109,7 +111,8 @@ gives it at least LEARNED_SURE. On the phrasings (5-fold), a quarter of the answ
 confident 5.6 -> 3.7%, clarified 27 -> 32%; blind sets: 1.2% and 0.8% wrong, 2 points more
 clarified)."""
 
-SOCIAL_INTENTS = frozenset({"greeting", "thanks"})
+THANKS_INTENT = "thanks"
+SOCIAL_INTENTS = frozenset({"greeting", THANKS_INTENT})
 """Pleasantries around a question: "chào ad, cho hỏi làm khai sinh" is about khai sinh."""
 
 MAX_WORDS = 80
@@ -477,20 +480,28 @@ class Matcher:
     def _add_cues(self, scores: dict[int, float], words: Words, learned: Posterior | None) -> None:
         """Raise the intent whose cue rules fire (the caller checked that no procedure is named);
         of several, the one scoring best already. A social intent's cue counts only when the
-        rest of the message is made of its own words: "xin chào, bán nhà mặt phố" is no
-        greeting."""
-        ignored = self._rules.stopwords | BREAKS
+        message says nothing else (see _only_pleasantries)."""
         fired = [
             owner
             for owner, covered in self._cues.fired(words).items()
-            if owner not in self._pleasantries
-            or not rest(words, covered, ignored) - self._pleasantries[owner]
+            if owner not in self._pleasantries or self._only_pleasantries(owner, words, covered)
         ]
         if not fired:
             return
         owner = min(fired, key=lambda o: (-scores.get(o, 0.0), o))
         cue_score = CUE_SCORE * (1 - NONE_PULL * learned[NONE]) if learned else CUE_SCORE
         scores[owner] = max(scores.get(owner, 0.0), cue_score)
+
+    def _only_pleasantries(self, owner: int, words: Words, covered: set[int]) -> bool:
+        """The rest of the message is made of the social intent's own words ("xin chào, bán nhà
+        mặt phố" is no greeting); or, for thanks, it opens the message and nothing is asked
+        ("cảm ơn, thông tin rất hữu ích": what follows a thanks is praise, not a topic)."""
+        ignored = self._rules.stopwords | BREAKS
+        if not rest(words, covered, ignored) - self._pleasantries[owner]:
+            return True
+        opens = all(w in ignored for w in words[: min(covered)])
+        asks = any(w in QUESTION_WORDS or w == QUESTION_BREAK for w in words)
+        return self._owners[owner].id == THANKS_INTENT and opens and not asks
 
     def _score(self, query: _Query, prior: float, best: dict[int, float], floor: float) -> float:
         """Score into `best` every phrase that can reach `floor`; returns the raised floor.

@@ -66,3 +66,14 @@ def test_a_named_procedure_wins_over_cues(matcher: Matcher) -> None:
 
 def test_a_greeting_that_says_something_else_is_no_greeting(matcher: Matcher) -> None:
     assert matcher.match("xin chào, bán nhà mặt phố").kind == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("cảm ơn ad, thông tin rất hữu ích", "intent"),  # praise after thanks
+        ("dạ cảm ơn, giải đáp nhanh ghê", "intent"),
+    ],
+)
+def test_a_thanks_that_asks_nothing_is_thanks(matcher: Matcher, text: str, kind: str) -> None:
+    assert matcher.match(text).kind == kind
