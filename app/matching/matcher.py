@@ -18,11 +18,13 @@ being answered with certainty when it prefers another owner.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from app.catalogue.intents import IntentSet
 from app.catalogue.models import Catalogue
@@ -112,6 +114,9 @@ confident 5.6 -> 3.7%, clarified 27 -> 32%; blind sets: 1.2% and 0.8% wrong, 2 p
 clarified)."""
 
 THANKS_INTENT = "thanks"
+CHOICE_WORDS = frozenset({"hay", "hoac"})
+"""Or: "tạm trú hay thường trú", "kết hôn hoặc ly hôn"."""
+
 SOCIAL_INTENTS = frozenset({"greeting", THANKS_INTENT})
 """Pleasantries around a question: "chào ad, cho hỏi làm khai sinh" is about khai sinh."""
 
@@ -128,6 +133,15 @@ the 2,000-procedure bench with the blind sets' messages; the real catalogue neve
 catalogue (at most ~220 per word) never reaches the cap; in a catalogue of thousands a common
 word ("giấy", "đăng ký") then skips the long phrases it is a small part of, which its rarer
 neighbours in the question still propose."""
+
+
+class _Ranking(NamedTuple):
+    ranked: list[tuple[int, float]]
+    """Owners by score, best first."""
+    learned: Posterior | None
+    """The learned scorer's opinion, when it had a say."""
+    choice: bool
+    """The message offers a choice between close procedures (CHOICE_WORDS)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,12 +434,9 @@ class Matcher:
         words = clause_words(text)
         if self._advertising.is_advertising(self._rules.rewrite(words)):
             return MatchResult(text=text, kind="none", id=None, score=0.0)
-        ranked, learned = self._rank(words[:MAX_WORDS], normalised in self._verbatim)
-        return self._decide(text, ranked, learned)
+        return self._decide(text, self._rank(words[:MAX_WORDS], normalised in self._verbatim))
 
-    def _rank(
-        self, words: Sequence[str], verbatim: bool = False
-    ) -> tuple[list[tuple[int, float]], Posterior | None]:
+    def _rank(self, words: Sequence[str], verbatim: bool = False) -> _Ranking:
         """Owners by score, best first, and the learned scorer's probabilities when it had a
         say. Each owner scores its best phrase under any reading, then the learned opinion."""
         best: dict[int, float] = {}
@@ -447,13 +458,24 @@ class Matcher:
             ((o, s) for o, s in scores.items() if s >= INTENT_FROM or not self._is_intent(o)),
             key=lambda item: (-item[1], item[0]),
         )
+        choice = self._offers_a_choice(likeliest, best)
         if elsewhere >= LOWEST_USEFUL_SCORE and (not ranked or elsewhere >= ranked[0][1]):
-            return [], learned
+            return _Ranking([], learned, choice)
         if ranked and self._is_social(ranked[0][0]):
             topical = [(o, s) for o, s in ranked if not self._is_social(o)]
             if topical and topical[0][1] >= NONE_BELOW:
-                return topical, learned
-        return ranked, learned
+                return _Ranking(topical, learned, choice)
+        return _Ranking(ranked, learned, choice)
+
+    def _offers_a_choice(self, words: Words, phrase_scores: Mapping[int, float]) -> bool:
+        """ "tạm trú hay thường trú": the message says "or" and its two best procedure phrases
+        are as close as a clarification's options. The resident is asked back, whichever the
+        learned scorer prefers."""
+        if CHOICE_WORDS.isdisjoint(words):
+            return False
+        procedures = (s for o, s in phrase_scores.items() if not self._is_intent(o))
+        two = heapq.nlargest(2, procedures)
+        return len(two) == 2 and two[1] >= CONFIDENT_MARGIN * two[0]
 
     def _learned_opinion(
         self, phrase_scores: Mapping[int, float], words: Words
@@ -564,12 +586,8 @@ class Matcher:
         o = self._owners[owner]
         return Candidate(o.kind, o.id, round(100 * score, 2))
 
-    def _decide(
-        self,
-        text: str,
-        ranked: Sequence[tuple[int, float]],
-        learned: Posterior | None,
-    ) -> MatchResult:
+    def _decide(self, text: str, ranking: _Ranking) -> MatchResult:
+        ranked, learned = ranking.ranked, ranking.learned
         best = ranked[0][1] if ranked else 0.0
         score = round(100 * best, 2)
         if best < NONE_BELOW:
@@ -592,6 +610,7 @@ class Matcher:
             and runner_up < best * CONFIDENT_MARGIN
             and not _vetoed(top, learned)
             and (self._is_intent(top) or best >= SURE_FROM or _learned_sure(top, learned))
+            and (self._is_intent(top) or not ranking.choice)
         ):
             owner = self._owners[top]
             return MatchResult(text, owner.kind, owner.id, score, alternatives=alternatives)
