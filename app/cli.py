@@ -158,6 +158,14 @@ def validate(
         f"OK: {len(catalogue.procedures)} procedures, {len(catalogue.categories)} categories, "
         f"{len(content.intents.intents)} intents."
     )
+    phrasings = content.intents.phrasings
+    taught = sum(map(len, (*phrasings.procedures.values(), *phrasings.intents.values())))
+    untaught = [p.code for p in catalogue.procedures if not phrasings.procedures.get(p.code)]
+    typer.echo(
+        f"Phrasings: {taught + len(phrasings.none)} residents' messages "
+        f"({len(phrasings.none)} out of scope); procedures without any: "
+        + (", ".join(untaught) if untaught else "none")
+    )
     typer.echo("\n".join(completeness_summary(catalogue)))
     if catalogue.ward.sample_data:
         typer.echo("Note: the ward profile is still SAMPLE data (sample_data: true).")

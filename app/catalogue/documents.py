@@ -2,8 +2,8 @@
 
 A stored catalogue version is a mapping of document names to their full texts, keyed by the
 path relative to the content root: `procedures.yaml`, `intents/intents.yaml`,
-`intents/lexicon.yaml` (later also `wards/<slug>.yaml`). The files on disk are the same
-documents; `DocumentPaths` maps a name to its file.
+`intents/lexicon.yaml`, `intents/phrasings.yaml` (later also `wards/<slug>.yaml`). The files on
+disk are the same documents; `DocumentPaths` maps a name to its file.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from app.errors import CatalogueError, Problem
 PROCEDURES = "procedures.yaml"
 INTENTS = "intents/intents.yaml"
 LEXICON = "intents/lexicon.yaml"
-REQUIRED_DOCUMENTS = (PROCEDURES, INTENTS, LEXICON)
+PHRASINGS = "intents/phrasings.yaml"
+"""Residents' messages the matcher learns from (training data, not must-pass questions)."""
+REQUIRED_DOCUMENTS = (PROCEDURES, INTENTS, LEXICON, PHRASINGS)
 """What the loader needs; a version may hold more (names are open-ended)."""
 
 _INTENTS_FOLDER = "intents/"

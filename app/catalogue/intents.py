@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from app.catalogue.models import Frozen, NonEmpty
 
@@ -20,7 +20,27 @@ class Intent(Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z_]+$")]
     description: NonEmpty
     phrases: tuple[NonEmpty, ...] = Field(min_length=1)
+    cues: tuple[NonEmpty, ...] = ()
+    """Word families that ask for this intent when no procedure is named: each rule lists
+    groups joined by `+`, each group its words joined by `|`, and fires when every group has a
+    word in the message ("mấy giờ | sáng | chiều + mở cửa | đóng cửa | nghỉ")."""
     answer: NonEmpty
+
+    @field_validator("cues")
+    @classmethod
+    def _cue_groups(cls, cues: tuple[str, ...]) -> tuple[str, ...]:
+        for rule in cues:
+            if any(not word.strip() for group in rule.split("+") for word in group.split("|")):
+                raise ValueError(f"an empty group or word in the cue rule {rule!r}")
+        return cues
+
+    @property
+    def cue_rules(self) -> tuple[tuple[tuple[str, ...], ...], ...]:
+        """Each rule's groups, each group's words or phrases."""
+        return tuple(
+            tuple(tuple(w.strip() for w in group.split("|")) for group in rule.split("+"))
+            for rule in self.cues
+        )
 
 
 class AdvertisingCues(Frozen):
@@ -54,9 +74,26 @@ class Lexicon(Frozen):
     many procedure words it borrows ("làm sổ đỏ cấp tốc, bao trọn gói, ib ngay")."""
 
 
+class Phrasings(Frozen):
+    """Residents' messages that teach the matcher how people ask (intents/phrasings.yaml).
+
+    Training data, not must-pass questions: a line need not reach its procedure on its own (that
+    is what a procedure's `examples` promise). The loader refuses a code or an intent id that
+    does not exist, naming its line.
+    """
+
+    procedures: dict[str, tuple[NonEmpty, ...]] = Field(default_factory=dict)
+    """Procedure code -> messages about it."""
+    intents: dict[str, tuple[NonEmpty, ...]] = Field(default_factory=dict)
+    """Intent id -> messages for it."""
+    none: tuple[NonEmpty, ...] = ()
+    """Messages to answer with nothing: advertisements, other agencies' business, chit-chat."""
+
+
 class IntentSet(Frozen):
     intents: tuple[Intent, ...]
     lexicon: Lexicon
+    phrasings: Phrasings = Field(default_factory=lambda: Phrasings())
 
     @model_validator(mode="after")
     def _required_and_unique(self) -> IntentSet:

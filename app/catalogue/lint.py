@@ -133,3 +133,8 @@ def lint_intent(data: Any) -> list[tuple[Location, str]]:
         *_check(data.get("description"), ("description",), MARKERS),
         *_check(data.get("phrases"), ("phrases",), MARKERS),
     ]
+
+
+def lint_phrasings(data: Any) -> list[tuple[Location, str]]:
+    """Research markers in phrasings.yaml: residents' words, like aliases and examples."""
+    return list(_check(data, (), MARKERS)) if isinstance(data, Mapping) else []

@@ -18,6 +18,7 @@ change, including the atomic replace the editors do, is read afresh.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -32,13 +33,14 @@ from ruamel.yaml.error import MarkedYAMLError
 from app.catalogue.documents import (
     INTENTS,
     LEXICON,
+    PHRASINGS,
     PROCEDURES,
     REQUIRED_DOCUMENTS,
     documents_hash,
 )
 from app.catalogue.fastyaml import NotFast, fast_load
-from app.catalogue.intents import Intent, IntentSet, Lexicon
-from app.catalogue.lint import Location, lint_catalogue, lint_intent
+from app.catalogue.intents import Intent, IntentSet, Lexicon, Phrasings
+from app.catalogue.lint import Location, lint_catalogue, lint_intent, lint_phrasings
 from app.catalogue.models import Catalogue
 from app.errors import CatalogueError, Problem
 
@@ -47,6 +49,7 @@ T = TypeVar("T")
 
 INTENTS_FILE = "intents.yaml"
 LEXICON_FILE = "lexicon.yaml"
+PHRASINGS_FILE = "phrasings.yaml"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,14 @@ def _parse_yaml(text: str, label: str) -> Any:
         raise CatalogueError([Problem(label, line, "", f"YAML syntax: {message}")]) from exc
 
 
+def _same_key(node: dict[Any, Any], key: int | str) -> Any:
+    """`key` in `node`, or the key written as something else that reads the same (an unquoted
+    code is a number to YAML, and pydantic names it as a string)."""
+    if key in node:
+        return key
+    return next((k for k in node if str(k) == str(key)), None)
+
+
 def _line_of(node: Any, loc: Sequence[int | str]) -> tuple[int | None, str]:
     """Follow a pydantic error location into the ruamel tree: its deepest line and a path."""
     line: int | None = getattr(getattr(node, "lc", None), "line", None)
@@ -112,11 +123,11 @@ def _line_of(node: Any, loc: Sequence[int | str]) -> tuple[int | None, str]:
                 label += f" ({item.get('code') or item.get('id')})"
             parts.append(label)
             node = item
-        elif isinstance(node, dict) and key in node:
+        elif isinstance(node, dict) and (found := _same_key(node, key)) is not None:
             if lc is not None:
-                line = lc.key(key)[0] + 1
+                line = lc.key(found)[0] + 1
             parts.append(f".{key}" if parts else str(key))
-            node = node[key]
+            node = node[found]
         else:
             parts.append(f".{key}" if parts else str(key))
             break
@@ -198,15 +209,15 @@ def _catalogue(data: Any, label: str) -> Catalogue:
 
 
 def load_intents(folder: Path) -> IntentSet:
-    paths = [folder / INTENTS_FILE, folder / LEXICON_FILE]
+    paths = [folder / INTENTS_FILE, folder / LEXICON_FILE, folder / PHRASINGS_FILE]
     return _remember("intents", paths, lambda: _load_intents(folder))
 
 
 def _load_intents(folder: Path) -> IntentSet:
-    intents_path, lexicon_path = folder / INTENTS_FILE, folder / LEXICON_FILE
+    paths = (folder / INTENTS_FILE, folder / LEXICON_FILE, folder / PHRASINGS_FILE)
     texts: dict[Path, str] = {}
     unread: list[Problem] = []
-    for path in (intents_path, lexicon_path):
+    for path in paths:
         try:
             texts[path] = _read_text(path)
         except CatalogueError as exc:
@@ -222,15 +233,23 @@ def _load_intents(folder: Path) -> IntentSet:
                 problems.extend(exc.problems)
         if problems:
             raise CatalogueError(problems)
-        return _intent_set(
-            parsed[intents_path], parsed[lexicon_path], str(intents_path), str(lexicon_path)
-        )
+        return _intent_set(*(parsed[p] for p in paths), *(str(p) for p in paths))
 
     return _fast_then_exact(build)
 
 
+def _key_line(node: Any, key: str) -> int | None:
+    lc = getattr(node, "lc", None)
+    return lc.key(key)[0] + 1 if lc is not None else None
+
+
 def _intent_set(
-    raw_intents: Any, raw_lexicon: Any, intents_label: str, lexicon_label: str
+    raw_intents: Any,
+    raw_lexicon: Any,
+    raw_phrasings: Any,
+    intents_label: str,
+    lexicon_label: str,
+    phrasings_label: str,
 ) -> IntentSet:
     problems: list[Problem] = []
     intents: list[Intent] = []
@@ -248,14 +267,45 @@ def _intent_set(
         lexicon = _validate(Lexicon, raw_lexicon or {}, lexicon_label)
     except CatalogueError as exc:
         problems.extend(exc.problems)
+    raw_phrasings = raw_phrasings or {}
+    try:
+        phrasings = _validate(Phrasings, raw_phrasings, phrasings_label)
+    except CatalogueError as exc:
+        problems.extend(exc.problems)
+    problems += _lint_problems(raw_phrasings, phrasings_label, lint_phrasings(raw_phrasings))
+    if problems:
+        raise CatalogueError(problems)
+    known = {intent.id for intent in intents}
+    by_intent = raw_phrasings.get("intents") or {}
+    for intent_id in phrasings.intents:
+        if intent_id not in known:
+            line = _key_line(by_intent, intent_id)
+            message = "no intent has this id in intents.yaml"
+            problems.append(Problem(phrasings_label, line, f"intents.{intent_id}", message))
     if problems:
         raise CatalogueError(problems)
     try:
-        return IntentSet(intents=tuple(intents), lexicon=lexicon)
+        return IntentSet(intents=tuple(intents), lexicon=lexicon, phrasings=phrasings)
     except ValidationError as exc:
         raise CatalogueError(
             [Problem(intents_label, None, "", e["msg"]) for e in exc.errors()]
         ) from exc
+
+
+def _unknown_codes(
+    intent_set: IntentSet, catalogue: Catalogue, phrasings_text: str | None, label: str
+) -> list[Problem]:
+    """Phrasings of a procedure the catalogue does not hold (a typo, or a removed procedure).
+    Only then is the phrasings text read round-trip, for the codes' lines."""
+    unknown = [c for c in intent_set.phrasings.procedures if catalogue.procedure(c) is None]
+    if not unknown:
+        return []
+    by_code: Any = {}
+    if phrasings_text is not None:
+        with contextlib.suppress(CatalogueError):
+            by_code = (_parse_yaml(phrasings_text, label) or {}).get("procedures") or {}
+    message = "no procedure has this code in procedures.yaml"
+    return [Problem(label, _key_line(by_code, c), f"procedures.{c}", message) for c in unknown]
 
 
 def load_content(procedures: Path, intents: Path) -> Content:
@@ -271,6 +321,12 @@ def load_content(procedures: Path, intents: Path) -> Content:
         intent_set = load_intents(intents)
     except CatalogueError as exc:
         problems.extend(exc.problems)
+    if catalogue is not None and intent_set is not None:
+        phrasings_path = intents / PHRASINGS_FILE
+        text: str | None = None
+        with contextlib.suppress(CatalogueError):
+            text = _read_text(phrasings_path)
+        problems += _unknown_codes(intent_set, catalogue, text, str(phrasings_path))
     if problems or catalogue is None or intent_set is None:
         raise CatalogueError(problems)
     return Content(catalogue=catalogue, intents=intent_set)
@@ -328,13 +384,22 @@ def _load_documents(documents: Mapping[str, str], labels: Mapping[str, str] | No
                 catalogue = _catalogue(parsed[PROCEDURES], label(PROCEDURES))
             except CatalogueError as exc:
                 problems.extend(exc.problems)
-        if INTENTS in parsed and LEXICON in parsed:
+        if INTENTS in parsed and LEXICON in parsed and PHRASINGS in parsed:
             try:
                 intent_set = _intent_set(
-                    parsed[INTENTS], parsed[LEXICON], label(INTENTS), label(LEXICON)
+                    parsed[INTENTS],
+                    parsed[LEXICON],
+                    parsed[PHRASINGS],
+                    label(INTENTS),
+                    label(LEXICON),
+                    label(PHRASINGS),
                 )
             except CatalogueError as exc:
                 problems.extend(exc.problems)
+        if catalogue is not None and intent_set is not None:
+            problems += _unknown_codes(
+                intent_set, catalogue, documents.get(PHRASINGS), label(PHRASINGS)
+            )
         if problems or catalogue is None or intent_set is None:
             raise CatalogueError(problems)
         return Content(catalogue=catalogue, intents=intent_set)

@@ -253,6 +253,11 @@ class LexiconRules:
                 return j + 1
         return len(words)
 
+    def read(self, words: Sequence[str]) -> Words:
+        """`words` (clause breaks kept) in their most likely reading, the lexicon's phrases
+        applied: what the learned scorer reads."""
+        return self.rewrite(self._first_reading(words))
+
     def analyse(self, text: str) -> list[Term]:
         """Catalogue text (trusted spelling) -> terms, using the most likely reading."""
         return self.terms(self.rewrite(self._first_reading(normalize(text).split())))

@@ -13,6 +13,7 @@ from typing import Literal
 from app.catalogue.models import Catalogue
 from app.matching.evaluate import LabelledQuestion, Outcome, SupportsMatch
 from app.matching.grouping import QuestionGroup
+from app.matching.normalize import normalize
 from app.matching.result import MatchResult
 
 PhraseField = Literal["aliases", "examples"]
@@ -26,6 +27,8 @@ def with_phrase(catalogue: Catalogue, code: str, phrase: str, field: PhraseField
     procedure = catalogue.procedure(code)
     if procedure is None:
         raise KeyError(code)
+    if normalize(phrase) in {normalize(p) for p in getattr(procedure, field)}:
+        return catalogue  # already there: adding it again changes nothing an admin would save
     changed = procedure.model_copy(update={field: (*getattr(procedure, field), phrase)})
     procedures = tuple(changed if p.code == code else p for p in catalogue.procedures)
     return catalogue.model_copy(update={"procedures": procedures})

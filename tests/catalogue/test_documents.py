@@ -83,7 +83,12 @@ def test_write_then_read_is_byte_for_byte(tmp_path: Path) -> None:
     target = DocumentPaths.under(tmp_path / "export")
     documents = FILES.read()
     written = target.write(documents)
-    assert sorted(p.name for p in written) == ["intents.yaml", "lexicon.yaml", "procedures.yaml"]
+    assert sorted(p.name for p in written) == [
+        "intents.yaml",
+        "lexicon.yaml",
+        "phrasings.yaml",
+        "procedures.yaml",
+    ]
     assert target.read() == documents
     assert not [p for p in (tmp_path / "export").rglob("*.tmp")]
 

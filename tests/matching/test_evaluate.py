@@ -121,10 +121,12 @@ def test_heldout_questions(matcher: Matcher) -> None:
 # Blind sets: written by someone who saw only the official procedure names and codes, never the
 # catalogue's aliases, examples or lexicon. Each is kept as a regression with the figures it
 # reached; a threshold may only rise. (blind-1 was the tuning set of issue 13: 69.7% / 2.1% /
-# 87.5% before it.)
+# 87.5% before it; blind-2, written after round 1, scored 80.0% / 2.7% / 91.5% untouched and
+# was round 2's tuning set.)
 BLIND_SETS = {
     # file: (min accuracy, max wrong and confident, min out-of-scope rejected)
-    "blind-1.tsv": (0.89, 0.015, 0.97),
+    "blind-1.tsv": (0.96, 0.012, 0.97),
+    "blind-2.tsv": (0.94, 0.006, 0.97),
 }
 
 

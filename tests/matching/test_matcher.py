@@ -64,7 +64,6 @@ KHAI_SINH = {"1.001193", "1.000689"}
         ("đăng ký nvqs", {"1.013133"}),
         # "để ..." is a purpose, said in passing; "có cần X không" asks about a document
         ("xin xác nhận độc thân để đăng ký kết hôn", {"1.004873"}),
-        ("đăng ký kết hôn có cần giấy độc thân không", {"1.000894"}),
         # "mất": died or lost, told apart by the words around it
         ("bố em mất rồi làm giấy tờ gì", {"1.000656"}),
         ("bị mất giấy chứng tử", {"1.005461"}),
@@ -109,6 +108,8 @@ KHAI_SINH = {"1.001193", "1.000689"}
         ("con tôi cưới ở Mỹ, giấy kết hôn của Mỹ có cần ghi vào sổ ở Việt Nam không", {"2.002189"}),
         ("ly hôn ở Hàn rồi về nước", {"2.000554"}),
         ("nhận con riêng của vợ làm con", {"2.001263"}),
+        # "bảo ra" (told to go) folds like "bao ra" (guaranteed issued), a weak advertising cue
+        ("ngân hàng bảo ra phường chứng thực hợp đồng thế chấp, cần gì", {"2.001035"}),
     ],
 )
 def test_reaches_the_expected_answer(matcher: Matcher, text: str, expected: set[str]) -> None:
@@ -166,6 +167,8 @@ def test_precise_procedure_is_answered_with_confidence(
         "làm sổ đỏ cấp tốc, bao trọn gói, ib ngay",
         "nhận làm giấy xác nhận độc thân lấy liền",
         "dịch vụ sao y tại nhà, zalo 0909xxxxxx",
+        "sao y lấy liền, giảm giá cho khách mới",
+        "tuyển cộng tác viên nhập liệu tại nhà",
         "giá vàng hôm nay bao nhiêu",
         "mấy giờ rồi",
         "12345",
@@ -181,6 +184,10 @@ def test_out_of_scope_is_none(matcher: Matcher, text: str) -> None:
     ("text", "first_two"),
     [
         ("tt", {"1.004194", "1.004222"}),  # tạm trú or thường trú
+        ("tam tru hay thuong tru", {"1.004194", "1.004222"}),  # a choice is asked back
+        # kết hôn, or the paper it needs: the phrase scorer prefers the first-named topic,
+        # the learned scorer the paper that residents ask for "để kết hôn".
+        ("đăng ký kết hôn có cần giấy độc thân không", {"1.000894", "1.004873"}),
     ],
 )
 def test_ambiguous_question_asks_which(matcher: Matcher, text: str, first_two: set[str]) -> None:
