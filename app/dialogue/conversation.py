@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from app.catalogue import Content, Procedure
-from app.dialogue import cards, specifics, texts
+from app.dialogue import cards, choosing, frames, fullview, intent_answers, specifics, texts
 from app.dialogue.reply import Reply
 from app.matching.aspects import Aspect, detect_aspects, is_followup_only
 from app.matching.matcher import Matcher
@@ -120,7 +120,7 @@ class Dialogue:
         }
 
     def welcome(self) -> Reply:
-        return cards.welcome(self.catalogue)
+        return frames.welcome(self.catalogue)
 
     def staff_replied(
         self, state: ConversationState, now: datetime, quiet_for: timedelta
@@ -179,7 +179,7 @@ class Dialogue:
         if procedure is None:
             return None
         return Turn(
-            (cards.procedure_card(procedure, self.catalogue),),
+            (fullview.procedure_card(procedure, self.catalogue),),
             replace(state, last_procedure=procedure.code, failures=0),
             "procedure",
             procedure.code,
@@ -249,7 +249,7 @@ class Dialogue:
                 # One option is asked about too: a weak match shown as an answer would be a
                 # confident mistake when it is wrong.
                 return Turn(
-                    (cards.clarify(options),),
+                    (choosing.clarify(options),),
                     replace(state, options=tuple(p.code for p in options), failures=0),
                     "clarify",
                     None,
@@ -321,7 +321,7 @@ class Dialogue:
             return None
         procedures = self.catalogue.in_category(category_id)
         return Turn(
-            (cards.category_list(category, procedures),),
+            (choosing.category_list(category, procedures),),
             replace(state, options=tuple(p.code for p in procedures), failures=0),
             "category",
             category_id,
@@ -333,7 +333,7 @@ class Dialogue:
         if intent_id == MENU_INTENT:
             options = tuple(CATEGORY_PREFIX + c.id for c in self.catalogue.categories)
             return Turn(
-                (cards.menu(self.catalogue),),
+                (choosing.menu(self.catalogue),),
                 replace(state, options=options, failures=0),
                 "menu",
                 intent_id,
@@ -345,7 +345,7 @@ class Dialogue:
         intent = self.content.intents.get(intent_id)
         if intent is None:
             return self._failed(result, state, now)
-        reply = self._specific_answer(intent_id, result.text, now) or cards.intent_answer(
+        reply = self._specific_answer(intent_id, result.text, now) or intent_answers.intent_answer(
             intent, self.catalogue, now
         )
         return Turn(
@@ -371,7 +371,7 @@ class Dialogue:
             turn = self._handoff(state, now, result, apologise=True)
             return replace(turn, id=None)
         return Turn(
-            (cards.fallback(self.catalogue),),
+            (frames.fallback(self.catalogue),),
             replace(state, failures=failures, options=()),
             "none",
             None,
@@ -387,9 +387,9 @@ class Dialogue:
             procedure = self.catalogue.procedure(state.last_procedure)
             category = self.catalogue.category(procedure.category) if procedure else None
         reply = (
-            cards.second_failure_handoff(self.catalogue, category, now)
+            frames.second_failure_handoff(self.catalogue, category, now)
             if apologise
-            else cards.handoff(self.catalogue, category, now)
+            else frames.handoff(self.catalogue, category, now)
         )
         return Turn(
             (reply,),

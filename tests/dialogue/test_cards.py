@@ -22,12 +22,13 @@ from app.dialogue import cards
 from app.dialogue.cards import (
     ASPECTS,
     case_reply,
-    procedure_card,
     procedure_detail,
     procedure_details,
     procedure_summary,
 )
 from app.dialogue.documents import case_label
+from app.dialogue.fullview import procedure_card
+from app.dialogue.pieces import display_name
 from app.dialogue.reply import MESSAGE_LIMIT, ButtonKind, Reply
 from app.dialogue.texts import capitalise, plain
 from app.zalo.split import TEXT_LIMIT
@@ -429,7 +430,7 @@ def test_the_deadline_leads_the_reply(each_catalogue: Catalogue, code: str) -> N
     deadline = deadline_summary(proc)
     assert deadline is not None
     reply = procedure_detail(proc, "deadline", each_catalogue)
-    assert reply.text.startswith(f"Dạ, thời hạn giải quyết thủ tục {cards.display_name(proc)}")
+    assert reply.text.startswith(f"Dạ, thời hạn giải quyết thủ tục {display_name(proc)}")
     assert plain(deadline).rstrip(" .") in first_lines(reply, 2)
 
 
@@ -612,14 +613,14 @@ def test_display_name_spells_out_a_cut_short_name(catalogue: Catalogue) -> None:
     assert real is not None and whole is not None
     # A short name cut mid-phrase to fit a button, as an admin might write one.
     cut = real.model_copy(update={"short_name": "Thực hiện, điều chỉnh, thôi hưởng trợ"})
-    assert cards.display_name(cut) == "Thực hiện, điều chỉnh, thôi hưởng trợ cấp hưu trí xã hội"
-    assert cards.display_name(whole) == "Đăng ký khai sinh"
+    assert display_name(cut) == "Thực hiện, điều chỉnh, thôi hưởng trợ cấp hưu trí xã hội"
+    assert display_name(whole) == "Đăng ký khai sinh"
     # A short name that was chosen, not cut, stays: the official name adds only noise here.
     chosen = catalogue.procedure("1.013225")
     assert chosen is not None and chosen.name != chosen.short_name
-    assert cards.display_name(chosen) == chosen.short_name
+    assert display_name(chosen) == chosen.short_name
     real_long = catalogue.procedure("2.000815")
     assert real_long is not None
     long_name = real_long.model_copy(update={"short_name": "Chứng thực bản sao từ bản chính giấy"})
-    shown = cards.display_name(long_name)
+    shown = display_name(long_name)
     assert shown.startswith(long_name.short_name) and shown.endswith("…") and len(shown) <= 100
