@@ -179,7 +179,7 @@ class Dialogue:
         if procedure is None:
             return None
         return Turn(
-            (fullview.procedure_card(procedure, self.catalogue),),
+            (fullview.full_view_page(procedure, self.catalogue),),
             replace(state, last_procedure=procedure.code, failures=0),
             "procedure",
             procedure.code,

@@ -79,7 +79,7 @@ def test_fixed_button_titles_are_short(catalogue: Catalogue) -> None:
         welcome(catalogue),
         fallback(catalogue),
         handoff(catalogue, catalogue.category("cu_tru"), SUNDAY),
-        fullview.procedure_card(proc, catalogue),
+        *fullview.full_view(proc, catalogue),
         cards.procedure_detail(proc, "fee", catalogue),
     ]
     for reply in replies:
