@@ -5,6 +5,7 @@ Pure and deterministic: the caller supplies the time and stores the returned sta
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
@@ -28,6 +29,8 @@ CATEGORY_PREFIX = "cat:"
 CASE_PREFIX = "case:"
 """An option naming one situation of a procedure: `case:<code>:<index>`."""
 FULL_VIEW = normalize(texts.FULL_CARD_TITLE)
+PAGE_SUFFIX = re.compile(r"(?:(?P<name>.+) )?trang (?P<page>\d{1,3})")
+"""The end of a "Xem tiếp" payload once normalised: "<name> trang <page>"."""
 
 TurnKind = Literal[
     "procedure", "detail", "intent", "clarify", "none", "menu", "category", "handoff", "quiet"
@@ -169,17 +172,22 @@ class Dialogue:
         return self._card_turn(procedure, state, score=100.0) if procedure else None
 
     def _full_view(self, text: str, state: ConversationState) -> Turn | None:
-        """ "Xem đầy đủ: <name>" (the button) or "xem đầy đủ" about the procedure discussed."""
+        """ "Xem đầy đủ: <name>" (the button), "Xem đầy đủ: <name> (trang 2)" ("Xem tiếp"), or
+        "xem đầy đủ" about the procedure discussed."""
         folded = normalize(text)
         if not folded.startswith(FULL_VIEW):
             return None
-        rest = folded.removeprefix(FULL_VIEW).strip(" :")
+        rest = folded.removeprefix(FULL_VIEW).strip()
+        page = 1
         code = self.matcher.lookup_name(rest) if rest else state.last_procedure
+        if code is None and (paged := PAGE_SUFFIX.fullmatch(rest)):
+            name, page = paged["name"], int(paged["page"])
+            code = self.matcher.lookup_name(name) if name else state.last_procedure
         procedure = self.catalogue.procedure(code) if code else None
         if procedure is None:
             return None
         return Turn(
-            (fullview.full_view_page(procedure, self.catalogue),),
+            (fullview.full_view_page(procedure, self.catalogue, page),),
             replace(state, last_procedure=procedure.code, failures=0),
             "procedure",
             procedure.code,
