@@ -215,15 +215,43 @@ async def test_situations_by_button_by_number_then_notes_and_the_full_view(
     assert plain(thuong_tru.plain.notes[0]) in notes
     full = await resident.says("Xem đầy đủ")
     text = "\n".join(m.text for m in full)
-    assert len(text) > 2000 and len(full) > 1  # the whole record, in several messages
+    assert len(text) > 2000 and 1 < len(full) <= 3  # the record's first page
     assert thuong_tru.documents.forms[0][:60] in text
+
+
+async def read_every_page(resident: Resident, payload: str) -> list[list[FakeMessage]]:
+    """Press a full view button, then "Xem tiếp" while it is offered: the messages of each tap."""
+    taps = [await resident.says(payload)]
+    while more := [p for p in query_payloads(taps[-1]) if p.startswith("Xem đầy đủ")]:
+        assert len(taps) < 20, "Xem tiếp never ends"
+        [payload] = more
+        taps.append(await resident.says(payload))
+    return taps
 
 
 async def test_the_full_view_button_names_its_procedure(resident: Resident) -> None:
     messages = await resident.says("đăng ký giám hộ mất bao lâu")
     [payload] = [p for p in query_payloads(messages) if p.startswith("Xem đầy đủ")]
-    full = await resident.says_text(payload)
-    assert "Căn cứ pháp lý" in full and "1.004837" in full
+    taps = await read_every_page(resident, payload)
+    assert len(taps) > 1
+    full = "\n".join(m.text for tap in taps for m in tap)
+    assert "1.004837" in taps[0][0].text and "\nCăn cứ pháp lý:\n" in full
+
+
+async def test_a_long_record_comes_three_messages_a_tap(
+    resident: Resident, running: RunningApp
+) -> None:
+    """The longest record (27 messages in one go before it was paged): each tap sends at most
+    three, each but the last says what is left, and together they hold the whole record."""
+    proc = procedure(running, "1.013225")
+    taps = await read_every_page(resident, f"Xem đầy đủ: {proc.short_name}")
+    assert len(taps) > 5
+    assert all(1 <= len(tap) <= 3 for tap in taps)
+    for number, tap in enumerate(taps[:-1], start=1):
+        assert f"Đây là trang {number}/{len(taps)}. Còn: " in tap[-1].text
+    full = " ".join(" ".join(m.text for tap in taps for m in tap).split())
+    for line in [*proc.legal_basis, *proc.result, *proc.documents.forms]:
+        assert " ".join(plain(line).split()) in full
 
 
 def _record_codes() -> list[str]:
