@@ -13,8 +13,8 @@ from sqlmodel import Session, func, select
 from app.catalogue.documents import INTENTS, LEXICON, PROCEDURES, DocumentPaths
 from app.catalogue_store import CatalogueStore, Origin
 from app.errors import CatalogueConflict, CatalogueError
-from app.storage.catalogue import CatalogueText
 from app.storage.database import Database
+from app.storage.tables import CatalogueText
 from tests.support.catalogue import copy_content, store_unvalidated, with_alias
 from tests.support.databases import database_url
 

@@ -76,7 +76,6 @@ from app.errors import (
 )
 from app.outbox import Delivered, Outbox
 from app.storage.announcements import (
-    DeliveryStatus,
     DeliveryWork,
     TagSync,
     claim_delivery,
@@ -90,7 +89,7 @@ from app.storage.announcements import (
     tag_syncs_due,
 )
 from app.storage.database import Database
-from app.storage.tables import OutboundPurpose
+from app.storage.tables import DeliveryStatus, OutboundPurpose
 
 log = logging.getLogger(__name__)
 

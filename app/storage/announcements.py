@@ -18,15 +18,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import (
-    Column,
-    Index,
-    Text,
-    UniqueConstraint,
     Update,
     and_,
     bindparam,
@@ -36,85 +31,16 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import select as core_select
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from app.storage.database import Database, as_utc
-from app.storage.tables import Follower
-
-
-class DeliveryStatus(StrEnum):
-    pending = "pending"
-    """Waiting for its time (schedule, quiet hours, backoff) and a worker."""
-    sending = "sending"
-    """Claimed by a worker (or the inbox) that is sending it now."""
-    sent = "sent"
-    deferred = "deferred"
-    """Outside Zalo's 7-day window: sent when the resident next writes to the OA."""
-    failed = "failed"
-
-
-class GroupMembership(SQLModel, table=True):
-    """The resident's tổ dân phố; the local truth that the Zalo tag mirrors."""
-
-    __tablename__ = "group_memberships"
-
-    oa_id: str = Field(primary_key=True)
-    user_id: str = Field(primary_key=True)
-    group_id: str | None = Field(default=None, index=True)
-    """None once the resident left; the row stays until the Zalo tag is removed."""
-    joined_at: datetime | None = None
-    updated_at: datetime
-    zalo_tag: str | None = None
-    """The tag Zalo has for this resident, as far as we know."""
-    zalo_tag_synced: bool = Field(default=True, index=True)
-    tag_attempts: int = 0
-    tag_next_attempt_at: datetime | None = None
-    tag_error: str | None = None
-    """Why Zalo refused the tag for good (e.g. zalo:-213); no more retries until it changes."""
-
-
-class Announcement(SQLModel, table=True):
-    __tablename__ = "announcements"
-
-    id: int | None = Field(default=None, primary_key=True)
-    oa_id: str = Field(index=True)
-    text: str = Field(sa_column=Column(Text, nullable=False))
-    image_url: str | None = None
-    link_url: str | None = None
-    link_title: str | None = None
-    target_all: bool = False
-    target_groups: str = "[]"
-    """JSON list of group ids (empty when `target_all`)."""
-    scheduled_at: datetime | None = None
-    urgent: bool = False
-    created_by: str = ""
-    created_at: datetime
-
-
-class Delivery(SQLModel, table=True):
-    """One announcement to one resident."""
-
-    __tablename__ = "announcement_deliveries"
-    __table_args__ = (
-        UniqueConstraint("announcement_id", "user_id", name="uq_delivery_recipient"),
-        Index("ix_delivery_due", "status", "next_attempt_at"),
-        Index("ix_delivery_resident", "user_id", "status"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    announcement_id: int = Field(foreign_key="announcements.id", index=True)
-    user_id: str
-    group_id: str | None = None
-    """The resident's group when the announcement was created (None: a follower of "all")."""
-    status: DeliveryStatus = DeliveryStatus.pending
-    reason: str | None = None
-    attempts: int = 0
-    next_attempt_at: datetime
-    zalo_message_id: str | None = None
-    claimed_at: datetime | None = None
-    claim_token: str | None = None
-    updated_at: datetime
-
+from app.storage.tables import (
+    Announcement,
+    Delivery,
+    DeliveryStatus,
+    Follower,
+    GroupMembership,
+)
 
 # --- membership -------------------------------------------------------------------------------
 

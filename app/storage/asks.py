@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel import col, func, select
 
 from app.storage.database import Database
-from app.storage.tables import utcnow
-
-
-class ProcedureAsk(SQLModel, table=True):
-    __tablename__ = "procedure_asks"
-
-    id: int | None = Field(default=None, primary_key=True)
-    oa_id: str
-    code: str = Field(index=True)
-    asked_at: datetime = Field(default_factory=utcnow, index=True)
+from app.storage.tables import ProcedureAsk
 
 
 def record_procedure_ask(db: Database, oa_id: str, code: str, at: datetime) -> None:

@@ -37,7 +37,7 @@ def count_unanswered(db: Database, since: datetime) -> int:
 
 
 def recent_announcement_ids(db: Database, limit: int = 50) -> list[int]:
-    from app.storage.announcements import Announcement
+    from app.storage.tables import Announcement
 
     with db.session() as session:
         ids = session.exec(

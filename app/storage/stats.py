@@ -8,9 +8,8 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from app.storage.announcements import Delivery
 from app.storage.database import Database
-from app.storage.tables import InboundEvent, OutboundMessage
+from app.storage.tables import Delivery, InboundEvent, OutboundMessage
 
 
 @dataclass(frozen=True)

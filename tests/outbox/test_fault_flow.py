@@ -28,13 +28,14 @@ from app.dialogue.conversation import ConversationState
 from app.dialogue.notices import deferred_reply
 from app.jobs.announcements import AnnouncementWorker, DeliveryPolicy, TokenBucket
 from app.outbox.held import HeldReplies
-from app.storage.announcements import (
-    AnnouncementDraft,
+from app.storage.announcements import AnnouncementDraft, announcement_status, create_announcement
+from app.storage.tables import (
     DeliveryStatus,
-    announcement_status,
-    create_announcement,
+    OutboundMessage,
+    OutboundPart,
+    OutboundPurpose,
+    PartStatus,
 )
-from app.storage.tables import OutboundMessage, OutboundPart, OutboundPurpose, PartStatus
 from app.zalo.split import split_text
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.support.announce import EchoWebhook, add_residents

@@ -12,7 +12,6 @@ from sqlalchemy import inspect
 
 from app.storage.announcements import (
     AnnouncementDraft,
-    DeliveryStatus,
     announcement_status,
     claim_delivery,
     create_announcement,
@@ -27,6 +26,7 @@ from app.storage.announcements import (
     tag_syncs_due,
 )
 from app.storage.database import Database
+from app.storage.tables import DeliveryStatus
 from tests.support.announce import OA, Clock, add_residents, new_database
 
 
