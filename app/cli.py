@@ -28,6 +28,7 @@ from app.knowledge import Snapshot, build_snapshot
 from app.matching.grouping import QuestionGroup
 from app.matching.preview import PhraseField
 from app.matching.result import MatchResult
+from app.storage.questions import unanswered_since
 
 if TYPE_CHECKING:
     from app.storage.database import Database
@@ -297,7 +298,7 @@ def unanswered(
     db.create_schema()
     try:
         content = _served_content(settings, db)
-        rows = db.unanswered(since=datetime.now(UTC) - timedelta(days=days))
+        rows = unanswered_since(db, since=datetime.now(UTC) - timedelta(days=days))
     finally:
         db.close()
     catalogue = content.catalogue

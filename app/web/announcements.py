@@ -28,7 +28,8 @@ from app.catalogue.models import WardProfile
 from app.dialogue.groups import zalo_tag_name
 from app.jobs.announcements import announcing_oa_id
 from app.services import Services
-from app.storage.announcements import announcement_status, create_announcement, members_per_group
+from app.storage.announcements import announcement_status, create_announcement
+from app.storage.groups import members_per_group
 from app.web.auth import ServicesDep
 from app.web.console_auth import StaffOrToken
 

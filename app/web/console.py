@@ -54,11 +54,12 @@ from app.staff import (
 from app.storage.announcements import (
     announcement_status,
     create_announcement,
-    members_per_group,
-    memberships,
+    recent_announcement_ids,
 )
-from app.storage.asks import top_asked
-from app.storage.console import count_messages, count_unanswered, recent_announcement_ids
+from app.storage.events import count_messages
+from app.storage.followers import get_follower
+from app.storage.groups import members_per_group, memberships
+from app.storage.questions import count_unanswered, top_asked, unanswered_since
 from app.storage.reports import counts_by, get_report, list_reports, replies_of
 from app.storage.staff import list_staff, set_active
 from app.web.announcements import MAX_CSV_BYTES
@@ -362,7 +363,7 @@ async def catalogue_reload(
 
 
 def _unanswered_groups(services: Services) -> list[QuestionGroup]:
-    rows = services.db.unanswered(since=datetime.now(UTC) - timedelta(days=UNANSWERED_DAYS))
+    rows = unanswered_since(services.db, since=datetime.now(UTC) - timedelta(days=UNANSWERED_DAYS))
     asked = [
         AskedQuestion(
             row.text, tuple((c["id"], float(c["score"])) for c in json.loads(row.candidates))
@@ -626,7 +627,7 @@ async def report_reply(
     report = get_report(services.db, report_id)
     if report is None:
         raise HTTPException(404, "Không có phản ánh này.")
-    follower = services.db.follower(report.oa_id, report.user_id)
+    follower = get_follower(services.db, report.oa_id, report.user_id)
     outcome = await _reports(services).reply(
         report_id,
         session.user.username,

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.jobs import announcements as jobs
-from app.storage.announcements import members_per_group, set_membership
+from app.storage.groups import members_per_group, set_membership
 from app.web import simulator
 from app.zalo.sender import RecordingSender
 from tests.conftest import API_TOKEN, RunningApp, make_settings, start_app
