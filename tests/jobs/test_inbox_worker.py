@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
-from app.cli_worker import run_worker
+from app.cli.worker import run_worker
 from app.jobs.background import Background
 from app.jobs.inbox_poll import InboxPoller
 from app.jobs.tasks import EventQueue

@@ -13,7 +13,7 @@ from app.cli import cli
 from app.storage.database import Database
 from app.storage.questions import record_unanswered
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 

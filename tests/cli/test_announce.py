@@ -16,7 +16,7 @@ from app.storage.database import Database
 from app.storage.groups import set_membership
 from app.storage.tables import DeliveryStatus
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEXT = "Thông báo: lịch thu gom rác thay đổi từ thứ Hai tuần sau."
 
 

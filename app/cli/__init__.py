@@ -15,11 +15,11 @@ from rich.table import Table
 
 from app.catalogue import Content, load_content
 from app.catalogue.completeness import summary as completeness_summary
-from app.cli_announce import register as register_announcements
-from app.cli_catalogue import register as register_catalogue
-from app.cli_ops import register as register_ops
-from app.cli_staff import register as register_staff
-from app.cli_worker import register as register_worker
+from app.cli.announce import register as register_announcements
+from app.cli.catalogue import register as register_catalogue
+from app.cli.ops import register as register_ops
+from app.cli.staff import register as register_staff
+from app.cli.worker import register as register_worker
 from app.config import Settings
 from app.dialogue.conversation import ConversationState
 from app.dialogue.reply import Reply
