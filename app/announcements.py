@@ -35,6 +35,8 @@ from app.zalo.split import TEXT_LIMIT
 log = logging.getLogger(__name__)
 
 CSV_COLUMNS = ("user_id", "group")
+MAX_CSV_BYTES = 5 * 1024 * 1024
+"""The largest members CSV the API and the console accept (the console says 5 MB)."""
 
 
 class AnnouncementInvalid(WardbotError):

@@ -16,7 +16,7 @@ from app.main import create_app
 from app.staff import LOCKOUT_WINDOW, MAX_FAILURES, Role, authenticate
 from app.storage.database import Database
 from app.storage.questions import record_unanswered
-from app.web.console_auth import SESSION_COOKIE, set_session_cookie
+from app.web.console.auth import SESSION_COOKIE, set_session_cookie
 from tests.conftest import RunningApp, make_settings
 from tests.support.fake_zalo import FakeZalo
 from tests.web.console_support import PASSWORD, csrf_in, log_in, make_staff, submit_login
