@@ -53,6 +53,10 @@ class DeliveryStatus(StrEnum):
     failed = "failed"
 
 
+PERSONAL: Final = "[]"
+"""`Announcement.target_groups` of a notice to one resident (`create_personal_notice`)."""
+
+
 class GroupMembership(SQLModel, table=True):
     """The resident's tổ dân phố; the local truth that the Zalo tag mirrors."""
 
@@ -355,6 +359,47 @@ def create_announcement(db: Database, draft: AnnouncementDraft, now: datetime) -
             )
         session.commit()
         return row.id
+
+
+def create_personal_notice(
+    db: Database,
+    oa_id: str,
+    user_id: str,
+    text: str,
+    now: datetime,
+    *,
+    link_url: str | None = None,
+    link_title: str | None = None,
+    created_by: str = "",
+) -> int:
+    """A notice for one resident (e.g. their dossier's status changed), delivered like an
+    announcement: paced, retried, and deferred to their next message outside Zalo's window.
+    Addressed to neither groups nor all followers; returns the delivery's id."""
+    with db.session() as session:
+        row = Announcement(
+            oa_id=oa_id,
+            text=text,
+            link_url=link_url,
+            link_title=link_title,
+            target_all=False,
+            target_groups=PERSONAL,
+            created_by=created_by,
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        delivery = Delivery(
+            announcement_id=row.id,
+            user_id=user_id,
+            status=DeliveryStatus.pending,
+            next_attempt_at=now,
+            updated_at=now,
+        )
+        session.add(delivery)
+        session.commit()
+        assert delivery.id is not None
+        return delivery.id
 
 
 def _recipients(session: Session, draft: AnnouncementDraft) -> dict[str, str | None]:

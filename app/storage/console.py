@@ -37,10 +37,14 @@ def count_unanswered(db: Database, since: datetime) -> int:
 
 
 def recent_announcement_ids(db: Database, limit: int = 50) -> list[int]:
-    from app.storage.announcements import Announcement
+    from app.storage.announcements import PERSONAL, Announcement
 
     with db.session() as session:
         ids = session.exec(
-            select(Announcement.id).order_by(col(Announcement.id).desc()).limit(limit)
+            select(Announcement.id)
+            # Notices to one resident (a dossier's status) are not the ward's announcements.
+            .where(col(Announcement.target_all) | (col(Announcement.target_groups) != PERSONAL))
+            .order_by(col(Announcement.id).desc())
+            .limit(limit)
         ).all()
         return [i for i in ids if i is not None]

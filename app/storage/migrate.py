@@ -28,7 +28,9 @@ def target_metadata() -> MetaData:
     import app.storage.announcements
     import app.storage.asks
     import app.storage.catalogue
+    import app.storage.dossiers
     import app.storage.oauth
+    import app.storage.ratings
     import app.storage.reports
     import app.storage.staff
     import app.storage.tables  # noqa: F401
