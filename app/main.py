@@ -41,6 +41,8 @@ from app.web import (
     catalogue_form,
     console,
     console_catalogue,
+    console_dossiers,
+    console_ratings,
     simulator,
     zalo_oauth,
 )
@@ -290,6 +292,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(console.router)
     app.include_router(catalogue_form.router)
     app.include_router(console_catalogue.router)
+    app.include_router(console_dossiers.router)
+    app.include_router(console_ratings.router)
     app.include_router(zalo_oauth.router)
 
     app.add_middleware(WebhookShortcut)

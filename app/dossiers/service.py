@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from app.catalogue.dossier_profile import DossierLookup
 from app.catalogue.models import WardProfile
@@ -76,6 +76,7 @@ class DossierDesk:
         ratings: Ratings | None = None,
         wake_announcer: Callable[[], None] = lambda: None,
         procedure_name: Callable[[str], str | None] = lambda code: None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
         self.ward_of = ward_of
@@ -84,6 +85,8 @@ class DossierDesk:
         self.ratings = ratings
         self.wake_announcer = wake_announcer
         self.procedure_name = procedure_name
+        self.clock = clock
+        """What `now` is for staff changes and the poll (tests move it by hand)."""
 
     def lookup_of(self, oa_id: str) -> DossierLookup | None:
         return self.ward_of(oa_id).dossiers

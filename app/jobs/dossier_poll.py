@@ -4,7 +4,6 @@ configured: WARDBOT_DOSSIER_STATUS_PROVIDER); changes reach the followers (app.d
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from app.dossiers.service import DossierDesk
 from app.jobs.periodic import PeriodicJob
@@ -20,6 +19,6 @@ class DossierPoller(PeriodicJob):
         self.desk = desk
 
     async def run_once(self) -> None:
-        changed = await self.desk.poll(datetime.now(UTC))
+        changed = await self.desk.poll(self.desk.clock())
         if changed:
             log.info("dossier statuses changed", extra={"changed": changed})
