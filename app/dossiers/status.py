@@ -70,7 +70,10 @@ def load_provider(path: str) -> DossierStatusProvider:
         factory = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
         raise ProviderInvalid(f"dossier status provider {path!r} cannot be imported") from exc
-    provider = factory()
+    try:
+        provider = factory()
+    except Exception as exc:  # its own configuration missing, a wrong name...
+        raise ProviderInvalid(f"dossier status provider {path!r} could not be created") from exc
     if not isinstance(provider, DossierStatusProvider):
         raise ProviderInvalid(f"dossier status provider {path!r} has no async status(code)")
     return provider

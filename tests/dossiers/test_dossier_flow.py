@@ -12,7 +12,7 @@ import pytest
 from app.dossiers.status import DossierState, DossierStatus, InMemoryStatusProvider
 from app.storage.announcements import DeliveryStatus
 from app.storage.dossiers import follower_ids, follows_of, get_dossier
-from tests.dossiers.conftest import CODE, LINK, RESIDENT, Desk, start_desk
+from tests.support.desk import CODE, LINK, RESIDENT, Desk, start_desk
 from tests.support.fake_zalo import FakeZalo
 from tests.support.webhook import OA_ID
 
