@@ -63,7 +63,7 @@ def test_groups_per_procedure_counter_and_local_month() -> None:
     assert (khai_sinh.label, khai_sinh.count, khai_sinh.average) == ("Khai sinh (1.001193)", 2, 4.0)
     assert khai_sinh.per_score == (0, 0, 1, 0, 1)
     assert [g.label for g in summary.by_counter] == ["(không theo quầy)", "Quầy 1", "Quầy 2"]
-    assert UNKNOWN_COUNTER == summary.by_counter[0].label
+    assert summary.by_counter[0].label == UNKNOWN_COUNTER
     # 18:00 UTC on 30/11 is already 1 December in Hà Nội.
     assert [(g.label, g.count) for g in summary.by_month] == [("12/2026", 2), ("11/2026", 1)]
     assert "2026-12-01 01:00" in to_csv(rows[:1], HANOI)
