@@ -166,7 +166,9 @@ class Ratings:
                 matching = [r for r in asked if r.subject_ref.upper() == ref]
             else:
                 matching = [r for r in asked if r.score is None]
-            if not matching or matching[0].score is not None:
+            if not matching:
+                return None  # not a question this resident was asked
+            if matching[0].score is not None:
                 return ALREADY_RATED
             row = matching[0]
             assert row.id is not None
