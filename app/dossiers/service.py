@@ -87,6 +87,9 @@ class DossierDesk:
         self.procedure_name = procedure_name
         self.clock = clock
         """What `now` is for staff changes and the poll (tests move it by hand)."""
+        self._just_followed: dict[tuple[str, str], str] = {}
+        """(oa_id, user_id) -> the code followed by the message being handled: with a provider,
+        its status is read at once after the reply (`after_message`)."""
 
     def lookup_of(self, oa_id: str) -> DossierLookup | None:
         return self.ward_of(oa_id).dossiers
@@ -108,7 +111,8 @@ class DossierDesk:
         code = request.code
         log.info("dossier asked", extra={"ask": request.ask.value})
         if request.ask is Ask.follow:
-            follow(self.db, oa_id, code, user_id, now)
+            if follow(self.db, oa_id, code, user_id, now) and self.provider is not None:
+                self._just_followed[(oa_id, user_id)] = code
             return followed_reply(code, lookup, status_of(get_dossier(self.db, oa_id, code)))
         if request.ask is Ask.unfollow:
             return unfollowed_reply(code, unfollow(self.db, oa_id, code, user_id))
@@ -204,7 +208,17 @@ class DossierDesk:
         return changed
 
     async def after_message(self, oa_id: str, user_id: str, now: datetime) -> None:
-        """Nothing to do: deferred notices go out with the deferred announcements."""
+        """A dossier just followed is read from the province's system at once (a change is
+        told like any other). Deferred notices go out with the deferred announcements."""
+        code = self._just_followed.pop((oa_id, user_id), None)
+        if code is None or self.provider is None:
+            return
+        try:
+            status = await self.provider.status(code)
+            if status is not None:
+                await self.record(oa_id, code, status, by=PROVIDER, now=now)
+        except Exception:
+            log.exception("dossier status provider failed")
 
 
 def _same(a: DossierStatus, b: DossierStatus) -> bool:

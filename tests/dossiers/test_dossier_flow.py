@@ -126,3 +126,17 @@ async def test_the_provinces_system_is_polled_for_followed_dossiers(polled: Desk
     assert row is not None and row.updated_by == "provider"
     (follow,) = follows_of(polled.app.services.db, OA_ID, CODE)
     assert follow.notice_status == DeliveryStatus.sent
+
+
+async def test_a_dossier_just_followed_is_read_from_the_system_at_once(polled: Desk) -> None:
+    provider = polled.dossiers.provider
+    assert isinstance(provider, InMemoryStatusProvider)
+    provider.statuses[CODE] = DossierStatus(DossierState.received)
+    (followed,) = await polled.says(f"theo dõi hồ sơ {CODE}")
+    assert "em sẽ báo" in followed.text
+    assert provider.asked == [CODE]
+    await polled.worker.run_once()
+    assert polled.sent_to()[-1].text == f"Hồ sơ {CODE} của anh/chị đã được tiếp nhận."
+    assert "đã được tiếp nhận" in (await polled.says(CODE))[0].text
+    await polled.says(f"theo dõi hồ sơ {CODE}")  # already following: not asked again
+    assert provider.asked == [CODE]
