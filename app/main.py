@@ -38,11 +38,7 @@ from app.throttle import ResidentThrottle
 from app.web import (
     admin,
     announcements,
-    catalogue_form,
     console,
-    console_catalogue,
-    console_dossiers,
-    console_ratings,
     simulator,
     zalo_oauth,
 )
@@ -290,10 +286,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(simulator.router)
     app.include_router(announcements.router)
     app.include_router(console.router)
-    app.include_router(catalogue_form.router)
-    app.include_router(console_catalogue.router)
-    app.include_router(console_dossiers.router)
-    app.include_router(console_ratings.router)
     app.include_router(zalo_oauth.router)
 
     app.add_middleware(WebhookShortcut)

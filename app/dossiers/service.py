@@ -33,7 +33,6 @@ from app.ratings.service import Ratings, Resident, Subject, SubjectKind
 from app.storage.announcements import create_personal_notice
 from app.storage.database import Database
 from app.storage.dossiers import (
-    Dossier,
     follow,
     followed_codes,
     follower_ids,
@@ -44,6 +43,7 @@ from app.storage.dossiers import (
     set_last_delivery,
     unfollow,
 )
+from app.storage.tables import Dossier
 
 log = logging.getLogger(__name__)
 

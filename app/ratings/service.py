@@ -28,14 +28,15 @@ from app.ratings.dialogue import (
     thanks_for_score,
 )
 from app.storage.database import Database, as_utc
+from app.storage.followers import get_follower
 from app.storage.ratings import (
-    ServiceRating,
     add_request,
     asked_of,
     awaiting_comment,
     unasked,
     update_rating,
 )
+from app.storage.tables import ServiceRating
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class Ratings:
         )
         if row is None:
             return RequestOutcome.already
-        follower = self.db.follower(resident.oa_id, resident.user_id)
+        follower = get_follower(self.db, resident.oa_id, resident.user_id)
         last = as_utc(follower.last_interaction_at) if follower else None
         if last is None or now - last > CONSULTATION_WINDOW:
             log.info("rating deferred", extra={"rating_id": row.id})

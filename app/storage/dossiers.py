@@ -8,42 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Column, Text, func
-from sqlmodel import Field, SQLModel, col, select
+from sqlalchemy import func
+from sqlmodel import col, select
 
-from app.storage.announcements import Delivery
 from app.storage.database import Database, as_utc
-from app.storage.tables import utcnow
-
-
-class Dossier(SQLModel, table=True):
-    __tablename__ = "dossiers"
-
-    oa_id: str = Field(primary_key=True)
-    code: str = Field(primary_key=True)
-    state: str | None = None
-    """app.dossiers.status.DossierState; None while nothing is known."""
-    missing: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    """The papers still needed (state `needs_papers`)."""
-    pickup_date: date | None = None
-    procedure_code: str | None = None
-    updated_by: str | None = None
-    """The staff member who entered the status, or `provider` (the province's system)."""
-    updated_at: datetime = Field(default_factory=utcnow)
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class DossierFollower(SQLModel, table=True):
-    """A resident told on Zalo when the dossier's status changes."""
-
-    __tablename__ = "dossier_followers"
-
-    oa_id: str = Field(primary_key=True)
-    code: str = Field(primary_key=True)
-    user_id: str = Field(primary_key=True, index=True)
-    followed_at: datetime = Field(default_factory=utcnow)
-    last_delivery_id: int | None = None
-    """The announcement delivery (app.storage.announcements) of the last status notice."""
+from app.storage.tables import Delivery, Dossier, DossierFollower
 
 
 @dataclass(frozen=True)

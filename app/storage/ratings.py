@@ -6,38 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import col, select
 
 from app.storage.database import Database
-from app.storage.tables import utcnow
-
-
-class ServiceRating(SQLModel, table=True):
-    __tablename__ = "service_ratings"
-    __table_args__ = (
-        UniqueConstraint("oa_id", "user_id", "subject_kind", "subject_ref", name="uq_rating_once"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    oa_id: str = Field(index=True)
-    user_id: str = Field(index=True)
-    subject_kind: str
-    """app.ratings.service.SubjectKind: visit or dossier."""
-    subject_ref: str
-    """The booking code (LH-…) or the dossier code."""
-    procedure_code: str | None = None
-    procedure_name: str | None = None
-    counter: str | None = None
-    requested_at: datetime = Field(default_factory=utcnow)
-    asked_at: datetime | None = None
-    """None while the question waits for the resident's next message (outside Zalo's window)."""
-    score: int | None = None
-    rated_at: datetime | None = Field(default=None, index=True)
-    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    comment_until: datetime | None = None
-    """The resident's next message until then is their comment."""
+from app.storage.tables import ServiceRating
 
 
 def add_request(db: Database, row: ServiceRating) -> ServiceRating | None:

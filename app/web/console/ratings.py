@@ -14,8 +14,8 @@ from app.ratings.summary import SUBJECT_LABELS, summarise, to_csv
 from app.storage.ratings import rated
 from app.storage.reports import counts_by
 from app.web.auth import ServicesDep
-from app.web.console import render
-from app.web.console_auth import PageSession
+from app.web.console.auth import PageSession
+from app.web.console.rendering import render
 
 router = APIRouter(prefix="/console/ratings")
 

@@ -19,8 +19,8 @@ from app.services import Services
 from app.staff import ConsoleSession
 from app.storage.dossiers import follows_of, get_dossier, list_dossiers, oa_ids_with_code
 from app.web.auth import ServicesDep
-from app.web.console import render
-from app.web.console_auth import PageSession
+from app.web.console.auth import PageSession
+from app.web.console.rendering import render
 
 router = APIRouter(prefix="/console/dossiers")
 
