@@ -123,6 +123,15 @@ class Settings(BaseSettings):
         20, ge=1, validation_alias=_env("WARDBOT_RESIDENT_MESSAGES_PER_MINUTE")
     )
     """Above this, a resident gets one "please slow down" and no replies until it passes."""
+    dossier_status_provider: str = Field(
+        "", validation_alias=_env("WARDBOT_DOSSIER_STATUS_PROVIDER")
+    )
+    """The province's dossier status system: `package.module:factory` returning an
+    app.dossiers.status.DossierStatusProvider. Empty: staff enter statuses in the console."""
+    dossier_poll_minutes: float = Field(
+        30.0, gt=0, validation_alias=_env("WARDBOT_DOSSIER_POLL_MINUTES")
+    )
+    """How often followed dossiers are looked up in the province's system (with a provider)."""
     zalo_oauth_redirect_uri: str = Field("", validation_alias=_env("ZALO_OAUTH_REDIRECT_URI"))
     """The OA callback URL registered in the Zalo app console (…/zalo/oauth/callback)."""
 

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from app.announcements import ResidentAnnouncements
 from app.dialogue.conversation import ConversationState, Turn
@@ -48,6 +48,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class ChatFeature(Protocol):
+    """A feature that may answer a text before the procedure matcher (dossiers, ratings)."""
+
+    def answer(self, oa_id: str, user_id: str, text: str, now: datetime) -> Reply | None: ...
+
+    async def after_message(self, oa_id: str, user_id: str, now: datetime) -> None:
+        """After the resident's reply went out (Zalo's window is open); never raises."""
+        ...
+
+
 @dataclass(frozen=True)
 class InboxPolicy:
     staff_takeover: timedelta = timedelta(minutes=60)
@@ -68,6 +78,7 @@ class Inbox:
         announcements: ResidentAnnouncements | None = None,
         observe_turn: Callable[[str], None] | None = None,
         reports: ResidentReports | None = None,
+        features: Sequence[ChatFeature] = (),
     ) -> None:
         self.db = db
         self.knowledge = knowledge
@@ -78,6 +89,8 @@ class Inbox:
         self.clock = clock
         self.announcements = announcements
         self.reports = reports
+        self.features = tuple(features)
+        """Asked in order, before reports and the matcher; the first answer wins."""
         self.observe_turn = observe_turn
         """Told each turn's kind (metrics: match outcomes)."""
 
@@ -179,6 +192,8 @@ class Inbox:
         await self.outbox.deliver(messages, now=now)
         if reports_follow_up and self.reports is not None:
             await self.reports.after_message(event.oa_id, user_id, now)
+        for feature in self.features:
+            await feature.after_message(event.oa_id, user_id, now)
         if self.announcements is not None:
             # Deferred announcements follow the resident's own answer; this never raises.
             await self.announcements.after_message(event.oa_id, user_id, now)
@@ -189,6 +204,10 @@ class Inbox:
         """The replies to a text, with what it changes stored; and whether staff answers to
         the resident's reports may follow (not after a group command)."""
         text = text[: self.policy.max_message_chars]
+        for feature in self.features:
+            feature_reply = feature.answer(event.oa_id, user_id, text, now)
+            if feature_reply is not None:
+                return (feature_reply,), True
         if self.reports is not None:
             # A report ("phản ánh: ...", its details, "tra cứu PA-0042", a rating).
             report_reply = self.reports.answer(event.oa_id, user_id, text, now)

@@ -18,6 +18,8 @@ from app.catalogue.models import ResidentialGroup
 from app.catalogue_files import CatalogueFiles
 from app.catalogue_store import CatalogueStore
 from app.config import Settings
+from app.dossiers.service import DossierDesk
+from app.dossiers.status import load_provider
 from app.inbox import Inbox, InboxPolicy
 from app.jobs.announcements import AnnouncementWorker, TagMirror, TokenBucket
 from app.jobs.background import Background
@@ -26,6 +28,7 @@ from app.knowledge import Knowledge
 from app.metrics import CONTENT_TYPE, Metrics, WebhookTimer
 from app.outbox import Outbox
 from app.outbox.held import HeldReplies
+from app.ratings.service import Ratings
 from app.reports.service import ResidentReports
 from app.services import Services, services_of
 from app.storage.connection import record_connection
@@ -119,6 +122,39 @@ def build_announcements(
     return ResidentAnnouncements(db, outbox, groups, tags=tags), worker
 
 
+def build_dossiers(
+    settings: Settings,
+    db: Database,
+    knowledge: Knowledge,
+    outbox: Outbox,
+    announcer: AnnouncementWorker,
+) -> tuple[DossierDesk, Ratings]:
+    """Dossier lookup and status notices, and the ratings asked when a result is picked up.
+    Raises ProviderInvalid when WARDBOT_DOSSIER_STATUS_PROVIDER names no usable provider."""
+    provider = (
+        load_provider(settings.dossier_status_provider)
+        if settings.dossier_status_provider
+        else None
+    )
+
+    def procedure_name(code: str) -> str | None:
+        procedure = knowledge.current.content.catalogue.procedure(code)
+        return procedure.name if procedure is not None else None
+
+    ratings = Ratings(db, outbox)
+    dossiers = DossierDesk(
+        db,
+        # One ward profile for every OA today; per-OA profiles come with issue 15.
+        lambda oa_id: knowledge.current.content.catalogue.ward,
+        provider=provider,
+        ratings=ratings,
+        wake_announcer=announcer.wake,
+        procedure_name=procedure_name,
+    )
+    ratings.is_command = dossiers.recognises
+    return dossiers, ratings
+
+
 def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueFiles, Knowledge]:
     """The catalogue this process serves: the database's current version, after the start-up
     rules (app.catalogue_files: the files seed an empty database, and are imported when the
@@ -154,6 +190,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         db, build_sender(settings, db, http, tokens=tokens), simulated=settings.simulator
     )
     reports = ResidentReports(db, outbox)
+    dossiers, ratings = build_dossiers(settings, db, knowledge, outbox, announcer)
     held = (
         None
         if settings.simulator
@@ -171,6 +208,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         announcements=residents,
         observe_turn=metrics.observe_turn,
         reports=reports,
+        features=(ratings, dossiers),  # a rating names its dossier: ratings read first
     )
     throttle = ResidentThrottle(
         db,
@@ -192,6 +230,8 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         held_replies=held,
         catalogue=files.store,
         catalogue_files=files,
+        dossiers=dossiers,
+        ratings=ratings,
     )
 
 

@@ -9,12 +9,14 @@ from typing import Any
 from app.catalogue_files import CatalogueFiles
 from app.catalogue_store import CatalogueStore
 from app.config import Settings
+from app.dossiers.service import DossierDesk
 from app.inbox import Inbox
 from app.jobs.announcements import AnnouncementWorker
 from app.jobs.tasks import EventQueue
 from app.knowledge import Knowledge
 from app.metrics import Metrics
 from app.outbox.held import HeldReplies
+from app.ratings.service import Ratings
 from app.storage.connection import connection_status
 from app.storage.database import Database, as_utc
 from app.storage.events import NewEvent
@@ -52,6 +54,10 @@ class Services:
     """The catalogue's versions in the database: what `knowledge` follows, where edits go."""
     catalogue_files: CatalogueFiles | None = None
     """This process's catalogue files: the seed, and in development the watched files."""
+    dossiers: DossierDesk | None = None
+    """Dossier lookup, following and status changes (app.dossiers)."""
+    ratings: Ratings | None = None
+    """Service ratings: `ratings.request_rating` after a visit or a picked-up dossier."""
 
     recorder: InboundRecorder = field(init=False)
     """Records webhook events, concurrent ones in one transaction (group commit)."""

@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from app.catalogue.dossier_profile import DossierLookup
+
 UNKNOWN = "unknown"
 
 
@@ -115,6 +117,8 @@ class WardProfile(Frozen):
     local_fees: dict[str, LocalFee] = {}
     """The province's own fee levels, keyed by procedure code, for fees the record leaves to the
     province (HĐND tỉnh). The answer shows them after saying the province sets the fee."""
+    dossiers: DossierLookup | None = None
+    """Dossier lookup (tra cứu hồ sơ): the province's receipt codes and lookup link."""
 
     @field_validator("contacts")
     @classmethod

@@ -313,7 +313,8 @@ async def deliver_deferred(
         if message_id is None:
             reply = deferred_reply(
                 work.text,
-                for_group=not work.target_all,
+                # A personal notice (no group, not everyone) is "gửi anh/chị".
+                for_group=not work.target_all and work.group_id is not None,
                 index=index,
                 count=len(ids),
                 link_url=work.link_url,

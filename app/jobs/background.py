@@ -12,6 +12,7 @@ import logging
 
 from app.config import Settings
 from app.jobs.catalogue_watch import CatalogueWatcher
+from app.jobs.dossier_poll import DossierPoller
 from app.jobs.inbox_poll import InboxPoller
 from app.jobs.token_refresh import TokenRefresher
 from app.services import Services
@@ -30,6 +31,7 @@ class Background:
         self.poller: InboxPoller | None = None
         self.watcher: CatalogueWatcher | None = None
         self.refresher: TokenRefresher | None = None
+        self.dossier_poller: DossierPoller | None = None
         self._started = False
 
     def start(self) -> None:
@@ -54,6 +56,11 @@ class Background:
             self.poller.start()
         if services.announcer is not None:
             services.announcer.start()
+        if services.dossiers is not None and services.dossiers.provider is not None:
+            self.dossier_poller = DossierPoller(
+                services.dossiers, settings.dossier_poll_minutes * 60
+            )
+            self.dossier_poller.start()
         if services.tokens is not None:
             held = services.held_replies
             self.refresher = TokenRefresher(
@@ -77,6 +84,9 @@ class Background:
         if self.watcher is not None:
             await self.watcher.stop()
             self.watcher = None
+        if self.dossier_poller is not None:
+            await self.dossier_poller.stop()
+            self.dossier_poller = None
         if self.work:
             # Side by side: each lets its work in flight finish within its own grace period.
             announcer = self.services.announcer

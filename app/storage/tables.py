@@ -9,7 +9,7 @@ the OA id so one deployment can serve several OAs.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, Index, LargeBinary, MetaData, Text, UniqueConstraint
@@ -477,6 +477,68 @@ class CatalogueFileSync(SQLModel, table=True):
     content_hash: str
     version: int | None = None
     synced_at: datetime = Field(default_factory=utcnow)
+
+
+# --- Dossiers residents follow (app.storage.dossiers) ---------------------------------------------
+
+
+class Dossier(SQLModel, table=True):
+    __tablename__ = "dossiers"
+
+    oa_id: str = Field(primary_key=True)
+    code: str = Field(primary_key=True)
+    state: str | None = None
+    """app.dossiers.status.DossierState; None while nothing is known."""
+    missing: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """The papers still needed (state `needs_papers`)."""
+    pickup_date: date | None = None
+    procedure_code: str | None = None
+    updated_by: str | None = None
+    """The staff member who entered the status, or `provider` (the province's system)."""
+    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DossierFollower(SQLModel, table=True):
+    """A resident told on Zalo when the dossier's status changes."""
+
+    __tablename__ = "dossier_followers"
+
+    oa_id: str = Field(primary_key=True)
+    code: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True, index=True)
+    followed_at: datetime = Field(default_factory=utcnow)
+    last_delivery_id: int | None = None
+    """The announcement delivery (app.storage.announcements) of the last status notice."""
+
+
+# --- Service ratings (app.storage.ratings) --------------------------------------------------------
+
+
+class ServiceRating(SQLModel, table=True):
+    __tablename__ = "service_ratings"
+    __table_args__ = (
+        UniqueConstraint("oa_id", "user_id", "subject_kind", "subject_ref", name="uq_rating_once"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    oa_id: str = Field(index=True)
+    user_id: str = Field(index=True)
+    subject_kind: str
+    """app.ratings.service.SubjectKind: visit or dossier."""
+    subject_ref: str
+    """The booking code (LH-…) or the dossier code."""
+    procedure_code: str | None = None
+    procedure_name: str | None = None
+    counter: str | None = None
+    requested_at: datetime = Field(default_factory=utcnow)
+    asked_at: datetime | None = None
+    """None while the question waits for the resident's next message (outside Zalo's window)."""
+    score: int | None = None
+    rated_at: datetime | None = Field(default=None, index=True)
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    comment_until: datetime | None = None
+    """The resident's next message until then is their comment."""
 
 
 # --- Operations -----------------------------------------------------------------------------------

@@ -14,8 +14,10 @@ from app.web.console import (
     catalogue_form,
     catalogue_history,
     dashboard,
+    dossiers,
     groups,
     login,
+    ratings,
     reports,
     simulator,
     staff,
@@ -35,6 +37,8 @@ for page in (
     simulator,
     catalogue_form,
     catalogue_history,
+    dossiers,
+    ratings,
 ):
     router.include_router(page.router)
 
