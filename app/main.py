@@ -151,8 +151,25 @@ def build_dossiers(
         wake_announcer=announcer.wake,
         procedure_name=procedure_name,
     )
-    ratings.is_command = dossiers.recognises
+
+    def is_command(oa_id: str, text: str) -> bool:
+        # A dossier code, or a question the bot can answer, is never swallowed as a comment.
+        if dossiers.recognises(oa_id, text):
+            return True
+        found = knowledge.current.matcher.match(text)
+        return found.kind == "procedure" or (
+            found.kind == "intent" and found.id in QUESTION_INTENTS
+        )
+
+    ratings.is_command = is_command
     return dossiers, ratings
+
+
+QUESTION_INTENTS = frozenset(
+    {"office_hours", "contact", "online_services", "handoff", "menu", "help"}
+)
+"""Intents that ask something: during a rating's comment window they are answered, whereas a
+thanks or a greeting may well be part of the comment."""
 
 
 def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueFiles, Knowledge]:

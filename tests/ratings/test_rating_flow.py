@@ -32,6 +32,9 @@ async def test_a_picked_up_dossier_is_rated_once_with_a_comment(desk: Desk) -> N
 
     thanks = await desk.text_of(f"Đánh giá 4 sao {CODE}")
     assert "4/5" in thanks and "góp ý" in thanks
+    # A question in the comment window is answered, not swallowed as the comment.
+    hours = await desk.text_of("thứ bảy phường có làm việc không")
+    assert "góp ý" not in hours and "07:30" in hours
     taken = await desk.text_of("Cán bộ hướng dẫn tận tình, nhưng phải chờ lâu.")
     assert "đã ghi nhận góp ý" in taken
     (row,) = rated(desk.app.services.db)
