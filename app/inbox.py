@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from app.announcements import ResidentAnnouncements
+from app.announcements.service import ResidentAnnouncements
 from app.dialogue.conversation import ConversationState, Turn
 from app.dialogue.reply import Reply
 from app.knowledge import Knowledge

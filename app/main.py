@@ -12,7 +12,8 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 
-from app.announcements import ResidentAnnouncements
+from app.announcements.delivery import AnnouncementWorker, TagMirror, TokenBucket
+from app.announcements.service import ResidentAnnouncements
 from app.catalogue.documents import DocumentPaths
 from app.catalogue.models import ResidentialGroup
 from app.catalogue_files import CatalogueFiles
@@ -21,7 +22,6 @@ from app.config import Settings
 from app.dossiers.service import DossierDesk
 from app.dossiers.status import load_provider
 from app.inbox import Inbox, InboxPolicy
-from app.jobs.announcements import AnnouncementWorker, TagMirror, TokenBucket
 from app.jobs.background import Background
 from app.jobs.tasks import EventQueue
 from app.knowledge import Knowledge
@@ -106,7 +106,7 @@ def build_announcements(
     """The inbox's side of announcements and the delivery worker.
 
     Their Zalo client does not retry by itself: the worker retries, after looking for the
-    echo of an attempt that may have gone through (see app.jobs.announcements).
+    echo of an attempt that may have gone through (see app.announcements.delivery).
     """
     sender = build_sender(settings, db, http, tokens=tokens, retry=RetryPolicy(attempts=1))
     tags = TagMirror(db, sender, groups) if isinstance(sender, ZaloClient) else None

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from app.announcements.delivery import AnnouncementWorker
 from app.catalogue_files import CatalogueFiles
 from app.catalogue_store import CatalogueStore
 from app.config import Settings
 from app.dossiers.service import DossierDesk
 from app.inbox import Inbox
-from app.jobs.announcements import AnnouncementWorker
 from app.jobs.tasks import EventQueue
 from app.knowledge import Knowledge
 from app.metrics import Metrics

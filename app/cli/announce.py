@@ -21,7 +21,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
-from app.announcements import (
+from app.announcements.delivery import announcing_oa_id
+from app.announcements.notices import STATUS_LABELS, reason_label
+from app.announcements.service import (
     AnnouncementInvalid,
     CsvInvalid,
     export_csv,
@@ -31,9 +33,7 @@ from app.announcements import (
 from app.catalogue import load_catalogue
 from app.catalogue.models import WardProfile
 from app.config import Settings
-from app.dialogue.notices import STATUS_LABELS, reason_label
 from app.errors import CatalogueError
-from app.jobs.announcements import announcing_oa_id
 from app.storage.announcements import AnnouncementStatus, announcement_status, create_announcement
 from app.storage.database import Database
 from app.storage.groups import members_per_group

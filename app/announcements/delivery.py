@@ -54,10 +54,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Final, Protocol
 from zoneinfo import ZoneInfo
 
-from app.catalogue.models import ResidentialGroup
-from app.config import Settings
-from app.dialogue.groups import directory, zalo_tag_name
-from app.dialogue.notices import (
+from app.announcements.groups import directory, zalo_tag_name
+from app.announcements.notices import (
     ECHO_CONFIRMED,
     GAVE_UP_PREFIX,
     ON_NEXT_MESSAGE,
@@ -67,6 +65,8 @@ from app.dialogue.notices import (
     announcement_reply,
     deferred_reply,
 )
+from app.catalogue.models import ResidentialGroup
+from app.config import Settings
 from app.errors import (
     ZaloAuthError,
     ZaloError,
