@@ -41,7 +41,7 @@ from app.storage.tables import ServiceRating
 log = logging.getLogger(__name__)
 
 CONSULTATION_WINDOW = timedelta(days=7) - timedelta(minutes=10)
-"""Zalo's 7-day window, with the announcements' margin (app.jobs.announcements.DeliveryPolicy)."""
+"""Zalo's 7-day window, with the announcements' margin (announcements.delivery.DeliveryPolicy)."""
 WINDOW_CODES = frozenset({-230, -232})
 COMMENT_WAIT = timedelta(minutes=15)
 """How long after the score the resident's next message is taken as their comment."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.jobs.announcements import DeliveryPolicy
+from app.announcements.delivery import DeliveryPolicy
 from app.staff import Role
 from app.storage.dossiers import follows_of
 from tests.browser.conftest import Served, log_in

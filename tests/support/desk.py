@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from app.announcements.delivery import AnnouncementWorker
 from app.dossiers.service import DossierDesk
-from app.jobs.announcements import AnnouncementWorker
 from app.ratings.service import Ratings
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.jobs.conftest import FAST

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.dialogue.notices import STATUS_LABELS as NOTICE_LABELS
+from app.announcements.delivery import announcing_oa_id
+from app.announcements.notices import STATUS_LABELS as NOTICE_LABELS
 from app.dossiers.dialogue import status_sentence
 from app.dossiers.service import DossierDesk, status_of
 from app.dossiers.status import DossierState, DossierStatus
-from app.jobs.announcements import announcing_oa_id
 from app.services import Services
 from app.staff import ConsoleSession
 from app.storage.dossiers import follows_of, get_dossier, list_dossiers, oa_ids_with_code
