@@ -42,9 +42,17 @@ TONE_TWINS = {"thuế": "thuevu", "đói": "doibung"}
 _TONE_TWIN = re.compile(r"(?<!\w)(" + "|".join(TONE_TWINS) + r")(?!\w)")
 
 
+_TWIN_MARKS = ("ế", "ó", "Ế", "Ó")
+"""The marked letter of each twin: a text without any is left as it is (cheaply)."""
+
+
 def _read_tone_twins(text: str) -> str:
-    nfc = unicodedata.normalize("NFC", text).lower()
-    return _TONE_TWIN.sub(lambda m: TONE_TWINS[m.group(1)], nfc)
+    if text.isascii():
+        return text
+    nfc = unicodedata.normalize("NFC", text)
+    if not any(mark in nfc for mark in _TWIN_MARKS):
+        return text
+    return _TONE_TWIN.sub(lambda m: TONE_TWINS[m.group(1)], nfc.lower())
 
 
 def normalize(text: str) -> str:
