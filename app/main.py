@@ -19,7 +19,13 @@ from app.catalogue_files import CatalogueFiles
 from app.catalogue_store import CatalogueStore
 from app.config import Settings
 from app.inbox import Inbox, InboxPolicy
-from app.jobs.announcements import AnnouncementWorker, TagMirror, TokenBucket
+from app.jobs.announcements import (
+    AnnouncementWorker,
+    RateLimiter,
+    TagMirror,
+    TokenBucket,
+    Unpaced,
+)
 from app.jobs.background import Background
 from app.jobs.tasks import EventQueue
 from app.knowledge import Knowledge
@@ -28,6 +34,7 @@ from app.outbox import Outbox
 from app.outbox.held import HeldReplies
 from app.reports.service import ResidentReports
 from app.services import Services, services_of
+from app.storage.budget import Bucket, DatabaseBudget
 from app.storage.connection import record_connection
 from app.storage.database import Database
 from app.storage.tokens import DatabaseTokenStore
@@ -41,6 +48,7 @@ from app.web import (
     simulator,
     zalo_oauth,
 )
+from app.zalo.budget import BudgetLane, BudgetShape, Priority, RateBudget
 from app.zalo.client import RetryPolicy, ZaloClient
 from app.zalo.sender import MessageSender, RecordingSender
 from app.zalo.tokens import OAuthClient, TokenHealth, TokenManager, TokenPair
@@ -76,6 +84,14 @@ def build_tokens(settings: Settings, db: Database, http: httpx.AsyncClient) -> T
     )
 
 
+def build_budget(settings: Settings, db: Database) -> RateBudget:
+    """The process's side of the app's request budget, shared through the database by every
+    process of the app (app.zalo.budget). One per process: all its Zalo clients spend it."""
+    shape = BudgetShape.for_limit(settings.app_rate_per_minute)
+    bucket = Bucket(shape.capacity, shape.refill_per_second)
+    return RateBudget(DatabaseBudget(db, settings.zalo_app_id or "default", bucket), shape)
+
+
 def build_sender(
     settings: Settings,
     db: Database,
@@ -83,6 +99,7 @@ def build_sender(
     *,
     tokens: TokenManager | None = None,
     retry: RetryPolicy | None = None,
+    budget: BudgetLane | None = None,
 ) -> MessageSender:
     """The real Zalo client, or a recorder when no credentials are configured (simulator)."""
     if settings.simulator:
@@ -92,6 +109,7 @@ def build_sender(
         api_base_url=settings.zalo_api_base_url,
         tokens=tokens or build_tokens(settings, db, http),
         retry=retry,
+        budget=budget or build_budget(settings, db).lane(Priority.reply),
     )
 
 
@@ -101,22 +119,34 @@ def build_announcements(
     groups: Callable[[], Sequence[ResidentialGroup]],
     http: httpx.AsyncClient,
     tokens: TokenManager | None,
+    budget: RateBudget | None = None,
 ) -> tuple[ResidentAnnouncements, AnnouncementWorker]:
     """The inbox's side of announcements and the delivery worker.
 
     Their Zalo client does not retry by itself: the worker retries, after looking for the
-    echo of an attempt that may have gone through (see app.jobs.announcements).
+    echo of an attempt that may have gone through (see app.jobs.announcements). It spends
+    the app's budget in the bulk lane, behind replies.
     """
-    sender = build_sender(settings, db, http, tokens=tokens, retry=RetryPolicy(attempts=1))
+    shared = None if settings.simulator else (budget or build_budget(settings, db))
+    sender = build_sender(
+        settings,
+        db,
+        http,
+        tokens=tokens,
+        retry=RetryPolicy(attempts=1),
+        budget=shared.lane(Priority.bulk) if shared is not None else None,
+    )
     tags = TagMirror(db, sender, groups) if isinstance(sender, ZaloClient) else None
     # The same outbox (tables, guarantees) over a client that does not retry by itself.
     outbox = Outbox(db, sender, simulated=settings.simulator)
+    rate = settings.send_rate
+    limiter: RateLimiter = TokenBucket(rate) if rate is not None else Unpaced()
     worker = AnnouncementWorker(
         db,
         outbox,
-        limiter=TokenBucket(settings.send_rate),
+        limiter=limiter,
         tags=tags,
-        concurrency=min(32, max(2, math.ceil(settings.send_rate / 2))),
+        concurrency=min(32, max(2, math.ceil(rate / 2))) if rate is not None else 16,
     )
     return ResidentAnnouncements(db, outbox, groups, tags=tags), worker
 
@@ -143,17 +173,22 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         db.close()
         raise
     tokens = None if settings.simulator else build_tokens(settings, db, http)
+    budget = None if settings.simulator else build_budget(settings, db)
     residents, announcer = build_announcements(
         settings,
         db,
         lambda: knowledge.current.content.catalogue.ward.residential_groups,
         http,
         tokens,
+        budget,
     )
     metrics = Metrics(db)
     # Every reply, "slow down", staff answer and held reply is recorded and sent by one outbox.
+    replies = budget.lane(Priority.reply) if budget is not None else None
     outbox = Outbox(
-        db, build_sender(settings, db, http, tokens=tokens), simulated=settings.simulator
+        db,
+        build_sender(settings, db, http, tokens=tokens, budget=replies),
+        simulated=settings.simulator,
     )
     reports = ResidentReports(db, outbox)
     held = (

@@ -114,6 +114,9 @@ def announcing_oa_id(settings: Settings) -> str:
 
 
 # --- pacing -------------------------------------------------------------------------------------
+# The limit is the app's budget (app.zalo.budget): the worker's Zalo client spends it in the
+# bulk lane, behind replies, before every request. `limiter` only adds an optional pace of this
+# process's own (WARDBOT_SEND_RATE), never above the budget.
 
 
 class RateLimiter(Protocol):
@@ -160,6 +163,14 @@ class TokenBucket:
 
 
 @dataclass(frozen=True)
+class Unpaced:
+    """No pace of its own: the app's budget (app.zalo.budget), spent by the Zalo client
+    before each request, is then the only limit on announcements."""
+
+    async def acquire(self) -> None:
+        return None
+
+
 class QuietHours:
     """Local night hours when non-urgent announcements wait (Zalo bans promotion at night too)."""
 
