@@ -48,7 +48,7 @@ from app.web import (
     simulator,
     zalo_oauth,
 )
-from app.zalo.budget import BudgetLane, BudgetShape, Priority, RateBudget
+from app.zalo.budget import BudgetLane, BudgetShape, BudgetTime, Priority, RateBudget
 from app.zalo.client import RetryPolicy, ZaloClient
 from app.zalo.sender import MessageSender, RecordingSender
 from app.zalo.tokens import OAuthClient, TokenHealth, TokenManager, TokenPair
@@ -84,12 +84,16 @@ def build_tokens(settings: Settings, db: Database, http: httpx.AsyncClient) -> T
     )
 
 
-def build_budget(settings: Settings, db: Database) -> RateBudget:
+def build_budget(settings: Settings, db: Database, time: BudgetTime | None = None) -> RateBudget:
     """The process's side of the app's request budget, shared through the database by every
-    process of the app (app.zalo.budget). One per process: all its Zalo clients spend it."""
+    process of the app (app.zalo.budget). One per process: all its Zalo clients spend it.
+    `time` (clock, sleep) is for benchmarks that run time faster."""
     shape = BudgetShape.for_limit(settings.app_rate_per_minute)
     bucket = Bucket(shape.capacity, shape.refill_per_second)
-    return RateBudget(DatabaseBudget(db, settings.zalo_app_id or "default", bucket), shape)
+    store = DatabaseBudget(db, settings.zalo_app_id or "default", bucket)
+    if time is None:
+        return RateBudget(store, shape)
+    return RateBudget(store, shape, clock=time[0], sleep=time[1])
 
 
 def build_sender(
@@ -163,7 +167,9 @@ def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueFiles, K
     return files, knowledge
 
 
-def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
+def build_services(
+    settings: Settings, http: httpx.AsyncClient, *, budget_time: BudgetTime | None = None
+) -> Services:
     """Everything a running service needs. Raises CatalogueError on invalid content."""
     db = Database(settings.database_url)
     try:
@@ -173,7 +179,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         db.close()
         raise
     tokens = None if settings.simulator else build_tokens(settings, db, http)
-    budget = None if settings.simulator else build_budget(settings, db)
+    budget = None if settings.simulator else build_budget(settings, db, budget_time)
     residents, announcer = build_announcements(
         settings,
         db,

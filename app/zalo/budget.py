@@ -64,6 +64,8 @@ MIN_WAIT: Final = 0.005
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+BudgetTime = tuple[Clock, Sleep]
+"""A clock (Unix seconds) and its sleep: the real ones, or a benchmark's faster time."""
 
 
 class Priority(StrEnum):
