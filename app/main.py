@@ -233,6 +233,7 @@ def build_services(
         tokens=tokens,
         metrics=metrics,
         held_replies=held,
+        budget=budget,
         catalogue=files.store,
         catalogue_files=files,
     )

@@ -19,6 +19,7 @@ from app.storage.connection import connection_status
 from app.storage.database import Database, NewEvent, as_utc
 from app.storage.inbound import InboundRecorder
 from app.storage.outbox import count_held
+from app.zalo.budget import RateBudget
 from app.zalo.tokens import TokenManager
 
 
@@ -47,6 +48,8 @@ class Services:
     metrics: Metrics | None = None
     held_replies: HeldReplies | None = None
     """Sends replies held while Zalo was unreachable (None in simulator mode)."""
+    budget: RateBudget | None = None
+    """This process's side of the app's Zalo request budget (None in simulator mode)."""
     catalogue: CatalogueStore | None = None
     """The catalogue's versions in the database: what `knowledge` follows, where edits go."""
     catalogue_files: CatalogueFiles | None = None

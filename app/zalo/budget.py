@@ -125,8 +125,8 @@ class RateBudget:
     ) -> None:
         self.store = store
         self.shape = shape
-        self._clock = clock
-        self._sleep = sleep
+        self.clock = clock
+        self.sleep = sleep
         self._bulk_lock = asyncio.Lock()
         self._leased = 0
         self._lease_ends = 0.0
@@ -144,10 +144,10 @@ class RateBudget:
 
     async def _acquire_reply(self) -> None:
         while True:
-            granted, wait = self.store.take(want=1, least=1, keep=0.0, now=self._clock())
+            granted, wait = self.store.take(want=1, least=1, keep=0.0, now=self.clock())
             if granted:
                 return
-            await self._sleep(max(MIN_WAIT, wait))
+            await self.sleep(max(MIN_WAIT, wait))
 
     async def _acquire_bulk(self) -> None:
         # One bulk caller at a time asks the store; the others wait here (first come, first
@@ -155,7 +155,7 @@ class RateBudget:
         async with self._bulk_lock:
             batch = self.shape.bulk_batch
             while True:
-                now = self._clock()
+                now = self.clock()
                 if self._leased and now < self._lease_ends:
                     self._leased -= 1
                     return
@@ -167,13 +167,13 @@ class RateBudget:
                     self._leased = granted - 1
                     self._lease_ends = now + LEASE_SECONDS
                     return
-                await self._sleep(max(MIN_WAIT, wait))
+                await self.sleep(max(MIN_WAIT, wait))
 
     def rate_limited(self) -> None:
         """Zalo answered -32: every process of the app backs off (see the module docstring)."""
         self._leased = 0
         until = self.store.rate_limited(
-            now=self._clock(), first=RATE_LIMIT_BACKOFF_FIRST, longest=RATE_LIMIT_BACKOFF_LONGEST
+            now=self.clock(), first=RATE_LIMIT_BACKOFF_FIRST, longest=RATE_LIMIT_BACKOFF_LONGEST
         )
         logger.warning("zalo.rate_limited backoff_until=%.0f", until)
 
