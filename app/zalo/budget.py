@@ -127,6 +127,7 @@ class RateBudget:
         self.shape = shape
         self.clock = clock
         self.sleep = sleep
+        self._reply_lock = asyncio.Lock()
         self._bulk_lock = asyncio.Lock()
         self._leased = 0
         self._lease_ends = 0.0
@@ -143,11 +144,14 @@ class RateBudget:
             await self._acquire_bulk()
 
     async def _acquire_reply(self) -> None:
-        while True:
-            granted, wait = self.store.take(want=1, least=1, keep=0.0, now=self.clock())
-            if granted:
-                return
-            await self.sleep(max(MIN_WAIT, wait))
+        # One reply at a time asks the store: when the bucket is empty, the others queue here
+        # in order instead of all polling the database.
+        async with self._reply_lock:
+            while True:
+                granted, wait = self.store.take(want=1, least=1, keep=0.0, now=self.clock())
+                if granted:
+                    return
+                await self.sleep(max(MIN_WAIT, wait))
 
     async def _acquire_bulk(self) -> None:
         # One bulk caller at a time asks the store; the others wait here (first come, first
