@@ -1,6 +1,6 @@
 """Replies first under the app's request budget: an announcement fan-out while residents ask.
 
-    .venv/bin/python bench/bench_rate_budget.py [--recipients 1000] [--limit 200] [--speed 3.5]
+    .venv/bin/python bench/bench_rate_budget.py [--recipients 1000] [--limit 200] [--speed 4]
         [--processes 2] [--questions-per-minute 30] [--database-url URL]
 
 Runs `--processes` copies of the service's background work (each built by
@@ -321,11 +321,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--recipients", type=int, default=1000)
     parser.add_argument("--limit", type=int, default=200, help="requests a minute for the app")
-    parser.add_argument("--speed", type=float, default=3.5, help="app time per wall second")
+    parser.add_argument("--speed", type=float, default=4.0, help="app time per wall second")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--questions-per-minute", type=float, default=30.0, help="app time")
     parser.add_argument("--latency-ms", type=float, default=100.0, help="Zalo's, app time")
-    parser.add_argument("--max-seconds", type=float, default=110.0, help="wall-clock cap")
+    parser.add_argument("--max-seconds", type=float, default=100.0, help="wall-clock cap")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
