@@ -22,7 +22,8 @@ Printed: reply latency p50/p99/max from the webhook hand-over to the reply's sen
 reaching Zalo (wall clock, and app time = wall x speed, which overstates the service's own
 processing `--speed` times); how long replies and announcement sends waited for the budget
 (app time); requests a minute Zalo received (each full fixed minute, and the busiest 60 s
-anywhere); the -32 answers; how far the fan-out got. Asserts nothing.
+anywhere); the -32 answers; how far the fan-out got. Asserts nothing. `--zalo-limit` below
+`--limit` makes the fake Zalo stricter than the budget, to show the shared back-off at work.
 
 SQLite under a temporary directory by default; `--database-url` names an empty PostgreSQL
 database to use instead (e.g. postgresql+psycopg://wardbot:wardbot@127.0.0.1:5432/NAME).
@@ -234,7 +235,8 @@ def busiest_60s(times: list[float]) -> int:
 async def run(args: argparse.Namespace, database_url: str) -> None:
     announcement_id = prepare(database_url, args.recipients)
     fast = FastTime(args.speed)
-    zalo = RateLimitedZalo(fast, args.limit, args.latency_ms / 1000)
+    zalo_limit = args.zalo_limit or args.limit
+    zalo = RateLimitedZalo(fast, zalo_limit, args.latency_ms / 1000)
     settings = settings_for(database_url, args.limit)
     budget_waits = time_the_budget(fast)
     async with httpx.AsyncClient(transport=httpx.MockTransport(zalo.handle)) as http:
@@ -272,13 +274,13 @@ async def run(args: argparse.Namespace, database_url: str) -> None:
     ]
     unanswered = len(asked) - len(latencies)
     full_minutes = sorted(zalo.per_minute)[1:-1] or sorted(zalo.per_minute)
-    accepted_per_minute = [min(zalo.per_minute[m], args.limit) for m in full_minutes]
+    accepted_per_minute = [min(zalo.per_minute[m], zalo_limit) for m in full_minutes]
     sent = status.as_json()["sent"] if status is not None else 0
 
     print(f"database              {database_url.split(':')[0]}, {args.processes} processes")
     print(
-        f"budget                {args.limit} requests/min for the app; time x{args.speed:g} "
-        f"(fake Zalo latency {args.latency_ms:.0f} ms app time)"
+        f"budget                {args.limit} requests/min for the app, Zalo allows {zalo_limit}; "
+        f"time x{args.speed:g} (fake Zalo latency {args.latency_ms:.0f} ms app time)"
     )
     print(
         f"fan-out               {sent}/{args.recipients} sent in {elapsed_app / 60:.1f} app-min "
@@ -326,6 +328,12 @@ def main() -> None:
     parser.add_argument("--questions-per-minute", type=float, default=30.0, help="app time")
     parser.add_argument("--latency-ms", type=float, default=100.0, help="Zalo's, app time")
     parser.add_argument("--max-seconds", type=float, default=100.0, help="wall-clock cap")
+    parser.add_argument(
+        "--zalo-limit",
+        type=int,
+        default=None,
+        help="what the fake Zalo allows a minute (default: --limit); lower shows the -32 back-off",
+    )
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
