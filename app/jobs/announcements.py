@@ -162,7 +162,6 @@ class TokenBucket:
                 await self._sleep((1 - self._tokens) / self.rate)
 
 
-@dataclass(frozen=True)
 class Unpaced:
     """No pace of its own: the app's budget (app.zalo.budget), spent by the Zalo client
     before each request, is then the only limit on announcements."""
@@ -171,6 +170,7 @@ class Unpaced:
         return None
 
 
+@dataclass(frozen=True)
 class QuietHours:
     """Local night hours when non-urgent announcements wait (Zalo bans promotion at night too)."""
 
