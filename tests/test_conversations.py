@@ -10,6 +10,8 @@ from app.catalogue import Procedure
 from app.catalogue.facts import deadline_summary, fee_summary
 from app.catalogue.models import FeeKind
 from app.dialogue.texts import plain
+from app.storage.conversations import load_conversation
+from app.storage.questions import unanswered_since
 from app.storage.tables import UnansweredQuestion
 from tests.conftest import ROOT, RunningApp
 from tests.support.fake_zalo import FakeMessage, FakeZalo
@@ -77,7 +79,7 @@ async def test_numbered_answer_to_a_clarification(resident: Resident, running: R
 
 async def test_clarification_is_stored_for_admins(resident: Resident, running: RunningApp) -> None:
     await resident.says("tt")
-    [row] = running.services.db.unanswered()
+    [row] = unanswered_since(running.services.db)
     assert (row.text, row.kind) == ("tt", "clarify")
     assert "1.004194" in row.candidates
 
@@ -131,7 +133,7 @@ async def test_handoff_gives_the_phone_and_opening(resident: Resident, running: 
     answer = await resident.says_text("cho tôi gặp cán bộ")
     ward = running.services.knowledge.current.content.catalogue.ward
     assert ward.contacts["general"].phone in answer or "Gọi" in answer
-    state = running.services.db.load_conversation("388613280878808645", resident.user_id)
+    state = load_conversation(running.services.db, "388613280878808645", resident.user_id)
     assert state["waiting_for_staff"] is True
 
 
@@ -163,7 +165,7 @@ async def test_out_of_scope_gets_a_polite_fallback_then_a_person(
     second = await resident.says_text("asdfgh qwerty")
     ward = running.services.knowledge.current.content.catalogue.ward
     assert any(c.phone in second for c in ward.contacts.values())
-    rows = running.services.db.unanswered()
+    rows = unanswered_since(running.services.db)
     assert [r.text for r in rows][:2] == ["giá vàng hôm nay bao nhiêu", "asdfgh qwerty"]
     assert all(isinstance(r, UnansweredQuestion) for r in rows)
 
@@ -215,15 +217,43 @@ async def test_situations_by_button_by_number_then_notes_and_the_full_view(
     assert plain(thuong_tru.plain.notes[0]) in notes
     full = await resident.says("Xem đầy đủ")
     text = "\n".join(m.text for m in full)
-    assert len(text) > 2000 and len(full) > 1  # the whole record, in several messages
+    assert len(text) > 2000 and 1 < len(full) <= 3  # the record's first page
     assert thuong_tru.documents.forms[0][:60] in text
+
+
+async def read_every_page(resident: Resident, payload: str) -> list[list[FakeMessage]]:
+    """Press a full view button, then "Xem tiếp" while it is offered: the messages of each tap."""
+    taps = [await resident.says(payload)]
+    while more := [p for p in query_payloads(taps[-1]) if p.startswith("Xem đầy đủ")]:
+        assert len(taps) < 20, "Xem tiếp never ends"
+        [payload] = more
+        taps.append(await resident.says(payload))
+    return taps
 
 
 async def test_the_full_view_button_names_its_procedure(resident: Resident) -> None:
     messages = await resident.says("đăng ký giám hộ mất bao lâu")
     [payload] = [p for p in query_payloads(messages) if p.startswith("Xem đầy đủ")]
-    full = await resident.says_text(payload)
-    assert "Căn cứ pháp lý" in full and "1.004837" in full
+    taps = await read_every_page(resident, payload)
+    assert len(taps) > 1
+    full = "\n".join(m.text for tap in taps for m in tap)
+    assert "1.004837" in taps[0][0].text and "\nCăn cứ pháp lý:\n" in full
+
+
+async def test_a_long_record_comes_three_messages_a_tap(
+    resident: Resident, running: RunningApp
+) -> None:
+    """The longest record (27 messages in one go before it was paged): each tap sends at most
+    three, each but the last says what is left, and together they hold the whole record."""
+    proc = procedure(running, "1.013225")
+    taps = await read_every_page(resident, f"Xem đầy đủ: {proc.short_name}")
+    assert len(taps) > 5
+    assert all(1 <= len(tap) <= 3 for tap in taps)
+    for number, tap in enumerate(taps[:-1], start=1):
+        assert f"Đây là trang {number}/{len(taps)}. Còn: " in tap[-1].text
+    full = " ".join(" ".join(m.text for tap in taps for m in tap).split())
+    for line in [*proc.legal_basis, *proc.result, *proc.documents.forms]:
+        assert " ".join(plain(line).split()) in full
 
 
 def _record_codes() -> list[str]:

@@ -5,13 +5,14 @@ Pure and deterministic: the caller supplies the time and stores the returned sta
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from app.catalogue import Content, Procedure
-from app.dialogue import cards, specifics, texts
+from app.dialogue import cards, choosing, frames, fullview, intent_answers, specifics, texts
 from app.dialogue.reply import Reply
 from app.matching.aspects import Aspect, detect_aspects, is_followup_only
 from app.matching.matcher import Matcher
@@ -28,6 +29,8 @@ CATEGORY_PREFIX = "cat:"
 CASE_PREFIX = "case:"
 """An option naming one situation of a procedure: `case:<code>:<index>`."""
 FULL_VIEW = normalize(texts.FULL_CARD_TITLE)
+PAGE_SUFFIX = re.compile(r"(?:(?P<name>.+) )?trang (?P<page>\d{1,3})")
+"""The end of a "Xem tiếp" payload once normalised: "<name> trang <page>"."""
 
 TurnKind = Literal[
     "procedure", "detail", "intent", "clarify", "none", "menu", "category", "handoff", "quiet"
@@ -120,7 +123,7 @@ class Dialogue:
         }
 
     def welcome(self) -> Reply:
-        return cards.welcome(self.catalogue)
+        return frames.welcome(self.catalogue)
 
     def staff_replied(
         self, state: ConversationState, now: datetime, quiet_for: timedelta
@@ -169,17 +172,22 @@ class Dialogue:
         return self._card_turn(procedure, state, score=100.0) if procedure else None
 
     def _full_view(self, text: str, state: ConversationState) -> Turn | None:
-        """ "Xem đầy đủ: <name>" (the button) or "xem đầy đủ" about the procedure discussed."""
+        """ "Xem đầy đủ: <name>" (the button), "Xem đầy đủ: <name> (trang 2)" ("Xem tiếp"), or
+        "xem đầy đủ" about the procedure discussed."""
         folded = normalize(text)
         if not folded.startswith(FULL_VIEW):
             return None
-        rest = folded.removeprefix(FULL_VIEW).strip(" :")
+        rest = folded.removeprefix(FULL_VIEW).strip()
+        page = 1
         code = self.matcher.lookup_name(rest) if rest else state.last_procedure
+        if code is None and (paged := PAGE_SUFFIX.fullmatch(rest)):
+            name, page = paged["name"], int(paged["page"])
+            code = self.matcher.lookup_name(name) if name else state.last_procedure
         procedure = self.catalogue.procedure(code) if code else None
         if procedure is None:
             return None
         return Turn(
-            (cards.procedure_card(procedure, self.catalogue),),
+            (fullview.full_view_page(procedure, self.catalogue, page),),
             replace(state, last_procedure=procedure.code, failures=0),
             "procedure",
             procedure.code,
@@ -249,7 +257,7 @@ class Dialogue:
                 # One option is asked about too: a weak match shown as an answer would be a
                 # confident mistake when it is wrong.
                 return Turn(
-                    (cards.clarify(options),),
+                    (choosing.clarify(options),),
                     replace(state, options=tuple(p.code for p in options), failures=0),
                     "clarify",
                     None,
@@ -321,7 +329,7 @@ class Dialogue:
             return None
         procedures = self.catalogue.in_category(category_id)
         return Turn(
-            (cards.category_list(category, procedures),),
+            (choosing.category_list(category, procedures),),
             replace(state, options=tuple(p.code for p in procedures), failures=0),
             "category",
             category_id,
@@ -333,7 +341,7 @@ class Dialogue:
         if intent_id == MENU_INTENT:
             options = tuple(CATEGORY_PREFIX + c.id for c in self.catalogue.categories)
             return Turn(
-                (cards.menu(self.catalogue),),
+                (choosing.menu(self.catalogue),),
                 replace(state, options=options, failures=0),
                 "menu",
                 intent_id,
@@ -345,7 +353,7 @@ class Dialogue:
         intent = self.content.intents.get(intent_id)
         if intent is None:
             return self._failed(result, state, now)
-        reply = self._specific_answer(intent_id, result.text, now) or cards.intent_answer(
+        reply = self._specific_answer(intent_id, result.text, now) or intent_answers.intent_answer(
             intent, self.catalogue, now
         )
         return Turn(
@@ -371,7 +379,7 @@ class Dialogue:
             turn = self._handoff(state, now, result, apologise=True)
             return replace(turn, id=None)
         return Turn(
-            (cards.fallback(self.catalogue),),
+            (frames.fallback(self.catalogue),),
             replace(state, failures=failures, options=()),
             "none",
             None,
@@ -387,9 +395,9 @@ class Dialogue:
             procedure = self.catalogue.procedure(state.last_procedure)
             category = self.catalogue.category(procedure.category) if procedure else None
         reply = (
-            cards.second_failure_handoff(self.catalogue, category, now)
+            frames.second_failure_handoff(self.catalogue, category, now)
             if apologise
-            else cards.handoff(self.catalogue, category, now)
+            else frames.handoff(self.catalogue, category, now)
         )
         return Turn(
             (reply,),

@@ -36,4 +36,5 @@ MAX_BUTTONS = 5
 
 MESSAGE_LIMIT = 2000
 """Zalo's limit on one text message (app.zalo.split.TEXT_LIMIT). A first answer fits in one;
-only the full view ("Xem đầy đủ"), which residents ask for, may take several."""
+only the full view ("Xem đầy đủ"), which residents ask for, takes several: at most
+`fullview.MAX_PAGE_MESSAGES` a page, one page a tap."""

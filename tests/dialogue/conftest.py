@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from app.catalogue import Catalogue, Content, load_content
+from app.dialogue.conversation import Dialogue
+from app.matching.matcher import Matcher
 
 pytest.register_assert_rewrite("tests.dialogue.support")
 
@@ -21,3 +23,9 @@ def content() -> Content:
 @pytest.fixture(scope="session")
 def catalogue(content: Content) -> Catalogue:
     return content.catalogue
+
+
+@pytest.fixture(scope="session")
+def dialogue(content: Content) -> Dialogue:
+    """The conversation policy with the real matcher, as the inbox uses it."""
+    return Dialogue(content, Matcher(content.catalogue, content.intents))

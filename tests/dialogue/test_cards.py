@@ -14,25 +14,25 @@ from pathlib import Path
 
 import pytest
 
-from app.catalogue import Catalogue, Procedure, load_catalogue
+from app.catalogue import Catalogue, load_catalogue
 from app.catalogue.facts import deadline_summary, fee_summary
 from app.catalogue.lint import markers
-from app.catalogue.models import Contact, Documents, FeeKind, HandledBy, LocalFee
+from app.catalogue.models import Documents, FeeKind, HandledBy, LocalFee
 from app.dialogue import cards
 from app.dialogue.cards import (
     ASPECTS,
     case_reply,
-    procedure_card,
     procedure_detail,
     procedure_details,
     procedure_summary,
 )
 from app.dialogue.documents import case_label
+from app.dialogue.pieces import display_name
 from app.dialogue.reply import MESSAGE_LIMIT, ButtonKind, Reply
-from app.dialogue.texts import capitalise, plain
+from app.dialogue.texts import plain
 from app.zalo.split import TEXT_LIMIT
 
-from .support import assert_well_formed
+from .support import assert_well_formed, contact_of, document_texts, full_text, without_plain
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL = load_catalogue(ROOT / "procedures.yaml").procedures
@@ -47,28 +47,8 @@ WITH_CASES = [p.code for p in ALL if p.plain is not None and p.plain.cases]
 RECORDS = [p.code for p in ALL if p.deadlines]
 
 
-def contact_of(proc: Procedure, catalogue: Catalogue) -> Contact:
-    category = catalogue.category(proc.category)
-    assert category is not None
-    return catalogue.ward.contact_for(category.contact)
-
-
-def document_texts(docs: Documents) -> list[str]:
-    """Every document line a record lists (not notes): what must never leak elsewhere."""
-    found = [*docs.submit, *docs.present, *docs.forms]
-    for case in docs.cases:
-        found += list(case.documents)
-    return [plain(d) for d in found]
-
-
 def first_lines(reply: Reply, count: int) -> str:
     return "\n".join(reply.text.splitlines()[:count])
-
-
-def without_plain(catalogue: Catalogue) -> Catalogue:
-    """The catalogue as the bot answers before plain versions are written: from the records."""
-    procedures = tuple(p.model_copy(update={"plain": None}) for p in catalogue.procedures)
-    return catalogue.model_copy(update={"procedures": procedures})
 
 
 def fits(reply: Reply) -> bool:
@@ -113,11 +93,7 @@ def test_every_first_answer_fits_in_one_message(each_catalogue: Catalogue) -> No
 
 def test_no_research_note_in_any_reply(each_catalogue: Catalogue) -> None:
     found: list[tuple[str, list[str]]] = []
-    replies = list(every_first_answer(each_catalogue))
-    replies += [
-        (f"{p.code} full", procedure_card(p, each_catalogue)) for p in each_catalogue.procedures
-    ]
-    for what, reply in replies:
+    for what, reply in every_first_answer(each_catalogue):
         shown = "\n".join([reply.text, *(b.title for b in reply.buttons)])
         if hits := markers(shown):
             found.append((what, hits))
@@ -220,8 +196,7 @@ def test_unknown_documents_are_said_missing_and_nothing_is_invented(
 ) -> None:
     proc = catalogue.procedure(code)
     assert proc is not None
-    for reply in (procedure_card(proc, catalogue), procedure_detail(proc, "documents", catalogue)):
-        text = reply.text
+    for text in (full_text(proc, catalogue), procedure_detail(proc, "documents", catalogue).text):
         assert "chưa có thông tin chính thức về thành phần hồ sơ" in text
         assert contact_of(proc, catalogue).phone in text
         assert proc.dvc.best_url in text
@@ -231,171 +206,32 @@ def test_unknown_documents_are_said_missing_and_nothing_is_invented(
         assert leaked == []
 
 
-# --- the full view --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("code", CODES)
-def test_every_full_view_renders_with_code_link_and_phone(catalogue: Catalogue, code: str) -> None:
-    proc = catalogue.procedure(code)
-    assert proc is not None
-    reply = procedure_card(proc, catalogue)
-    assert_well_formed(reply)
-    assert f"Mã thủ tục: {code}" in reply.text
-    assert proc.dvc.best_url in reply.text
-    contact = contact_of(proc, catalogue)
-    assert contact.phone in reply.text
-    kinds = {b.kind: b for b in reply.buttons}
-    assert kinds[ButtonKind.url].payload == proc.dvc.best_url
-    assert kinds[ButtonKind.phone].payload == contact.dial
-
-
-@pytest.mark.parametrize("code", KNOWN_DOCS)
-def test_the_full_view_holds_the_whole_record(catalogue: Catalogue, code: str) -> None:
-    proc = catalogue.procedure(code)
-    assert proc is not None
-    text = procedure_card(proc, catalogue).text
-    expected = document_texts(proc.documents) + [plain(n) for n in proc.documents.notes]
-    expected += [plain(c) for c in proc.conditions] + [plain(b) for b in proc.legal_basis]
-    expected += [plain(r) for r in proc.result]
-    for document in expected:
-        assert capitalise(document) in text, document
-    for case in proc.documents.cases:
-        assert plain(case_label(case.label)) in text
-    for deadline in proc.deadlines:
-        assert f"{deadline.time} " in text or "không ghi thời hạn" in text
-    assert "chưa có thông tin chính thức về thành phần hồ sơ" not in text
-
-
-def test_khai_sinh_full_view_in_order(catalogue: Catalogue) -> None:
-    proc = catalogue.procedure("1.001193")
-    assert proc is not None
-    text = procedure_card(proc, catalogue).text
-    deadline, fee = deadline_summary(proc), fee_summary(proc)
-    assert deadline and fee
-    order = [
-        plain(proc.name),
-        "Giấy tờ cần nộp:",
-        plain(proc.documents.submit[0]),
-        "Giấy tờ cần xuất trình:",
-        "Lưu ý:",
-        "Thời hạn giải quyết:",
-        plain(deadline)[:40],
-        "Lệ phí:",
-        "Cách nộp hồ sơ:",
-        f"Trực tiếp tại {catalogue.ward.address}",
-        "Qua dịch vụ bưu chính",
-        proc.dvc.best_url,
-        "Công chức Tư pháp - Hộ tịch: 0200 000 0001",
-    ]
-    positions = [text.index(part) for part in order]
-    assert positions == sorted(positions)
-    # Sections are separated by blank lines so the Zalo client can split cleanly.
-    assert "\n\nGiấy tờ cần xuất trình:" in text and "\n\nCách nộp hồ sơ:" in text
-
-
-def test_an_emptied_procedure_shows_none_of_its_former_facts(catalogue: Catalogue) -> None:
-    """Take a procedure with a record, forget its facts: nothing of the old values may appear."""
-    full = catalogue.procedure("1.004837")
-    assert full is not None and full.plain is not None
-    emptied = full.model_copy(
-        update={
-            "plain": None,
-            "documents": Documents(status="unknown"),
-            "deadlines": (),
-            "fees": None,
-            "channels": None,
-            "result": (),
-            "steps": None,
-            "legal_basis": (),
-        }
-    )
-    text = procedure_card(emptied, catalogue).text
-    forgotten = [
-        *document_texts(full.documents),
-        *(plain(d) for d in full.plain.documents),
-        plain(full.plain.deadline),
-        plain(full.plain.fee),
-        *(plain(r) for r in full.result),
-        "Trực tuyến",
-        "bưu chính",
-    ]
-    assert [f for f in forgotten if f in text] == []
-    assert text.count("em chưa có thông tin chính thức") >= 4
-    assert "Nơi tiếp nhận" in text and catalogue.ward.address in text
-
-
 @pytest.mark.parametrize("code", POLICE)
-def test_police_procedures_send_residents_to_the_police_first(
+def test_police_summaries_send_residents_to_the_police_first(
     catalogue: Catalogue, code: str
 ) -> None:
     proc = catalogue.procedure(code)
     assert proc is not None
     police = catalogue.ward.police
-    for reply in (procedure_card(proc, catalogue), procedure_summary(proc, catalogue)):
-        text = reply.text
-        first_paragraph = text.split("\n\n")[0]
-        assert "do Công an cấp xã giải quyết" in first_paragraph
-        assert "không nộp tại Trung tâm Phục vụ hành chính công" in first_paragraph
-        assert police.name in first_paragraph and police.address in first_paragraph
-        assert police.phone and police.phone in first_paragraph
-        assert text.index(first_paragraph) < text.index("📋")
-        assert "Cơ quan giải quyết" not in text
-        # The one-stop's address would send the resident to the wrong office.
-        assert catalogue.ward.address not in text
-
-
-@pytest.mark.parametrize("code", MILITARY)
-def test_military_procedures_name_the_military_command(catalogue: Catalogue, code: str) -> None:
-    proc = catalogue.procedure(code)
-    assert proc is not None
-    text = procedure_card(proc, catalogue).text
+    text = procedure_summary(proc, catalogue).text
     first_paragraph = text.split("\n\n")[0]
-    assert "do Ban Chỉ huy quân sự cấp xã giải quyết" in first_paragraph
-    assert catalogue.ward.contacts["quan_su"].phone in first_paragraph
+    assert "do Công an cấp xã giải quyết" in first_paragraph
+    assert "không nộp tại Trung tâm Phục vụ hành chính công" in first_paragraph
+    assert police.name in first_paragraph and police.address in first_paragraph
+    assert police.phone and police.phone in first_paragraph
+    assert text.index(first_paragraph) < text.index("📋")
+    assert "Cơ quan giải quyết" not in text
+    # The one-stop's address would send the resident to the wrong office.
     assert catalogue.ward.address not in text
 
 
-def test_one_stop_cards_carry_no_redirect(catalogue: Catalogue) -> None:
+def test_one_stop_summaries_carry_no_redirect(catalogue: Catalogue) -> None:
     for proc in catalogue.procedures:
         if proc.handled_by is HandledBy.one_stop:
-            for reply in (procedure_card(proc, catalogue), procedure_summary(proc, catalogue)):
-                assert "do Công an cấp xã giải quyết" not in reply.text, proc.code
-                assert "do Ban Chỉ huy quân sự" not in reply.text, proc.code
-                assert reply.text.startswith("Dạ, em gửi anh/chị")
-
-
-def test_a_fact_does_not_repeat_its_label(catalogue: Catalogue) -> None:
-    proc = catalogue.procedure("1.001022")
-    assert proc is not None
-    labelled = proc.model_copy(update={"plain": None, "fee": "Lệ phí do HĐND cấp tỉnh quyết định"})
-    text = procedure_card(labelled, catalogue).text
-    assert "Lệ phí: do HĐND cấp tỉnh quyết định" in text
-    assert "Lệ phí: Lệ phí" not in text
-
-
-def test_search_link_is_explained_as_a_search(catalogue: Catalogue) -> None:
-    searched = next(p for p in catalogue.procedures if p.dvc.detail_url is None)
-    direct = catalogue.procedure("1.001193")
-    assert direct is not None and direct.dvc.detail_url
-    assert "trang tìm kiếm" in procedure_card(searched, catalogue).text
-    assert "trang tìm kiếm" not in procedure_card(direct, catalogue).text
-
-
-@pytest.mark.parametrize("code", NO_CHANNELS)
-def test_unknown_channels_are_said_missing(catalogue: Catalogue, code: str) -> None:
-    proc = catalogue.procedure(code)
-    assert proc is not None
-    text = procedure_card(proc, catalogue).text
-    assert "Cách nộp hồ sơ: em chưa có thông tin chính thức" in text
-    assert "Trực tuyến" not in text
-
-
-def test_in_person_only_procedure_does_not_offer_online(catalogue: Catalogue) -> None:
-    proc = catalogue.procedure("2.000815")
-    assert proc is not None and proc.channels == ("trực tiếp",)
-    text = procedure_card(proc, catalogue).text
-    assert "Trực tuyến" not in text and "bưu chính" not in text
-    assert f"Trực tiếp tại {catalogue.ward.address}" in text
+            text = procedure_summary(proc, catalogue).text
+            assert "do Công an cấp xã giải quyết" not in text, proc.code
+            assert "do Ban Chỉ huy quân sự" not in text, proc.code
+            assert text.startswith("Dạ, em gửi anh/chị")
 
 
 # --- deadline and fee -----------------------------------------------------------------------
@@ -429,7 +265,7 @@ def test_the_deadline_leads_the_reply(each_catalogue: Catalogue, code: str) -> N
     deadline = deadline_summary(proc)
     assert deadline is not None
     reply = procedure_detail(proc, "deadline", each_catalogue)
-    assert reply.text.startswith(f"Dạ, thời hạn giải quyết thủ tục {cards.display_name(proc)}")
+    assert reply.text.startswith(f"Dạ, thời hạn giải quyết thủ tục {display_name(proc)}")
     assert plain(deadline).rstrip(" .") in first_lines(reply, 2)
 
 
@@ -492,7 +328,7 @@ def test_a_local_fee_is_shown_where_the_province_sets_it(catalogue: Catalogue) -
     for reply in (
         procedure_detail(proc, "fee", with_fee),
         procedure_summary(proc, with_fee),
-        procedure_card(proc, with_fee),
+        Reply(full_text(proc, with_fee)),
     ):
         assert f"Mức thu tại {ward.province}: 12.000 đồng/việc" in reply.text
         assert "Nghị quyết số 01/2026/NQ-HĐND" in reply.text
@@ -612,14 +448,14 @@ def test_display_name_spells_out_a_cut_short_name(catalogue: Catalogue) -> None:
     assert real is not None and whole is not None
     # A short name cut mid-phrase to fit a button, as an admin might write one.
     cut = real.model_copy(update={"short_name": "Thực hiện, điều chỉnh, thôi hưởng trợ"})
-    assert cards.display_name(cut) == "Thực hiện, điều chỉnh, thôi hưởng trợ cấp hưu trí xã hội"
-    assert cards.display_name(whole) == "Đăng ký khai sinh"
+    assert display_name(cut) == "Thực hiện, điều chỉnh, thôi hưởng trợ cấp hưu trí xã hội"
+    assert display_name(whole) == "Đăng ký khai sinh"
     # A short name that was chosen, not cut, stays: the official name adds only noise here.
     chosen = catalogue.procedure("1.013225")
     assert chosen is not None and chosen.name != chosen.short_name
-    assert cards.display_name(chosen) == chosen.short_name
+    assert display_name(chosen) == chosen.short_name
     real_long = catalogue.procedure("2.000815")
     assert real_long is not None
     long_name = real_long.model_copy(update={"short_name": "Chứng thực bản sao từ bản chính giấy"})
-    shown = cards.display_name(long_name)
+    shown = display_name(long_name)
     assert shown.startswith(long_name.short_name) and shown.endswith("…") and len(shown) <= 100
