@@ -73,7 +73,14 @@ class Settings(BaseSettings):
     intents_path: Path = Field(Path("intents"), validation_alias=_env("WARDBOT_INTENTS"))
 
     api_token: SecretStr = Field(SecretStr(""), validation_alias=_env("WARDBOT_API_TOKEN"))
-    send_rate: float = Field(10.0, gt=0, validation_alias=_env("WARDBOT_SEND_RATE"))
+    app_rate_per_minute: int = Field(
+        4000, ge=10, validation_alias=_env("WARDBOT_APP_RATE_PER_MINUTE")
+    )
+    """Zalo requests a minute for the whole app, shared by every process and every OA;
+    replies to residents come before announcements (app.zalo.budget)."""
+    send_rate: float | None = Field(None, gt=0, validation_alias=_env("WARDBOT_SEND_RATE"))
+    """Optional cap on one process's announcement messages a second. Unset, announcements
+    use whatever the app's budget leaves after replies."""
     run_worker: bool = Field(True, validation_alias=_env("WARDBOT_RUN_WORKER"))
     """`wardbot serve` also runs the background work (answering residents, announcements,
     token refresh). Off: the web process only verifies and records webhook events, and a

@@ -12,7 +12,13 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 
-from app.announcements.delivery import AnnouncementWorker, TagMirror, TokenBucket
+from app.announcements.delivery import (
+    AnnouncementWorker,
+    RateLimiter,
+    TagMirror,
+    TokenBucket,
+    Unpaced,
+)
 from app.announcements.service import ResidentAnnouncements
 from app.catalogue.documents import DocumentPaths
 from app.catalogue.models import ResidentialGroup
@@ -31,6 +37,7 @@ from app.outbox.held import HeldReplies
 from app.ratings.service import Ratings
 from app.reports.service import ResidentReports
 from app.services import Services, services_of
+from app.storage.budget import Bucket, DatabaseBudget
 from app.storage.connection import record_connection
 from app.storage.database import Database
 from app.storage.tokens import DatabaseTokenStore
@@ -42,6 +49,7 @@ from app.web import (
     simulator,
     zalo_oauth,
 )
+from app.zalo.budget import BudgetLane, BudgetShape, BudgetTime, Priority, RateBudget
 from app.zalo.client import RetryPolicy, ZaloClient
 from app.zalo.sender import MessageSender, RecordingSender
 from app.zalo.tokens import OAuthClient, TokenHealth, TokenManager, TokenPair
@@ -77,6 +85,18 @@ def build_tokens(settings: Settings, db: Database, http: httpx.AsyncClient) -> T
     )
 
 
+def build_budget(settings: Settings, db: Database, time: BudgetTime | None = None) -> RateBudget:
+    """The process's side of the app's request budget, shared through the database by every
+    process of the app (app.zalo.budget). One per process: all its Zalo clients spend it.
+    `time` (clock, sleep) is for benchmarks that run time faster."""
+    shape = BudgetShape.for_limit(settings.app_rate_per_minute)
+    bucket = Bucket(shape.capacity, shape.refill_per_second)
+    store = DatabaseBudget(db, settings.zalo_app_id or "default", bucket)
+    if time is None:
+        return RateBudget(store, shape)
+    return RateBudget(store, shape, clock=time[0], sleep=time[1])
+
+
 def build_sender(
     settings: Settings,
     db: Database,
@@ -84,6 +104,7 @@ def build_sender(
     *,
     tokens: TokenManager | None = None,
     retry: RetryPolicy | None = None,
+    budget: BudgetLane | None = None,
 ) -> MessageSender:
     """The real Zalo client, or a recorder when no credentials are configured (simulator)."""
     if settings.simulator:
@@ -93,6 +114,7 @@ def build_sender(
         api_base_url=settings.zalo_api_base_url,
         tokens=tokens or build_tokens(settings, db, http),
         retry=retry,
+        budget=budget or build_budget(settings, db).lane(Priority.reply),
     )
 
 
@@ -102,22 +124,34 @@ def build_announcements(
     groups: Callable[[], Sequence[ResidentialGroup]],
     http: httpx.AsyncClient,
     tokens: TokenManager | None,
+    budget: RateBudget | None = None,
 ) -> tuple[ResidentAnnouncements, AnnouncementWorker]:
     """The inbox's side of announcements and the delivery worker.
 
     Their Zalo client does not retry by itself: the worker retries, after looking for the
-    echo of an attempt that may have gone through (see app.announcements.delivery).
+    echo of an attempt that may have gone through (see app.announcements.delivery). It
+    spends the app's budget in the bulk lane, behind replies.
     """
-    sender = build_sender(settings, db, http, tokens=tokens, retry=RetryPolicy(attempts=1))
+    shared = None if settings.simulator else (budget or build_budget(settings, db))
+    sender = build_sender(
+        settings,
+        db,
+        http,
+        tokens=tokens,
+        retry=RetryPolicy(attempts=1),
+        budget=shared.lane(Priority.bulk) if shared is not None else None,
+    )
     tags = TagMirror(db, sender, groups) if isinstance(sender, ZaloClient) else None
     # The same outbox (tables, guarantees) over a client that does not retry by itself.
     outbox = Outbox(db, sender, simulated=settings.simulator)
+    rate = settings.send_rate
+    limiter: RateLimiter = TokenBucket(rate) if rate is not None else Unpaced()
     worker = AnnouncementWorker(
         db,
         outbox,
-        limiter=TokenBucket(settings.send_rate),
+        limiter=limiter,
         tags=tags,
-        concurrency=min(32, max(2, math.ceil(settings.send_rate / 2))),
+        concurrency=min(32, max(2, math.ceil(rate / 2))) if rate is not None else 16,
     )
     return ResidentAnnouncements(db, outbox, groups, tags=tags), worker
 
@@ -184,7 +218,9 @@ def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueFiles, K
     return files, knowledge
 
 
-def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
+def build_services(
+    settings: Settings, http: httpx.AsyncClient, *, budget_time: BudgetTime | None = None
+) -> Services:
     """Everything a running service needs. Raises CatalogueError on invalid content."""
     db = Database(settings.database_url)
     try:
@@ -194,17 +230,22 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         db.close()
         raise
     tokens = None if settings.simulator else build_tokens(settings, db, http)
+    budget = None if settings.simulator else build_budget(settings, db, budget_time)
     residents, announcer = build_announcements(
         settings,
         db,
         lambda: knowledge.current.content.catalogue.ward.residential_groups,
         http,
         tokens,
+        budget,
     )
     metrics = Metrics(db)
     # Every reply, "slow down", staff answer and held reply is recorded and sent by one outbox.
+    replies = budget.lane(Priority.reply) if budget is not None else None
     outbox = Outbox(
-        db, build_sender(settings, db, http, tokens=tokens), simulated=settings.simulator
+        db,
+        build_sender(settings, db, http, tokens=tokens, budget=replies),
+        simulated=settings.simulator,
     )
     reports = ResidentReports(db, outbox)
     dossiers, ratings = build_dossiers(settings, db, knowledge, outbox, announcer)
@@ -245,6 +286,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         tokens=tokens,
         metrics=metrics,
         held_replies=held,
+        budget=budget,
         catalogue=files.store,
         catalogue_files=files,
         dossiers=dossiers,

@@ -22,6 +22,7 @@ from app.storage.database import Database, as_utc
 from app.storage.events import NewEvent
 from app.storage.held import count_held
 from app.storage.inbound import InboundRecorder
+from app.zalo.budget import RateBudget
 from app.zalo.tokens import TokenManager
 
 
@@ -50,6 +51,8 @@ class Services:
     metrics: Metrics | None = None
     held_replies: HeldReplies | None = None
     """Sends replies held while Zalo was unreachable (None in simulator mode)."""
+    budget: RateBudget | None = None
+    """This process's side of the app's Zalo request budget (None in simulator mode)."""
     catalogue: CatalogueStore | None = None
     """The catalogue's versions in the database: what `knowledge` follows, where edits go."""
     catalogue_files: CatalogueFiles | None = None

@@ -110,6 +110,9 @@ def announcing_oa_id(settings: Settings) -> str:
 
 
 # --- pacing -------------------------------------------------------------------------------------
+# The limit is the app's budget (app.zalo.budget): the worker's Zalo client spends it in the
+# bulk lane, behind replies, before every request. `limiter` only adds an optional pace of this
+# process's own (WARDBOT_SEND_RATE), never above the budget.
 
 
 class RateLimiter(Protocol):
@@ -153,6 +156,14 @@ class TokenBucket:
                     self._tokens = max(0.0, self._tokens - 1)
                     return
                 await self._sleep((1 - self._tokens) / self.rate)
+
+
+class Unpaced:
+    """No pace of its own: the app's budget (app.zalo.budget), spent by the Zalo client
+    before each request, is then the only limit on announcements."""
+
+    async def acquire(self) -> None:
+        return None
 
 
 @dataclass(frozen=True)

@@ -553,5 +553,28 @@ class Heartbeat(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+# --- The app's Zalo request budget (app.storage.budget) ------------------------------------------
+
+
+class AppRateBudget(SQLModel, table=True):
+    """The Zalo app's request budget shared by every process: one token bucket per app
+    (app.storage.budget stores it, app.zalo.budget spends it). Times are Unix seconds, which
+    keeps the refill arithmetic the same on SQLite and PostgreSQL."""
+
+    __tablename__ = "app_rate_budgets"
+
+    app_key: str = Field(primary_key=True)
+    tokens: float
+    """Requests that may be made now (at most the bucket's capacity)."""
+    refilled_at: float
+    """When `tokens` was last brought up to date."""
+    backoff_until: float = 0.0
+    """After Zalo's -32: nobody sends before this moment."""
+    backoff_seconds: float = 0.0
+    """Length of the latest back-off, doubled when -32 comes again soon after it."""
+    rate_limited: int = 0
+    """-32 answers received so far, by every process."""
+
+
 metadata: MetaData = SQLModel.metadata
 """The schema as the code declares it: every table above, whatever else was imported."""

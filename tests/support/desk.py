@@ -13,8 +13,8 @@ import pytest
 from app.announcements.delivery import AnnouncementWorker
 from app.dossiers.service import DossierDesk
 from app.ratings.service import Ratings
-from tests.conftest import RunningApp, make_settings, start_app
 from tests.announcements.conftest import FAST
+from tests.conftest import RunningApp, make_settings, start_app
 from tests.support.announce import Clock
 from tests.support.fake_zalo import FakeMessage, FakeZalo
 from tests.support.webhook import OA_ID, text_event
