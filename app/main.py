@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 
 from app.announcements import ResidentAnnouncements
+from app.booking.service import ResidentBookings
 from app.catalogue.documents import DocumentPaths
 from app.catalogue.models import ResidentialGroup
 from app.catalogue_files import CatalogueFiles
@@ -156,6 +157,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         db, build_sender(settings, db, http, tokens=tokens), simulated=settings.simulator
     )
     reports = ResidentReports(db, outbox)
+    bookings = ResidentBookings(db, outbox)
     held = (
         None
         if settings.simulator
@@ -173,6 +175,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         announcements=residents,
         observe_turn=metrics.observe_turn,
         reports=reports,
+        bookings=bookings,
     )
     throttle = ResidentThrottle(
         db,

@@ -11,6 +11,7 @@ import asyncio
 import logging
 
 from app.config import Settings
+from app.jobs.booking_reminders import BookingReminders
 from app.jobs.catalogue_watch import CatalogueWatcher
 from app.jobs.inbox_poll import InboxPoller
 from app.jobs.token_refresh import TokenRefresher
@@ -30,6 +31,7 @@ class Background:
         self.poller: InboxPoller | None = None
         self.watcher: CatalogueWatcher | None = None
         self.refresher: TokenRefresher | None = None
+        self.reminders: BookingReminders | None = None
         self._started = False
 
     def start(self) -> None:
@@ -54,6 +56,16 @@ class Background:
             self.poller.start()
         if services.announcer is not None:
             services.announcer.start()
+        bookings = services.inbox.bookings
+        if bookings is not None and settings.booking_reminder_seconds > 0:
+            knowledge = services.knowledge
+            # One ward profile for every OA today; a province deployment looks it up by OA.
+            self.reminders = BookingReminders(
+                bookings,
+                lambda oa_id: knowledge.current.content.catalogue,
+                settings.booking_reminder_seconds,
+            )
+            self.reminders.start()
         if services.tokens is not None:
             held = services.held_replies
             self.refresher = TokenRefresher(
@@ -74,6 +86,9 @@ class Background:
         if self.refresher is not None:
             await self.refresher.stop()
             self.refresher = None
+        if self.reminders is not None:
+            await self.reminders.stop()
+            self.reminders = None
         if self.watcher is not None:
             await self.watcher.stop()
             self.watcher = None
