@@ -38,6 +38,7 @@ from app.web import (
     announcements,
     catalogue_form,
     console,
+    console_bookings,
     console_catalogue,
     simulator,
     zalo_oauth,
@@ -253,6 +254,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(console.router)
     app.include_router(catalogue_form.router)
     app.include_router(console_catalogue.router)
+    app.include_router(console_bookings.router)
     app.include_router(zalo_oauth.router)
 
     app.add_middleware(WebhookShortcut)
