@@ -396,6 +396,10 @@ class _Turn:
 
     def start(self, rest: str, find_procedure: FindProcedure, last_procedure: str | None) -> Reply:
         proc = find_procedure(rest) if rest else None
+        draft = self.draft()
+        if proc is None and not rest and draft is not None and draft.moving is None:
+            # "Chọn ngày khác" under offered slots: the same counter and procedure, other days.
+            return self.offer_days(replace(draft, day_page=0))
         if proc is None and last_procedure:
             proc = self.procedure(last_procedure)
         counter = calendar.counter_for(self.ward, proc)

@@ -122,6 +122,9 @@ async def test_a_staff_cancellation_tells_the_residents_and_offers_other_slots(
     assert remaining is not None and remaining.status == BookingStatus.booked
     assert untouched == "LH-00003"
 
+    # "Chọn ngày khác" stays with the counter of the cancelled visit.
+    other_days = await chat.taps(BINH, told[BINH], "Chọn ngày khác")
+    assert "Quầy 1 – Hộ tịch" in other_days.text
     # The resident takes an offered slot straight from the message.
     summary = await chat.says_one(AN, payloads(told[AN])[0])
     rebooked = await chat.taps(AN, summary, "Xác nhận")
