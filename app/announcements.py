@@ -21,20 +21,22 @@ from app.dialogue.reply import Reply
 from app.errors import WardbotError
 from app.jobs.announcements import DeliveryPolicy, TagMirror, deliver_deferred
 from app.outbox import Outbox
-from app.storage.announcements import (
-    AnnouncementDraft,
+from app.storage.announcements import AnnouncementDraft
+from app.storage.database import Database
+from app.storage.groups import (
     ImportCounts,
     import_memberships,
     membership_group,
     memberships,
     set_membership,
 )
-from app.storage.database import Database
 from app.zalo.split import TEXT_LIMIT
 
 log = logging.getLogger(__name__)
 
 CSV_COLUMNS = ("user_id", "group")
+MAX_CSV_BYTES = 5 * 1024 * 1024
+"""The largest members CSV the API and the console accept (the console says 5 MB)."""
 
 
 class AnnouncementInvalid(WardbotError):

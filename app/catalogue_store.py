@@ -26,7 +26,6 @@ from app.catalogue.documents import (
 from app.errors import CatalogueConflict, CatalogueError, Problem, WardbotError
 from app.knowledge import Knowledge
 from app.storage.catalogue import (
-    CatalogueVersion,
     NewVersion,
     documents_of,
     get_version,
@@ -35,6 +34,7 @@ from app.storage.catalogue import (
     list_versions,
 )
 from app.storage.database import Database, as_utc
+from app.storage.tables import CatalogueVersion
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,11 @@ from app.dialogue.reply import Reply
 from app.knowledge import Knowledge
 from app.outbox import Outbox
 from app.reports.service import ResidentReports
-from app.storage.asks import record_procedure_ask
+from app.storage.conversations import load_conversation, save_conversation
 from app.storage.database import Database
+from app.storage.events import claim_event, finish_event
+from app.storage.followers import mark_followed, mark_unfollowed, touch_interaction
+from app.storage.questions import record_procedure_ask, record_unanswered
 from app.storage.tables import EventStatus, InboundEvent
 from app.text import clean_json
 
@@ -84,7 +87,7 @@ class Inbox:
         """Told each turn's kind (metrics: match outcomes)."""
 
     async def handle(self, event_id: int) -> None:
-        event = self.db.claim_event(event_id)
+        event = claim_event(self.db, event_id)
         if event is None:
             return  # already handled, or another worker has it
         await self.handle_claimed(event)
@@ -103,10 +106,10 @@ class Inbox:
                 # Cleaned again: events recorded before the webhook cleaned them at the edge.
                 status = await self._dispatch(event, clean_json(json.loads(event.payload)))
         except Exception as exc:
-            self.db.finish_event(event_id, EventStatus.failed, error=type(exc).__name__)
+            finish_event(self.db, event_id, EventStatus.failed, error=type(exc).__name__)
             log.exception("event failed", extra={"event_id": event_id, "event": event.event_name})
             return
-        self.db.finish_event(event_id, status)
+        finish_event(self.db, event_id, status)
         log.info(
             "event handled",
             extra={"event_id": event_id, "event": event.event_name, "status": status.value},
@@ -126,7 +129,7 @@ class Inbox:
             return EventStatus.done
         if name.startswith("user_send_"):
             with self.db.unit():
-                self.db.touch_interaction(event.oa_id, user_id, now)
+                touch_interaction(self.db, event.oa_id, user_id, now)
                 reply = NON_TEXT_REPLY
                 if self.reports is not None and name in REPORT_ATTACHMENTS:
                     reply = self.reports.attachment(event.oa_id, user_id, name, payload, now)
@@ -137,18 +140,18 @@ class Inbox:
             return EventStatus.done
         if name == "follow":
             with self.db.unit():
-                self.db.mark_followed(event.oa_id, user_id, now)
+                mark_followed(self.db, event.oa_id, user_id, now)
                 welcome = self.knowledge.current.dialogue.welcome()
                 messages = self._record(event, user_id, (welcome,), now)
             await self.outbox.deliver(messages, now=now)
             return EventStatus.done
         if name == "unfollow":
-            self.db.mark_unfollowed(event.oa_id, user_id, now)
+            mark_unfollowed(self.db, event.oa_id, user_id, now)
             return EventStatus.done
         if name.startswith("oa_send_"):
             return self._echo(event, user_id, payload, now)
         if name == "user_click_chatnow":
-            self.db.touch_interaction(event.oa_id, user_id, now)
+            touch_interaction(self.db, event.oa_id, user_id, now)
             return EventStatus.done
         return EventStatus.ignored
 
@@ -161,9 +164,9 @@ class Inbox:
         if not admin:
             return EventStatus.ignored
         dialogue = self.knowledge.current.dialogue
-        state = ConversationState.from_json(self.db.load_conversation(event.oa_id, user_id))
+        state = ConversationState.from_json(load_conversation(self.db, event.oa_id, user_id))
         state = dialogue.staff_replied(state, now, self.policy.staff_takeover)
-        self.db.save_conversation(event.oa_id, user_id, state.to_json())
+        save_conversation(self.db, event.oa_id, user_id, state.to_json())
         log.info("staff takeover", extra={"event_id": event.id, "user_id": user_id})
         return EventStatus.done
 
@@ -184,7 +187,7 @@ class Inbox:
             # Last: from its first write the unit holds SQLite's write lock, which the webhook
             # needs too, and deciding (matching the text) is the slow part.
             messages = self._record(event, user_id, replies, now)
-            self.db.touch_interaction(event.oa_id, user_id, now)
+            touch_interaction(self.db, event.oa_id, user_id, now)
         await self.outbox.deliver(messages, now=now)
         if reports_follow_up and self.reports is not None:
             await self.reports.after_message(event.oa_id, user_id, now)
@@ -201,7 +204,7 @@ class Inbox:
             return None
         snapshot = self.knowledge.current
         catalogue = snapshot.content.catalogue
-        state = ConversationState.from_json(self.db.load_conversation(event.oa_id, user_id))
+        state = ConversationState.from_json(load_conversation(self.db, event.oa_id, user_id))
         recent = state.updated_at is not None and now - state.updated_at <= (
             snapshot.dialogue.state_ttl
         )
@@ -247,11 +250,11 @@ class Inbox:
             if group_reply is not None:
                 return (group_reply,), False
         dialogue = self.knowledge.current.dialogue
-        state = ConversationState.from_json(self.db.load_conversation(event.oa_id, user_id))
+        state = ConversationState.from_json(load_conversation(self.db, event.oa_id, user_id))
         turn = dialogue.respond(text, state, now)
         if self.observe_turn is not None:
             self.observe_turn(turn.kind)
-        self.db.save_conversation(event.oa_id, user_id, turn.state.to_json())
+        save_conversation(self.db, event.oa_id, user_id, turn.state.to_json())
         if turn.kind in ("procedure", "detail") and turn.id:
             record_procedure_ask(self.db, event.oa_id, turn.id, now)  # the dashboard's top list
         if turn.unanswered:
@@ -266,8 +269,8 @@ class Inbox:
         candidates = [
             {"kind": c.kind, "id": c.id, "score": round(c.score, 1)} for c in turn.alternatives
         ]
-        self.db.record_unanswered(
-            oa_id=oa_id, user_id=user_id, text=text, kind=turn.kind, candidates=candidates
+        record_unanswered(
+            self.db, oa_id=oa_id, user_id=user_id, text=text, kind=turn.kind, candidates=candidates
         )
 
     def _record(

@@ -36,10 +36,7 @@ from app.throttle import ResidentThrottle
 from app.web import (
     admin,
     announcements,
-    catalogue_form,
     console,
-    console_bookings,
-    console_catalogue,
     simulator,
     zalo_oauth,
 )
@@ -252,9 +249,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(simulator.router)
     app.include_router(announcements.router)
     app.include_router(console.router)
-    app.include_router(catalogue_form.router)
-    app.include_router(console_catalogue.router)
-    app.include_router(console_bookings.router)
     app.include_router(zalo_oauth.router)
 
     app.add_middleware(WebhookShortcut)

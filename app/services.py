@@ -16,9 +16,10 @@ from app.knowledge import Knowledge
 from app.metrics import Metrics
 from app.outbox.held import HeldReplies
 from app.storage.connection import connection_status
-from app.storage.database import Database, NewEvent, as_utc
+from app.storage.database import Database, as_utc
+from app.storage.events import NewEvent
+from app.storage.held import count_held
 from app.storage.inbound import InboundRecorder
-from app.storage.outbox import count_held
 from app.zalo.tokens import TokenManager
 
 

@@ -19,7 +19,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.storage.database import Database
 from app.storage.staff import (
-    StaffAccount,
     clear_login_failures,
     create_session,
     delete_session,
@@ -29,6 +28,7 @@ from app.storage.staff import (
     take_login_attempt,
     update_password_hash,
 )
+from app.storage.tables import StaffAccount
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from app.dialogue.reply import Reply
 from app.outbox import Outbox
 from app.storage.database import Database
-from app.storage.stats import resident_messages_before
+from app.storage.events import claim_event, finish_event, get_event, resident_messages_before
 from app.storage.tables import EventStatus, OutboundPurpose
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class ResidentThrottle:
         return throttled
 
     async def _throttled(self, event_id: int) -> bool:
-        event = self._db.event(event_id)
+        event = get_event(self._db, event_id)
         if event is None or event.user_id is None or not event.event_name.startswith("user_send_"):
             return False
         if not self._answers_oa(event.oa_id):
@@ -62,13 +62,13 @@ class ResidentThrottle:
         )
         if place <= self._limit:
             return False
-        if self._db.claim_event(event_id) is None:
+        if claim_event(self._db, event_id) is None:
             return True  # another worker has it
         if self._on_throttled is not None:
             self._on_throttled()
         if place == self._limit + 1:
             await self._slow_down(event.oa_id, event.user_id, event_id)
-        self._db.finish_event(event_id, EventStatus.ignored, error="throttled")
+        finish_event(self._db, event_id, EventStatus.ignored, error="throttled")
         log.info("message throttled", extra={"event_id": event_id, "place": place})
         return True
 

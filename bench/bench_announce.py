@@ -40,9 +40,9 @@ from app.storage.announcements import (  # noqa: E402
     AnnouncementDraft,
     announcement_status,
     create_announcement,
-    import_memberships,
 )
 from app.storage.database import Database  # noqa: E402
+from app.storage.groups import import_memberships  # noqa: E402
 from app.zalo.client import RetryPolicy, ZaloClient  # noqa: E402
 from app.zalo.tokens import MemoryTokenStore, TokenManager, TokenPair  # noqa: E402
 

@@ -19,8 +19,8 @@ from app.catalogue.documents import (
 )
 from app.catalogue_store import CatalogueStore, Origin
 from app.errors import CatalogueConflict, CatalogueError
-from app.storage.catalogue import CatalogueText
 from app.storage.database import Database
+from app.storage.tables import CatalogueText
 from tests.support.catalogue import copy_content, store_unvalidated, with_alias
 from tests.support.databases import database_url
 

@@ -10,6 +10,8 @@ from app.catalogue import Procedure
 from app.catalogue.facts import deadline_summary, fee_summary
 from app.catalogue.models import FeeKind
 from app.dialogue.texts import plain
+from app.storage.conversations import load_conversation
+from app.storage.questions import unanswered_since
 from app.storage.tables import UnansweredQuestion
 from tests.conftest import ROOT, RunningApp
 from tests.support.fake_zalo import FakeMessage, FakeZalo
@@ -77,7 +79,7 @@ async def test_numbered_answer_to_a_clarification(resident: Resident, running: R
 
 async def test_clarification_is_stored_for_admins(resident: Resident, running: RunningApp) -> None:
     await resident.says("tt")
-    [row] = running.services.db.unanswered()
+    [row] = unanswered_since(running.services.db)
     assert (row.text, row.kind) == ("tt", "clarify")
     assert "1.004194" in row.candidates
 
@@ -131,7 +133,7 @@ async def test_handoff_gives_the_phone_and_opening(resident: Resident, running: 
     answer = await resident.says_text("cho tôi gặp cán bộ")
     ward = running.services.knowledge.current.content.catalogue.ward
     assert ward.contacts["general"].phone in answer or "Gọi" in answer
-    state = running.services.db.load_conversation("388613280878808645", resident.user_id)
+    state = load_conversation(running.services.db, "388613280878808645", resident.user_id)
     assert state["waiting_for_staff"] is True
 
 
@@ -163,7 +165,7 @@ async def test_out_of_scope_gets_a_polite_fallback_then_a_person(
     second = await resident.says_text("asdfgh qwerty")
     ward = running.services.knowledge.current.content.catalogue.ward
     assert any(c.phone in second for c in ward.contacts.values())
-    rows = running.services.db.unanswered()
+    rows = unanswered_since(running.services.db)
     assert [r.text for r in rows][:2] == ["giá vàng hôm nay bao nhiêu", "asdfgh qwerty"]
     assert all(isinstance(r, UnansweredQuestion) for r in rows)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.storage.database import make_engine
+from app.storage.events import list_events
 from app.throttle import SLOW_DOWN
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.support.fake_zalo import MESSAGE_CS_PATH, FakeZalo
@@ -61,7 +62,7 @@ async def test_a_flooding_resident_gets_one_slow_down_then_silence(
     assert flood[-1] == SLOW_DOWN.text
     assert len(flood) == 3 * len(calm) + 1  # three answered messages, then the slow-down
     # Every message is still recorded.
-    assert len([e for e in strict.services.db.events() if e.user_id == "flood"]) == 8
+    assert len([e for e in list_events(strict.services.db) if e.user_id == "flood"]) == 8
     metrics = (await strict.client.get("/metrics")).text
     assert "wardbot_throttled_messages_total 5.0" in metrics
 

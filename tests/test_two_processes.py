@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from app.storage.database import Database
+from app.storage.events import list_events
 from app.storage.tables import EventStatus
 from app.storage.tokens import DatabaseTokenStore
 from app.zalo.tokens import TokenPair
@@ -159,13 +160,13 @@ async def _post(http: httpx.AsyncClient, server: Server, payload: dict[str, Any]
 def _wait_handled(db: Database, count: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        events = db.events()
+        events = list_events(db)
         if len(events) >= count and all(
             e.status in (EventStatus.done, EventStatus.ignored) for e in events
         ):
             return
         time.sleep(0.1)
-    raise AssertionError(f"events not handled: {Counter(e.status for e in db.events())}")
+    raise AssertionError(f"events not handled: {Counter(e.status for e in list_events(db))}")
 
 
 async def test_two_processes_share_one_database(
@@ -182,7 +183,7 @@ async def test_two_processes_share_one_database(
             await asyncio.gather(*(_post(http, server, e) for e in events for server in (a, b, b)))
             _wait_handled(db, len(users))
             replies = {user: fake.sent_texts(user) for user in users}
-            assert len(db.events()) == len(users)
+            assert len(list_events(db)) == len(users)
             assert replies[users[0]], "no reply at all"
             assert all(texts == replies[users[0]] for texts in replies.values()), replies
 

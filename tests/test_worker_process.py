@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from app.storage.database import Database
+from app.storage.events import list_events
 from app.storage.tables import EventStatus
 from tests.support.databases import database_url
 from tests.support.fake_zalo_server import FakeZaloServer, free_port
@@ -114,7 +115,7 @@ def _post(url: str, payload: dict[str, Any]) -> None:
 
 
 def _statuses(db: Database) -> Counter[EventStatus]:
-    return Counter(e.status for e in db.events())
+    return Counter(e.status for e in list_events(db))
 
 
 def _wait_handled(db: Database, workers: list[Process], timeout: float = 60) -> None:

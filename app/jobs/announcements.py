@@ -76,21 +76,17 @@ from app.errors import (
 )
 from app.outbox import Delivered, Outbox
 from app.storage.announcements import (
-    DeliveryStatus,
     DeliveryWork,
-    TagSync,
     claim_delivery,
     deferred_delivery_ids,
     due_delivery_ids,
     finish_delivery,
-    record_tag_outcome,
     release_stale_claims,
     requeue_if_resident_wrote,
-    tag_sync_for,
-    tag_syncs_due,
 )
 from app.storage.database import Database
-from app.storage.tables import OutboundPurpose
+from app.storage.groups import TagSync, record_tag_outcome, tag_sync_for, tag_syncs_due
+from app.storage.tables import DeliveryStatus, OutboundPurpose
 
 log = logging.getLogger(__name__)
 

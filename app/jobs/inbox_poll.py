@@ -5,7 +5,7 @@ queues it at once when it runs the background work itself. Everything else reach
 through this poller: events recorded by an ingest-only web process (WARDBOT_RUN_WORKER=false),
 events recorded just before a crash or a shutdown, and events whose claim outlived the lease
 (EVENT_CLAIM_LEASE: their process died while answering). Several processes may poll one
-database: each event is claimed atomically (`Database.claim_event`) and answered once.
+database: each event is claimed atomically (`app.storage.events.claim_event`) and answered once.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import logging
 from app.jobs.periodic import PeriodicJob
 from app.jobs.tasks import EventQueue
 from app.storage.database import Database
+from app.storage.events import received_event_ids, release_stale_events
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class InboxPoller(PeriodicJob):
     def poll_once(self) -> int:
         """Release stale claims, then top the queue up with the oldest unclaimed events.
         Returns how many ids were newly queued."""
-        released = self.db.release_stale_events()
+        released = release_stale_events(self.db)
         if released:
             log.warning(
                 "inbox: stale claims released (a process died while answering)",
@@ -51,7 +52,7 @@ class InboxPoller(PeriodicJob):
             return 0  # the queue has a batch of work already
         queued = 0
         # The oldest `batch` ids, not `room`: some of them may be queued already.
-        for event_id in self.db.received_event_ids(self.batch):
+        for event_id in received_event_ids(self.db, self.batch):
             if queued == room:
                 break
             queued += self.queue.put(event_id)

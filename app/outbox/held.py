@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.outbox.outbox import Outbox, split_reply
+from app.storage import held as held_store
 from app.storage import outbox as store
 from app.storage.tables import OutboundPurpose
 
@@ -75,14 +76,14 @@ class HeldReplies:
         counts = ResendCounts()
         now = self._clock()
         self._outbox.hold_stale(now)
-        store.adopt_unsplit_held(self._db, now, split_reply)
-        for message_id in store.held_message_ids(self._db, self._oa_id, batch):
+        held_store.adopt_unsplit_held(self._db, now, split_reply)
+        for message_id in held_store.held_message_ids(self._db, self._oa_id, batch):
             message = store.message(self._db, message_id)
             if message is None:
                 continue
             now = self._clock()
             if now - message.created_at > self._max_age:
-                store.expire_held(self._db, message_id, now, EXPIRED)
+                held_store.expire_held(self._db, message_id, now, EXPIRED)
                 self._outbox.outcome(message_id)
                 counts.expired += 1
                 continue
@@ -118,4 +119,4 @@ class HeldReplies:
         answer = store.messages_for_event(self._db, message.inbound_event_id)
         if not answer or answer[0] != message.id or store.went_out(self._db, answer):
             return
-        store.add_apology(self._db, message.id, apology(message.created_at), now)
+        held_store.add_apology(self._db, message.id, apology(message.created_at), now)

@@ -42,6 +42,7 @@ from enum import Enum
 
 from app.dialogue.reply import Button, ButtonKind, Reply
 from app.errors import ZaloError, ZaloRecipientError, ZaloTransportError, connection_down
+from app.storage import held as held_store
 from app.storage import outbox as store
 from app.storage.database import Database
 from app.storage.outbox import NewPart, PartRow
@@ -439,7 +440,7 @@ class Outbox:
 
     def hold_stale(self, now: datetime) -> int:
         """Hand parts nobody is sending any more to the held-replies job (see the store)."""
-        held = store.hold_stale(self.db, now - self.policy.claim_lease, now)
+        held = held_store.hold_stale(self.db, now - self.policy.claim_lease, now)
         if held:
             log.warning("outbox.stale_parts_held count=%d", held)
         return held

@@ -32,8 +32,6 @@ from app.reports.dialogue import (
 )
 from app.storage.database import Database, as_utc
 from app.storage.reports import (
-    Report,
-    ReportReply,
     add_reply,
     awaiting_rating,
     create_report,
@@ -45,7 +43,7 @@ from app.storage.reports import (
     update_report,
     waiting_replies,
 )
-from app.storage.tables import OutboundPurpose
+from app.storage.tables import OutboundPurpose, Report, ReportReply
 
 log = logging.getLogger(__name__)
 

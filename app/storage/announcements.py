@@ -1,4 +1,4 @@
-"""Group membership, announcements and their per-recipient deliveries: tables and queries.
+"""Announcements and their per-recipient deliveries: queries (memberships: app.storage.groups).
 
 A delivery moves pending -> sending -> sent | deferred | failed (deferred -> sending -> sent
 when the resident writes again). Every move out of `pending`/`deferred` is a guarded UPDATE
@@ -15,18 +15,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import (
-    Column,
-    Index,
-    Text,
-    UniqueConstraint,
     Update,
     and_,
     bindparam,
@@ -36,258 +31,16 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import select as core_select
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
-from app.storage.database import Database, as_utc
-from app.storage.tables import Follower
-
-
-class DeliveryStatus(StrEnum):
-    pending = "pending"
-    """Waiting for its time (schedule, quiet hours, backoff) and a worker."""
-    sending = "sending"
-    """Claimed by a worker (or the inbox) that is sending it now."""
-    sent = "sent"
-    deferred = "deferred"
-    """Outside Zalo's 7-day window: sent when the resident next writes to the OA."""
-    failed = "failed"
-
-
-class GroupMembership(SQLModel, table=True):
-    """The resident's tổ dân phố; the local truth that the Zalo tag mirrors."""
-
-    __tablename__ = "group_memberships"
-
-    oa_id: str = Field(primary_key=True)
-    user_id: str = Field(primary_key=True)
-    group_id: str | None = Field(default=None, index=True)
-    """None once the resident left; the row stays until the Zalo tag is removed."""
-    joined_at: datetime | None = None
-    updated_at: datetime
-    zalo_tag: str | None = None
-    """The tag Zalo has for this resident, as far as we know."""
-    zalo_tag_synced: bool = Field(default=True, index=True)
-    tag_attempts: int = 0
-    tag_next_attempt_at: datetime | None = None
-    tag_error: str | None = None
-    """Why Zalo refused the tag for good (e.g. zalo:-213); no more retries until it changes."""
-
-
-class Announcement(SQLModel, table=True):
-    __tablename__ = "announcements"
-
-    id: int | None = Field(default=None, primary_key=True)
-    oa_id: str = Field(index=True)
-    text: str = Field(sa_column=Column(Text, nullable=False))
-    image_url: str | None = None
-    link_url: str | None = None
-    link_title: str | None = None
-    target_all: bool = False
-    target_groups: str = "[]"
-    """JSON list of group ids (empty when `target_all`)."""
-    scheduled_at: datetime | None = None
-    urgent: bool = False
-    created_by: str = ""
-    created_at: datetime
-
-
-class Delivery(SQLModel, table=True):
-    """One announcement to one resident."""
-
-    __tablename__ = "announcement_deliveries"
-    __table_args__ = (
-        UniqueConstraint("announcement_id", "user_id", name="uq_delivery_recipient"),
-        Index("ix_delivery_due", "status", "next_attempt_at"),
-        Index("ix_delivery_resident", "user_id", "status"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    announcement_id: int = Field(foreign_key="announcements.id", index=True)
-    user_id: str
-    group_id: str | None = None
-    """The resident's group when the announcement was created (None: a follower of "all")."""
-    status: DeliveryStatus = DeliveryStatus.pending
-    reason: str | None = None
-    attempts: int = 0
-    next_attempt_at: datetime
-    zalo_message_id: str | None = None
-    claimed_at: datetime | None = None
-    claim_token: str | None = None
-    updated_at: datetime
-
-
-# --- membership -------------------------------------------------------------------------------
-
-
-def membership_group(db: Database, oa_id: str, user_id: str) -> str | None:
-    with db.session() as session:
-        row = session.get(GroupMembership, (oa_id, user_id))
-        return row.group_id if row else None
-
-
-def set_membership(
-    db: Database, oa_id: str, user_id: str, group_id: str | None, now: datetime
-) -> bool:
-    """Store the resident's group (None: left). True when it changed; the tag then needs a sync."""
-    with db.session() as session:
-        changed = _set_membership(session, oa_id, user_id, group_id, now)
-        session.commit()
-        return changed
-
-
-def _set_membership(
-    session: Session,
-    oa_id: str,
-    user_id: str,
-    group_id: str | None,
-    now: datetime,
-    row: GroupMembership | object | None = None,
-) -> bool:
-    if row is None:
-        row = session.get(GroupMembership, (oa_id, user_id))
-    if not isinstance(row, GroupMembership):
-        if group_id is None:
-            return False
-        row = GroupMembership(oa_id=oa_id, user_id=user_id, updated_at=now)
-        session.add(row)
-    elif row.group_id == group_id:
-        return False
-    row.group_id = group_id
-    row.joined_at = now if group_id else None
-    row.updated_at = now
-    row.zalo_tag_synced = False
-    row.tag_attempts, row.tag_next_attempt_at, row.tag_error = 0, now, None
-    return True
-
-
-def members_per_group(db: Database, oa_id: str) -> dict[str, int]:
-    with db.session() as session:
-        rows = session.exec(
-            select(GroupMembership.group_id, func.count())
-            .where(GroupMembership.oa_id == oa_id)
-            .where(col(GroupMembership.group_id).is_not(None))
-            .group_by(col(GroupMembership.group_id))
-        ).all()
-        return {group_id: count for group_id, count in rows if group_id is not None}
-
-
-def memberships(db: Database, oa_id: str) -> list[tuple[str, str]]:
-    """(user_id, group_id) of every current member, ordered by group then user."""
-    with db.session() as session:
-        rows = session.exec(
-            select(GroupMembership.user_id, GroupMembership.group_id)
-            .where(GroupMembership.oa_id == oa_id)
-            .where(col(GroupMembership.group_id).is_not(None))
-            .order_by(col(GroupMembership.group_id), col(GroupMembership.user_id))
-        ).all()
-        return [(user_id, group_id) for user_id, group_id in rows if group_id is not None]
-
-
-_ABSENT: Final = object()
-"""`_set_membership` need not look the row up: the caller knows there is none."""
-
-
-@dataclass(frozen=True)
-class ImportCounts:
-    added: int = 0
-    changed: int = 0
-    unchanged: int = 0
-
-
-def import_memberships(
-    db: Database, oa_id: str, rows: Iterable[tuple[str, str]], now: datetime
-) -> ImportCounts:
-    """Upsert (user_id, group_id) pairs in one transaction; members not listed are kept."""
-    added = changed = unchanged = 0
-    with db.session() as session:
-        existing = {
-            row.user_id: row
-            for row in session.exec(select(GroupMembership).where(GroupMembership.oa_id == oa_id))
-        }
-        for user_id, group_id in rows:
-            before = existing.get(user_id)
-            had_group = before is not None and before.group_id is not None
-            if not _set_membership(session, oa_id, user_id, group_id, now, before or _ABSENT):
-                unchanged += 1
-            elif had_group:
-                changed += 1
-            else:
-                added += 1
-        session.commit()
-    return ImportCounts(added, changed, unchanged)
-
-
-@dataclass(frozen=True)
-class TagSync:
-    """A membership whose Zalo tag must change from `applied_tag` to the group's tag."""
-
-    oa_id: str
-    user_id: str
-    group_id: str | None
-    applied_tag: str | None
-    attempts: int
-
-
-def tag_syncs_due(db: Database, now: datetime, limit: int = 100) -> list[TagSync]:
-    with db.session() as session:
-        rows = session.exec(
-            select(GroupMembership)
-            .where(col(GroupMembership.zalo_tag_synced).is_(False))
-            .where(col(GroupMembership.tag_error).is_(None))
-            .where(
-                or_(
-                    col(GroupMembership.tag_next_attempt_at).is_(None),
-                    col(GroupMembership.tag_next_attempt_at) <= now,
-                )
-            )
-            .order_by(col(GroupMembership.updated_at))
-            .limit(limit)
-        ).all()
-        return [_tag_sync(row) for row in rows]
-
-
-def tag_sync_for(db: Database, oa_id: str, user_id: str) -> TagSync | None:
-    with db.session() as session:
-        row = session.get(GroupMembership, (oa_id, user_id))
-        if row is None or row.zalo_tag_synced or row.tag_error is not None:
-            return None
-        return _tag_sync(row)
-
-
-def _tag_sync(row: GroupMembership) -> TagSync:
-    return TagSync(row.oa_id, row.user_id, row.group_id, row.zalo_tag, row.tag_attempts)
-
-
-def record_tag_outcome(
-    db: Database,
-    sync: TagSync,
-    now: datetime,
-    *,
-    applied_tag: str | None,
-    synced: bool,
-    error: str | None = None,
-    retry_at: datetime | None = None,
-) -> bool:
-    """Store what Zalo now has; ignored (False) if the membership changed meanwhile."""
-    values: dict[str, Any] = {"zalo_tag": applied_tag, "zalo_tag_synced": synced}
-    if not synced:
-        values |= {
-            "tag_attempts": GroupMembership.tag_attempts + 1,
-            "tag_next_attempt_at": retry_at,
-            "tag_error": error if retry_at is None else None,
-        }
-    group = col(GroupMembership.group_id)
-    with db.session() as session:
-        result = session.execute(
-            update(GroupMembership)
-            .where(col(GroupMembership.oa_id) == sync.oa_id)
-            .where(col(GroupMembership.user_id) == sync.user_id)
-            .where(group.is_(None) if sync.group_id is None else group == sync.group_id)
-            .values(**values)
-        )
-        session.commit()
-        return _rowcount(result) == 1
-
+from app.storage.database import Database, as_utc, rowcount
+from app.storage.tables import (
+    Announcement,
+    Delivery,
+    DeliveryStatus,
+    Follower,
+    GroupMembership,
+)
 
 # --- announcements ----------------------------------------------------------------------------
 
@@ -539,7 +292,7 @@ def claim_delivery(
     parameters = {"b_id": delivery_id, "b_expected": expected, "b_now": now, "b_token": token}
     # Core on one connection with statements built once: this runs for every delivery.
     with db.engine.begin() as connection:
-        if _rowcount(connection.execute(statement, parameters)) != 1:
+        if rowcount(connection.execute(statement, parameters)) != 1:
             return None
         row = connection.execute(_WORK, {"b_id": delivery_id}).one()
     claimed_at = as_utc(row.claimed_at)
@@ -618,7 +371,7 @@ def finish_delivery(
     statement = _finish_statement(tuple(sorted(values)), refund_attempt)
     parameters = {"b_id": work.delivery_id, "b_token": work.claim_token, **values}
     with db.engine.begin() as connection:
-        return _rowcount(connection.execute(statement, parameters)) == 1
+        return rowcount(connection.execute(statement, parameters)) == 1
 
 
 @lru_cache(maxsize=64)
@@ -656,7 +409,7 @@ def release_stale_claims(db: Database, claimed_before: datetime, now: datetime) 
             )
         )
         session.commit()
-        return _rowcount(result)
+        return rowcount(result)
 
 
 def requeue_if_resident_wrote(db: Database, work: DeliveryWork, now: datetime) -> bool:
@@ -678,7 +431,7 @@ def requeue_if_resident_wrote(db: Database, work: DeliveryWork, now: datetime) -
             .values(status=DeliveryStatus.pending, next_attempt_at=now, updated_at=now)
         )
         session.commit()
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
 
 def deferred_delivery_ids(db: Database, oa_id: str, user_id: str) -> list[int]:
@@ -703,6 +456,10 @@ def delivery_rows(db: Database, announcement_id: int) -> Sequence[Delivery]:
         ).all()
 
 
-def _rowcount(result: object) -> int:
-    count = getattr(result, "rowcount", 0)
-    return count if isinstance(count, int) else 0
+def recent_announcement_ids(db: Database, limit: int = 50) -> list[int]:
+    """The newest announcements first: the console's history."""
+    with db.session() as session:
+        ids = session.exec(
+            select(Announcement.id).order_by(col(Announcement.id).desc()).limit(limit)
+        ).all()
+        return [i for i in ids if i is not None]

@@ -12,29 +12,22 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import Column, Insert, LargeBinary
+from sqlalchemy import Insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel import col, func, select
 
 from app.errors import CatalogueConflict
 from app.storage.database import Database
-from app.storage.tables import utcnow
-
-
-class CatalogueText(SQLModel, table=True):
-    """One document's text, stored once however many versions hold it."""
-
-    __tablename__ = "catalogue_texts"
-
-    sha256: str = Field(primary_key=True)
-    """Of the text itself (UTF-8), not of the compressed bytes."""
-    compressed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    """zlib of the UTF-8 text: procedures.yaml with the portal's records is ~0.9 MB, ~0.1 MB
-    compressed, and every console edit stores a new one."""
+from app.storage.tables import (
+    CatalogueDocument,
+    CatalogueFileSync,
+    CatalogueText,
+    CatalogueVersion,
+    utcnow,
+)
 
 
 def _compress(text: str) -> bytes:
@@ -43,52 +36,6 @@ def _compress(text: str) -> bytes:
 
 def _decompress(data: bytes) -> str:
     return zlib.decompress(data).decode("utf-8")
-
-
-class CatalogueVersion(SQLModel, table=True):
-    """A saved catalogue: who, when, why, and what changed against the version before."""
-
-    __tablename__ = "catalogue_versions"
-
-    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    content_hash: str
-    """app.catalogue.documents.documents_hash of every document of the version."""
-    author: str
-    origin: str
-    """How it was made (app.catalogue_store.Origin): seed, file, import, console, rollback."""
-    reason: str
-    restored_from: int | None = None
-    """For a rollback: the version whose documents it restored."""
-    changed: str = ""
-    """The documents that differ from the version before, comma-separated."""
-    lines_added: int = 0
-    lines_removed: int = 0
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class CatalogueDocument(SQLModel, table=True):
-    __tablename__ = "catalogue_documents"
-
-    version: int = Field(foreign_key="catalogue_versions.version", primary_key=True)
-    name: str = Field(primary_key=True)
-    """The path relative to the content root: procedures.yaml, intents/intents.yaml, ..."""
-    sha256: str = Field(foreign_key="catalogue_texts.sha256")
-
-
-class CatalogueFileSync(SQLModel, table=True):
-    """What a set of files on one host last held when it was imported or exported.
-
-    The file watch compares the files with it to tell "the files changed since" (import them)
-    from "the database moved on since" (serve the database, leave the files alone).
-    """
-
-    __tablename__ = "catalogue_file_syncs"
-
-    location: str = Field(primary_key=True)
-    """host:/absolute/path/of/procedures.yaml"""
-    content_hash: str
-    version: int | None = None
-    synced_at: datetime = Field(default_factory=utcnow)
 
 
 @dataclass(frozen=True)

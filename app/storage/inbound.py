@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from app.storage.database import Database, NewEvent
+from app.storage.database import Database
+from app.storage.events import NewEvent, record_events
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class InboundRecorder:
                 batch, self._waiting = self._waiting, []
                 events = [event for event, _ in batch]
                 try:
-                    ids = await asyncio.to_thread(self._db.record_inbound_many, events)
+                    ids = await asyncio.to_thread(record_events, self._db, events)
                 except Exception as exc:
                     if len(batch) == 1:
                         _fail(batch, exc)
@@ -60,7 +61,7 @@ class InboundRecorder:
 
     async def _write_one(self, event: NewEvent, future: asyncio.Future[int | None]) -> None:
         try:
-            [event_id] = await asyncio.to_thread(self._db.record_inbound_many, [event])
+            [event_id] = await asyncio.to_thread(record_events, self._db, [event])
         except Exception as exc:
             if not future.done():
                 future.set_exception(exc)

@@ -16,24 +16,16 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, text
-from sqlmodel import SQLModel
+
+from app.storage import tables
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _LOCK_KEY = 0x77617264  # "ward": pg_advisory_lock key for schema changes
 
 
 def target_metadata() -> MetaData:
-    """Every table of the service, as the code declares it."""
-    # Importing the modules registers their tables in the metadata.
-    import app.storage.announcements
-    import app.storage.asks
-    import app.storage.catalogue
-    import app.storage.oauth
-    import app.storage.reports
-    import app.storage.staff
-    import app.storage.tables  # noqa: F401
-
-    return SQLModel.metadata
+    """Every table of the service, as the code declares it (app.storage.tables)."""
+    return tables.metadata
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -6,20 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlmodel import Field, SQLModel, col
+from sqlmodel import col
 
 from app.storage.database import Database, as_utc
-from app.storage.tables import utcnow
-
-
-class ZaloOAuthRequest(SQLModel, table=True):
-    __tablename__ = "zalo_oauth_requests"
-
-    state: str = Field(primary_key=True)
-    oa_id: str
-    code_verifier: str
-    redirect_uri: str
-    created_at: datetime = Field(default_factory=utcnow)
+from app.storage.tables import ZaloOAuthRequest
 
 
 def save_oauth_request(

@@ -1,4 +1,5 @@
-"""The outbox's tables (app.storage.tables: OutboundMessage, OutboundPart) and its queries.
+"""The outbox's queries: recording the intent, claiming, sending and settling parts, and
+Zalo's echo (the held parts' queries are app.storage.held; the tables app.storage.tables).
 
 A part moves pending|held -> sending -> sent | held | failed | pending. Every move out of
 pending/held is a guarded UPDATE (`WHERE id = :id AND status IN (...)`) whose row count says
@@ -14,18 +15,16 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import and_, case, exists, func, literal, or_, update
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
-from app.storage.database import Database, as_utc
+from app.storage.database import Database, as_utc, rowcount
 from app.storage.tables import (
     DeliveryOutcome,
     InboundEvent,
@@ -185,6 +184,15 @@ def message(db: Database, message_id: int) -> MessageRow | None:
         )
 
 
+def messages_to(db: Database, user_id: str | None = None) -> Sequence[OutboundMessage]:
+    """The messages recorded for a resident (everyone's when None), oldest first."""
+    with db.session() as session:
+        query = select(OutboundMessage).order_by(col(OutboundMessage.id))
+        if user_id is not None:
+            query = query.where(OutboundMessage.user_id == user_id)
+        return session.exec(query).all()
+
+
 # --- parts ------------------------------------------------------------------------------------
 
 _PART_COLUMNS = (
@@ -259,7 +267,7 @@ def claim_part(
                 uncertain_since=func.coalesce(
                     OutboundPart.uncertain_since,
                     # A dead process's claim: it may have sent the part.
-                    _if_sending(OutboundPart.claimed_at),
+                    if_sending(OutboundPart.claimed_at),
                 ),
                 status=PartStatus.sending,
                 claim_token=token,
@@ -269,7 +277,7 @@ def claim_part(
             )
         )
         session.commit()
-        if _rowcount(result) != 1:
+        if rowcount(result) != 1:
             return None
     part = _part(db, part_id)
     return part if part is not None and part.claim_token == token else None
@@ -285,7 +293,7 @@ def _part(db: Database, part_id: int) -> PartRow | None:
         return _part_row(row) if row is not None else None
 
 
-def _if_sending(value: Any) -> Any:
+def if_sending(value: Any) -> Any:
     return case((col(OutboundPart.status) == PartStatus.sending, value), else_=None)
 
 
@@ -321,7 +329,7 @@ def settle_part(
             .values(**values)
         )
         session.commit()
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
 
 def move_unsent(
@@ -346,7 +354,7 @@ def move_unsent(
             .values(status=to, reason=reason, error_code=error_code, updated_at=now)
         )
         session.commit()
-        return _rowcount(result)
+        return rowcount(result)
 
 
 def refresh_outcome(
@@ -387,128 +395,6 @@ def refresh_outcome(
         return outcome
 
 
-# --- held parts -------------------------------------------------------------------------------
-
-
-def _holdable() -> Any:
-    # An announcement's delivery row schedules its retries; the held-replies job leaves it be.
-    return col(OutboundMessage.purpose) != OutboundPurpose.announcement.value
-
-
-def held_message_ids(db: Database, oa_id: str | None, limit: int) -> list[int]:
-    """Messages with parts waiting for the connection, oldest first; every OA when None."""
-    query = (
-        select(OutboundPart.message_id)
-        .join(OutboundMessage, col(OutboundMessage.id) == col(OutboundPart.message_id))
-        .where(col(OutboundPart.status) == PartStatus.held)
-        .where(_holdable())
-        .group_by(col(OutboundPart.message_id))
-        .order_by(col(OutboundPart.message_id))
-        .limit(limit)
-    )
-    if oa_id is not None:
-        query = query.where(col(OutboundMessage.oa_id) == oa_id)
-    with db.session() as session:
-        return list(session.exec(query).all())
-
-
-def count_held(db: Database, oa_id: str | None) -> int:
-    """Messages with parts waiting for the connection."""
-    query = (
-        select(func.count(func.distinct(col(OutboundPart.message_id))))
-        .select_from(OutboundPart)
-        .join(OutboundMessage, col(OutboundMessage.id) == col(OutboundPart.message_id))
-        .where(col(OutboundPart.status) == PartStatus.held)
-        .where(_holdable())
-    )
-    if oa_id is not None:
-        query = query.where(col(OutboundMessage.oa_id) == oa_id)
-    with db.session() as session:
-        return int(session.exec(query).one())
-
-
-def hold_stale(db: Database, stale_before: datetime, now: datetime) -> int:
-    """Parts nobody is sending any more go to the held-replies job: claims older than the
-    lease (a dead process's: uncertain, it may have sent them) and parts left pending that
-    long (their process died before trying). Announcements are left to their worker."""
-    holdable = col(OutboundPart.message_id).in_(
-        select(OutboundMessage.id).where(_holdable()).scalar_subquery()
-    )
-    stale_claim = and_(
-        col(OutboundPart.status) == PartStatus.sending,
-        or_(col(OutboundPart.claimed_at).is_(None), col(OutboundPart.claimed_at) < stale_before),
-    )
-    left_pending = and_(
-        col(OutboundPart.status) == PartStatus.pending,
-        col(OutboundPart.updated_at) < stale_before,
-    )
-    with db.session() as session:
-        # Look before writing: on SQLite an UPDATE takes the write lock even when it matches
-        # nothing, and this runs every round.
-        found = session.exec(
-            select(OutboundPart.id).where(holdable).where(or_(stale_claim, left_pending))
-        ).all()
-        if not found:
-            return 0
-        result = session.execute(
-            update(OutboundPart)
-            .where(col(OutboundPart.id).in_(found))
-            .where(or_(stale_claim, left_pending))
-            .values(
-                uncertain_since=func.coalesce(
-                    OutboundPart.uncertain_since, _if_sending(OutboundPart.claimed_at)
-                ),
-                status=PartStatus.held,
-                claim_token=None,
-                reason="stale",
-                updated_at=now,
-            )
-        )
-        messages = session.exec(
-            select(OutboundPart.message_id).where(col(OutboundPart.id).in_(found)).distinct()
-        ).all()
-        session.execute(
-            update(OutboundMessage)
-            .where(col(OutboundMessage.id).in_(messages))
-            .values(outcome=DeliveryOutcome.held)
-        )
-        session.commit()
-        return _rowcount(result)
-
-
-def adopt_unsplit_held(
-    db: Database, now: datetime, split: Callable[[str, str], Sequence[NewPart]]
-) -> int:
-    """Held messages recorded before the outbox (no parts) get their parts now: nothing of
-    them went out, so this is their first and only split. `split(text, buttons)` gives them."""
-    no_parts = ~exists().where(col(OutboundPart.message_id) == col(OutboundMessage.id))
-    with db.session() as session:
-        rows = session.exec(
-            select(OutboundMessage)
-            .where(OutboundMessage.outcome == DeliveryOutcome.held)
-            .where(no_parts)
-        ).all()
-        for row in rows:
-            assert row.id is not None
-            for position, part in enumerate(split(row.text, row.buttons), start=1):
-                session.add(
-                    OutboundPart(
-                        message_id=row.id,
-                        position=position,
-                        text=part.text,
-                        buttons=part.buttons,
-                        status=PartStatus.held,
-                        updated_at=now,
-                    )
-                )
-        session.commit()
-        return len(rows)
-
-
-def expire_held(db: Database, message_id: int, now: datetime, reason: str) -> int:
-    return move_unsent(db, [message_id], now, PartStatus.failed, reason=reason)
-
-
 def went_out(db: Database, message_ids: Sequence[int]) -> bool:
     """Whether any part of these messages reached Zalo, or may have (a claim, an uncertain
     attempt, an apology already written)."""
@@ -528,27 +414,6 @@ def went_out(db: Database, message_ids: Sequence[int]) -> bool:
             .limit(1)
         ).first()
         return found is not None
-
-
-def add_apology(db: Database, message_id: int, text: str, now: datetime) -> bool:
-    """Put an apology (position 0) in front of the message's parts, held like them; once."""
-    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    with db.session() as session:
-        result = session.execute(
-            insert(OutboundPart)
-            .values(
-                message_id=message_id,
-                position=0,
-                text=text,
-                buttons="[]",
-                status=PartStatus.held,
-                attempts=0,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["message_id", "position"])
-        )
-        session.commit()
-        return _rowcount(result) == 1
 
 
 # --- Zalo's echo ------------------------------------------------------------------------------
@@ -601,8 +466,3 @@ def find_echo(db: Database, part: PartRow, since: datetime) -> str | None:
             msg_id = message.get("msg_id") if isinstance(message, dict) else None
             return str(msg_id or key.removeprefix("msg:"))
     return None
-
-
-def _rowcount(result: object) -> int:
-    count = getattr(result, "rowcount", 0)
-    return count if isinstance(count, int) else 0

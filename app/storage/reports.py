@@ -7,55 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Text
-from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel import col, func, select
 
 from app.storage.database import Database
-from app.storage.tables import utcnow
-
-
-class Report(SQLModel, table=True):
-    __tablename__ = "reports"
-
-    id: int | None = Field(default=None, primary_key=True)
-    oa_id: str = Field(index=True)
-    user_id: str = Field(index=True)
-    what: str = Field(sa_column=Column(Text, nullable=False))
-    location: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    latitude: float | None = None
-    longitude: float | None = None
-    image_url: str | None = None
-    status: str = Field(default="new", index=True)
-    """app.reports.dialogue.Status."""
-    assignee: str | None = None
-    rating: str | None = None
-    """app.reports.dialogue.Rating, once the resident has rated the handling."""
-    created_at: datetime = Field(default_factory=utcnow, index=True)
-    closed_at: datetime | None = None
-
-
-class ReportReply(SQLModel, table=True):
-    """A staff answer to a report. `delivered_at` stays empty while it waits for the resident
-    to write again (outside Zalo's 7-day window)."""
-
-    __tablename__ = "report_replies"
-
-    id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(foreign_key="reports.id", index=True)
-    staff: str
-    text: str = Field(sa_column=Column(Text, nullable=False))
-    closing: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
-    delivered_at: datetime | None = None
-    failure: str | None = None
-
-
-class ReportDraft(SQLModel, table=True):
-    __tablename__ = "report_drafts"
-
-    oa_id: str = Field(primary_key=True)
-    user_id: str = Field(primary_key=True)
-    state: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+from app.storage.tables import Report, ReportDraft, ReportReply
 
 
 def load_draft(db: Database, oa_id: str, user_id: str) -> dict[str, Any] | None:

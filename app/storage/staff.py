@@ -7,45 +7,10 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel import col, func, select
 
 from app.storage.database import Database, as_utc
-from app.storage.tables import utcnow
-
-
-class StaffAccount(SQLModel, table=True):
-    __tablename__ = "staff_accounts"
-
-    id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(unique=True, index=True)
-    password_hash: str
-    role: str
-    """`admin` or `staff` (app.staff.Role)."""
-    active: bool = True
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class StaffSession(SQLModel, table=True):
-    """A console login. Only a digest of the cookie's token is stored."""
-
-    __tablename__ = "staff_sessions"
-
-    token_digest: str = Field(primary_key=True)
-    staff_id: int = Field(foreign_key="staff_accounts.id", index=True)
-    csrf_token: str
-    created_at: datetime = Field(default_factory=utcnow)
-    expires_at: datetime
-
-
-class LoginAttempt(SQLModel, table=True):
-    """Password checks per username (a successful login clears them), counted for the
-    lockout: each is written before its password is checked."""
-
-    __tablename__ = "staff_login_failures"
-
-    id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(index=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
+from app.storage.tables import LoginAttempt, LoginGate, StaffAccount, StaffSession
 
 
 def save_staff(db: Database, username: str, password_hash: str, role: str) -> StaffAccount:
@@ -82,16 +47,6 @@ def update_password_hash(db: Database, staff_id: int, password_hash: str) -> Non
         if row is not None:
             row.password_hash = password_hash
             session.commit()
-
-
-class LoginGate(SQLModel, table=True):
-    """One row per username tried: its lock serialises the attempts on that username, across
-    every process sharing the database (see `take_login_attempt`)."""
-
-    __tablename__ = "staff_login_gates"
-
-    username: str = Field(primary_key=True)
-    touched_at: datetime
 
 
 def take_login_attempt(

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from app.storage.announcements import Delivery
 from app.storage.database import Database
-from app.storage.tables import InboundEvent, OutboundMessage
+from app.storage.tables import Delivery, InboundEvent, OutboundMessage
 
 
 @dataclass(frozen=True)
@@ -43,22 +41,3 @@ def totals(db: Database) -> DatabaseTotals:
         zalo_errors={code: n for code, n in zalo_errors if code is not None},
         deliveries={str(status): n for status, n in deliveries},
     )
-
-
-def resident_messages_before(
-    db: Database, oa_id: str, user_id: str, event_id: int, since: datetime
-) -> int:
-    """How many messages the resident sent since `since`, up to and including `event_id`.
-
-    Counting by id makes every process agree on each message's place in the burst.
-    """
-    with db.session() as session:
-        return session.exec(
-            select(func.count())
-            .select_from(InboundEvent)
-            .where(InboundEvent.oa_id == oa_id)
-            .where(InboundEvent.user_id == user_id)
-            .where(col(InboundEvent.event_name).startswith("user_send_"))
-            .where(col(InboundEvent.received_at) >= since)
-            .where(col(InboundEvent.id) <= event_id)
-        ).one()

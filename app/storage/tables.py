@@ -1,16 +1,26 @@
-"""SQLModel tables. Every row is keyed by the OA id so one deployment can serve several OAs."""
+"""Every table of the service, in one module: importing it registers them all.
+
+Alembic's environment (app.storage.migrate), `Database.create_schema` and the tests take the
+schema from here (`metadata`), so what a migration compares, or a foreign key resolves to,
+never depends on which modules happened to be imported first. The queries live beside it, one
+module per area (app.storage.events, .outbox, .followers, .groups, ...). Every row is keyed by
+the OA id so one deployment can serve several OAs.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, LargeBinary, MetaData, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# --- Inbound events (app.storage.events) ----------------------------------------------------------
 
 
 class EventStatus(StrEnum):
@@ -45,6 +55,9 @@ class InboundEvent(SQLModel, table=True):
     claimed_at: datetime | None = None
     """When a worker claimed it; a claim older than the lease is taken as a crashed worker's."""
     handled_at: datetime | None = None
+
+
+# --- Outbound messages: the outbox (app.storage.outbox, app.storage.held) -------------------------
 
 
 class DeliveryOutcome(StrEnum):
@@ -149,6 +162,9 @@ class OutboundPart(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+# --- Residents (app.storage.followers, .conversations, .questions, .groups) -----------------------
+
+
 class Follower(SQLModel, table=True):
     __tablename__ = "followers"
 
@@ -158,31 +174,6 @@ class Follower(SQLModel, table=True):
     followed_at: datetime | None = None
     unfollowed_at: datetime | None = None
     last_interaction_at: datetime | None = None
-
-
-class ZaloToken(SQLModel, table=True):
-    """The OA's current token pair. The refresh token is single-use: saved before use."""
-
-    __tablename__ = "zalo_tokens"
-
-    oa_id: str = Field(primary_key=True)
-    access_token: str
-    refresh_token: str
-    expires_at: datetime | None = None
-    updated_at: datetime = Field(default_factory=utcnow)
-
-
-class ZaloConnection(SQLModel, table=True):
-    """The OA's Zalo connection as last seen by any process: what /readyz and the console's
-    banner show, shared by every process of a deployment."""
-
-    __tablename__ = "zalo_connection"
-
-    oa_id: str = Field(primary_key=True)
-    ok: bool = True
-    error_code: int | None = None
-    error: str | None = None
-    changed_at: datetime = Field(default_factory=utcnow)
 
 
 class Conversation(SQLModel, table=True):
@@ -210,6 +201,289 @@ class UnansweredQuestion(SQLModel, table=True):
     candidates: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     """JSON list of {kind, id, score}: the nearest procedures at the time."""
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ProcedureAsk(SQLModel, table=True):
+    __tablename__ = "procedure_asks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    oa_id: str
+    code: str = Field(index=True)
+    asked_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class GroupMembership(SQLModel, table=True):
+    """The resident's tổ dân phố; the local truth that the Zalo tag mirrors."""
+
+    __tablename__ = "group_memberships"
+
+    oa_id: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True)
+    group_id: str | None = Field(default=None, index=True)
+    """None once the resident left; the row stays until the Zalo tag is removed."""
+    joined_at: datetime | None = None
+    updated_at: datetime
+    zalo_tag: str | None = None
+    """The tag Zalo has for this resident, as far as we know."""
+    zalo_tag_synced: bool = Field(default=True, index=True)
+    tag_attempts: int = 0
+    tag_next_attempt_at: datetime | None = None
+    tag_error: str | None = None
+    """Why Zalo refused the tag for good (e.g. zalo:-213); no more retries until it changes."""
+
+
+# --- Announcements (app.storage.announcements) ----------------------------------------------------
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    """Waiting for its time (schedule, quiet hours, backoff) and a worker."""
+    sending = "sending"
+    """Claimed by a worker (or the inbox) that is sending it now."""
+    sent = "sent"
+    deferred = "deferred"
+    """Outside Zalo's 7-day window: sent when the resident next writes to the OA."""
+    failed = "failed"
+
+
+class Announcement(SQLModel, table=True):
+    __tablename__ = "announcements"
+
+    id: int | None = Field(default=None, primary_key=True)
+    oa_id: str = Field(index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    image_url: str | None = None
+    link_url: str | None = None
+    link_title: str | None = None
+    target_all: bool = False
+    target_groups: str = "[]"
+    """JSON list of group ids (empty when `target_all`)."""
+    scheduled_at: datetime | None = None
+    urgent: bool = False
+    created_by: str = ""
+    created_at: datetime
+
+
+class Delivery(SQLModel, table=True):
+    """One announcement to one resident."""
+
+    __tablename__ = "announcement_deliveries"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "user_id", name="uq_delivery_recipient"),
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+        Index("ix_delivery_resident", "user_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    announcement_id: int = Field(foreign_key="announcements.id", index=True)
+    user_id: str
+    group_id: str | None = None
+    """The resident's group when the announcement was created (None: a follower of "all")."""
+    status: DeliveryStatus = DeliveryStatus.pending
+    reason: str | None = None
+    attempts: int = 0
+    next_attempt_at: datetime
+    zalo_message_id: str | None = None
+    claimed_at: datetime | None = None
+    claim_token: str | None = None
+    updated_at: datetime
+
+
+# --- Residents' reports (app.storage.reports) -----------------------------------------------------
+
+
+class Report(SQLModel, table=True):
+    __tablename__ = "reports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    oa_id: str = Field(index=True)
+    user_id: str = Field(index=True)
+    what: str = Field(sa_column=Column(Text, nullable=False))
+    location: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    latitude: float | None = None
+    longitude: float | None = None
+    image_url: str | None = None
+    status: str = Field(default="new", index=True)
+    """app.reports.dialogue.Status."""
+    assignee: str | None = None
+    rating: str | None = None
+    """app.reports.dialogue.Rating, once the resident has rated the handling."""
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    closed_at: datetime | None = None
+
+
+class ReportReply(SQLModel, table=True):
+    """A staff answer to a report. `delivered_at` stays empty while it waits for the resident
+    to write again (outside Zalo's 7-day window)."""
+
+    __tablename__ = "report_replies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="reports.id", index=True)
+    staff: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    closing: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None
+    failure: str | None = None
+
+
+class ReportDraft(SQLModel, table=True):
+    __tablename__ = "report_drafts"
+
+    oa_id: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True)
+    state: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+# --- Staff accounts (app.storage.staff) -----------------------------------------------------------
+
+
+class StaffAccount(SQLModel, table=True):
+    __tablename__ = "staff_accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True)
+    password_hash: str
+    role: str
+    """`admin` or `staff` (app.staff.Role)."""
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class StaffSession(SQLModel, table=True):
+    """A console login. Only a digest of the cookie's token is stored."""
+
+    __tablename__ = "staff_sessions"
+
+    token_digest: str = Field(primary_key=True)
+    staff_id: int = Field(foreign_key="staff_accounts.id", index=True)
+    csrf_token: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Password checks per username (a successful login clears them), counted for the
+    lockout: each is written before its password is checked."""
+
+    __tablename__ = "staff_login_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class LoginGate(SQLModel, table=True):
+    """One row per username tried: its lock serialises the attempts on that username, across
+    every process sharing the database (see `take_login_attempt`)."""
+
+    __tablename__ = "staff_login_gates"
+
+    username: str = Field(primary_key=True)
+    touched_at: datetime
+
+
+# --- The Zalo connection (app.storage.tokens, .connection, .oauth) --------------------------------
+
+
+class ZaloToken(SQLModel, table=True):
+    """The OA's current token pair. The refresh token is single-use: saved before use."""
+
+    __tablename__ = "zalo_tokens"
+
+    oa_id: str = Field(primary_key=True)
+    access_token: str
+    refresh_token: str
+    expires_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ZaloConnection(SQLModel, table=True):
+    """The OA's Zalo connection as last seen by any process: what /readyz and the console's
+    banner show, shared by every process of a deployment."""
+
+    __tablename__ = "zalo_connection"
+
+    oa_id: str = Field(primary_key=True)
+    ok: bool = True
+    error_code: int | None = None
+    error: str | None = None
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class ZaloOAuthRequest(SQLModel, table=True):
+    __tablename__ = "zalo_oauth_requests"
+
+    state: str = Field(primary_key=True)
+    oa_id: str
+    code_verifier: str
+    redirect_uri: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- The catalogue's versions (app.storage.catalogue) ---------------------------------------------
+
+
+class CatalogueText(SQLModel, table=True):
+    """One document's text, stored once however many versions hold it."""
+
+    __tablename__ = "catalogue_texts"
+
+    sha256: str = Field(primary_key=True)
+    """Of the text itself (UTF-8), not of the compressed bytes."""
+    compressed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """zlib of the UTF-8 text: procedures.yaml with the portal's records is ~0.9 MB, ~0.1 MB
+    compressed, and every console edit stores a new one."""
+
+
+class CatalogueVersion(SQLModel, table=True):
+    """A saved catalogue: who, when, why, and what changed against the version before."""
+
+    __tablename__ = "catalogue_versions"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    content_hash: str
+    """app.catalogue.documents.documents_hash of every document of the version."""
+    author: str
+    origin: str
+    """How it was made (app.catalogue_store.Origin): seed, file, import, console, rollback."""
+    reason: str
+    restored_from: int | None = None
+    """For a rollback: the version whose documents it restored."""
+    changed: str = ""
+    """The documents that differ from the version before, comma-separated."""
+    lines_added: int = 0
+    lines_removed: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CatalogueDocument(SQLModel, table=True):
+    __tablename__ = "catalogue_documents"
+
+    version: int = Field(foreign_key="catalogue_versions.version", primary_key=True)
+    name: str = Field(primary_key=True)
+    """The path relative to the content root: procedures.yaml, intents/intents.yaml, ..."""
+    sha256: str = Field(foreign_key="catalogue_texts.sha256")
+
+
+class CatalogueFileSync(SQLModel, table=True):
+    """What a set of files on one host last held when it was imported or exported.
+
+    The file watch compares the files with it to tell "the files changed since" (import them)
+    from "the database moved on since" (serve the database, leave the files alone).
+    """
+
+    __tablename__ = "catalogue_file_syncs"
+
+    location: str = Field(primary_key=True)
+    """host:/absolute/path/of/procedures.yaml"""
+    content_hash: str
+    version: int | None = None
+    synced_at: datetime = Field(default_factory=utcnow)
+
+
+# --- Operations -----------------------------------------------------------------------------------
 
 
 class Heartbeat(SQLModel, table=True):
@@ -309,3 +583,7 @@ class BookingDraft(SQLModel, table=True):
     oa_id: str = Field(primary_key=True)
     user_id: str = Field(primary_key=True)
     state: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+metadata: MetaData = SQLModel.metadata
+"""The schema as the code declares it: every table above, whatever else was imported."""

@@ -10,6 +10,7 @@ import os
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, insert, select, text, update
@@ -22,6 +23,24 @@ log = logging.getLogger(__name__)
 
 LOCK_TIMEOUT_SECONDS = 60
 """Longer than a refresh can take (HTTP timeout plus retries), short enough to surface a hang."""
+
+
+def load_token(db: Database, oa_id: str) -> ZaloToken | None:
+    with db.session() as session:
+        return session.get(ZaloToken, oa_id)
+
+
+def save_token(
+    db: Database, oa_id: str, access_token: str, refresh_token: str, expires_at: datetime | None
+) -> None:
+    with db.session() as session:
+        row = session.get(ZaloToken, oa_id)
+        if row is None:
+            row = ZaloToken(oa_id=oa_id, access_token="", refresh_token="")
+            session.add(row)
+        row.access_token, row.refresh_token = access_token, refresh_token
+        row.expires_at, row.updated_at = expires_at, utcnow()
+        session.commit()
 
 
 class DatabaseTokenStore:
@@ -40,13 +59,13 @@ class DatabaseTokenStore:
         self._oa_id = oa_id
 
     def load(self) -> TokenPair | None:
-        row = self._db.load_token(self._oa_id)
+        row = load_token(self._db, self._oa_id)
         if row is None:
             return None
         return TokenPair(row.access_token, row.refresh_token, as_utc(row.expires_at))
 
     def save(self, pair: TokenPair) -> None:
-        self._db.save_token(self._oa_id, pair.access_token, pair.refresh_token, pair.expires_at)
+        save_token(self._db, self._oa_id, pair.access_token, pair.refresh_token, pair.expires_at)
 
     @asynccontextmanager
     async def refresh_lock(self) -> AsyncIterator[TokenStore]:

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.announcements import (
+    MAX_CSV_BYTES,
     AnnouncementInvalid,
     CsvInvalid,
     export_csv,
@@ -28,13 +29,12 @@ from app.catalogue.models import WardProfile
 from app.dialogue.groups import zalo_tag_name
 from app.jobs.announcements import announcing_oa_id
 from app.services import Services
-from app.storage.announcements import announcement_status, create_announcement, members_per_group
+from app.storage.announcements import announcement_status, create_announcement
+from app.storage.groups import members_per_group
 from app.web.auth import ServicesDep
-from app.web.console_auth import StaffOrToken
+from app.web.console.auth import StaffOrToken
 
 router = APIRouter(prefix="/api", dependencies=[StaffOrToken])
-
-MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
 class AnnouncementRequest(BaseModel):

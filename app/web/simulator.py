@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from app.services import Services
-from app.storage.database import NewEvent
+from app.storage.events import NewEvent, record_claimed
+from app.storage.outbox import messages_to
 from app.web.auth import ServicesDep
 
 router = APIRouter()
@@ -39,19 +40,20 @@ async def simulate_event(
     services: Services, payload: dict[str, Any], user_id: str
 ) -> list[dict[str, Any]]:
     """Feed a Zalo-shaped event through the inbox and return what the bot sent back."""
-    event = services.db.record_claimed(
+    event = record_claimed(
+        services.db,
         NewEvent(
             oa_id=SIMULATOR_OA_ID,
             event_key=f"sim:{uuid.uuid4().hex}",
             event_name=payload["event_name"],
             user_id=user_id,
             payload=json.dumps(payload, ensure_ascii=False),
-        )
+        ),
     )
     await services.inbox.handle_claimed(event)
     return [
         {"text": m.text, "buttons": json.loads(m.buttons), "outcome": m.outcome.value}
-        for m in services.db.outbound(user_id)
+        for m in messages_to(services.db, user_id)
         if m.inbound_event_id == event.id
     ]
 

@@ -10,7 +10,8 @@ import pytest
 from app.catalogue.documents import PROCEDURES
 from app.jobs.announcements import announcing_oa_id
 from app.staff import Role
-from app.storage.announcements import set_membership
+from app.storage.followers import touch_interaction
+from app.storage.groups import set_membership
 from tests.browser.conftest import Served, log_in
 from tests.support.catalogue import with_alias
 
@@ -36,7 +37,7 @@ def test_send_an_announcement_to_a_group_and_watch_it_finish(page: Any, served: 
     oa = announcing_oa_id(served.services.settings)
     now = datetime.now(UTC)
     for user_id in ("to5-a", "to5-b", "to5-c"):
-        served.services.db.touch_interaction(oa, user_id, now)
+        touch_interaction(served.services.db, oa, user_id, now)
         set_membership(served.services.db, oa, user_id, "tdp-5", now)
     log_in(page, served.add_staff("hoa", Role.staff))
     page.get_by_role("link", name="Thông báo", exact=True).click()

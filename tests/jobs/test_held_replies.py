@@ -11,7 +11,7 @@ import pytest
 from app.jobs.token_refresh import TokenRefresher
 from app.outbox.held import HeldReplies
 from app.staff import Role
-from app.storage.outbox import claim_part, parts_of
+from app.storage.outbox import claim_part, messages_to, parts_of
 from app.storage.tables import DeliveryOutcome
 from app.storage.tokens import DatabaseTokenStore
 from app.zalo.tokens import TokenPair
@@ -56,7 +56,7 @@ async def test_reply_held_during_an_outage_goes_out_once_zalo_is_back(
     parts = fake_zalo.sent_texts("u1")  # a long answer goes out in several messages
     assert parts[0].startswith("Dạ, xin lỗi anh/chị vì phường trả lời chậm")
     assert "2.000815" in "".join(parts)  # the answer itself, as first written
-    [row] = running.services.db.outbound("u1")
+    [row] = messages_to(running.services.db, "u1")
     assert row.outcome == DeliveryOutcome.sent and row.resent_at is not None
     assert len(row.zalo_message_ids.split(",")) == len(parts)
     # Nothing is sent twice.
@@ -77,7 +77,7 @@ async def test_a_resend_during_the_outage_keeps_the_reply_held(
 
     # The first failure stops the round: the second reply is not even tried.
     assert (counts.sent, counts.still_held) == (0, 1)
-    rows = [*running.services.db.outbound("u1"), *running.services.db.outbound("u2")]
+    rows = [*messages_to(running.services.db, "u1"), *messages_to(running.services.db, "u2")]
     assert [r.outcome for r in rows] == [DeliveryOutcome.held, DeliveryOutcome.held]
     assert all(r.resent_at is None for r in rows)
     assert (await _held(running).resend()).sent == 2
@@ -95,7 +95,7 @@ async def test_a_recipient_refusal_on_resend_is_final_and_the_round_goes_on(
     counts = await _held(running).resend()
 
     assert (counts.sent, counts.failed) == (1, 1)
-    [first] = running.services.db.outbound("u1")
+    [first] = messages_to(running.services.db, "u1")
     assert (first.outcome, first.error_code) == (DeliveryOutcome.failed, -230)
     assert fake_zalo.sent_texts("u2")
 
@@ -117,7 +117,7 @@ async def test_old_held_replies_are_dropped_not_sent(
     counts = await later.resend()
 
     assert (counts.sent, counts.expired) == (0, 1)
-    [row] = services.db.outbound("u1")
+    [row] = messages_to(services.db, "u1")
     assert (row.outcome, row.reason) == (DeliveryOutcome.failed, "held_expired")
     assert fake_zalo.sent_texts("u1") == []
 
@@ -128,7 +128,7 @@ async def test_only_one_process_claims_a_held_part(
     _outage(fake_zalo)
     await running.webhook.post(text_event("u1", "chứng thực bản sao"))
     await running.settle()
-    [row] = running.services.db.outbound("u1")
+    [row] = messages_to(running.services.db, "u1")
     assert row.id is not None
     [first, *_] = parts_of(running.services.db, row.id)
     now = datetime.now(UTC)
@@ -152,7 +152,7 @@ async def test_broken_token_holds_replies_shows_everywhere_and_recovers(
     await running.webhook.post(text_event("u1", "chứng thực bản sao"))
     await running.settle()
 
-    [row] = services.db.outbound("u1")
+    [row] = messages_to(services.db, "u1")
     assert row.outcome == DeliveryOutcome.held
     body = (await running.client.get("/readyz")).json()
     assert body["status"] == "degraded"
@@ -204,7 +204,7 @@ async def test_app_secret_without_a_token_is_a_real_deployment_waiting_for_conse
     async for running in start_app(settings):
         await running.webhook.post(text_event("u1", "chứng thực bản sao"))
         await running.settle()
-        [row] = running.services.db.outbound("u1")
+        [row] = messages_to(running.services.db, "u1")
         assert row.outcome == DeliveryOutcome.held
         body = (await running.client.get("/readyz")).json()
         assert body["status"] == "degraded"

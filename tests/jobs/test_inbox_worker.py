@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
-from app.cli_worker import run_worker
+from app.cli.worker import run_worker
 from app.jobs.background import Background
 from app.jobs.inbox_poll import InboxPoller
 from app.jobs.tasks import EventQueue
 from app.storage.database import Database
+from app.storage.events import NewEvent, claim_event, get_event, list_events, record_event
 from app.storage.tables import EventStatus, InboundEvent, utcnow
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.support.fake_zalo import FakeZalo
@@ -104,12 +105,15 @@ def _record(app: RunningApp, user_id: str, text: str = QUESTION) -> int:
     """An event recorded by a process that then died before queuing it (or an ingest-only
     web process): it is in the database, in no queue."""
     payload = text_event(user_id, text)
-    event_id = app.services.db.record_inbound(
-        oa_id=OA_ID,
-        event_key=str(payload["message"]["msg_id"]),
-        event_name="user_send_text",
-        user_id=user_id,
-        payload=json.dumps(payload, ensure_ascii=False),
+    event_id = record_event(
+        app.services.db,
+        NewEvent(
+            oa_id=OA_ID,
+            event_key=str(payload["message"]["msg_id"]),
+            event_name="user_send_text",
+            user_id=user_id,
+            payload=json.dumps(payload, ensure_ascii=False),
+        ),
     )
     assert event_id is not None
     return event_id
@@ -135,7 +139,7 @@ async def test_the_poller_answers_an_event_nobody_queued_exactly_once(
     assert poller.poll_once() == 0  # answered: nothing left
 
     assert fake_zalo.sent_texts("u1") == answer
-    event = app.services.db.event(event_id)
+    event = get_event(app.services.db, event_id)
     assert event is not None and event.status == EventStatus.done
 
 
@@ -170,8 +174,8 @@ async def test_the_poller_releases_an_old_claim_and_leaves_a_fresh_one(
 ) -> None:
     db = app.services.db
     fresh, old = _record(app, "fresh"), _record(app, "old")
-    assert db.claim_event(fresh) is not None  # another live process is answering it
-    assert db.claim_event(old) is not None
+    assert claim_event(db, fresh) is not None  # another live process is answering it
+    assert claim_event(db, old) is not None
     with db.session() as session:
         # ... and this claim was left by a process that died six minutes ago.
         session.execute(
@@ -186,7 +190,7 @@ async def test_the_poller_releases_an_old_claim_and_leaves_a_fresh_one(
 
     assert fake_zalo.sent_texts("old")  # released, queued, answered
     assert fake_zalo.sent_texts("fresh") == []
-    event = db.event(fresh)
+    event = get_event(db, fresh)
     assert event is not None and event.status == EventStatus.processing
 
 
@@ -206,7 +210,7 @@ async def test_an_ingest_only_web_process_records_and_the_worker_answers(
         assert (await web.webhook.post(text_event("u2", "giờ làm việc"))).status_code == 200
         await asyncio.sleep(0.1)  # a poll interval and more: nothing in this process answers
         assert fake_zalo.sent_texts() == []
-        assert {e.status for e in web.services.db.events()} == {EventStatus.received}
+        assert {e.status for e in list_events(web.services.db)} == {EventStatus.received}
 
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(settings, stop))
@@ -220,7 +224,7 @@ async def test_an_ingest_only_web_process_records_and_the_worker_answers(
 
         # With the worker stopped, a new message waits in the database for the next one.
         await web.webhook.post(text_event("u3", QUESTION))
-        assert [e.status for e in web.services.db.events()][-1] == EventStatus.received
+        assert [e.status for e in list_events(web.services.db)][-1] == EventStatus.received
         background = Background(web.services, settings)  # what `wardbot worker` runs
         background.start()
         try:
@@ -232,7 +236,7 @@ async def test_an_ingest_only_web_process_records_and_the_worker_answers(
 
 
 def _all_handled(db: Database) -> bool:
-    return all(e.status == EventStatus.done for e in db.events())
+    return all(e.status == EventStatus.done for e in list_events(db))
 
 
 async def _until(condition: Callable[[], bool], task: asyncio.Task[None] | None = None) -> None:

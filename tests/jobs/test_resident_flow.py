@@ -10,13 +10,9 @@ from pathlib import Path
 import pytest
 
 from app.jobs.announcements import AnnouncementWorker
-from app.storage.announcements import (
-    AnnouncementDraft,
-    DeliveryStatus,
-    create_announcement,
-    delivery_rows,
-    membership_group,
-)
+from app.storage.announcements import AnnouncementDraft, create_announcement, delivery_rows
+from app.storage.groups import membership_group
+from app.storage.tables import DeliveryStatus
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.jobs.conftest import FAST
 from tests.support.announce import Clock

@@ -13,8 +13,8 @@ from sqlmodel import select
 from app.dialogue.reply import Button
 from app.jobs.announcements import DeliveryPolicy, QuietHours, TokenBucket, deliver_deferred
 from app.outbox import Outbox
-from app.storage.announcements import DeliveryStatus, delivery_rows
-from app.storage.tables import Follower, OutboundPart, PartStatus
+from app.storage.announcements import delivery_rows
+from app.storage.tables import DeliveryStatus, Follower, OutboundPart, PartStatus
 from app.zalo.sender import MessageSender, SentMessage
 from tests.jobs.conftest import FAST, TEXT, Harness
 from tests.support.announce import add_residents, spread

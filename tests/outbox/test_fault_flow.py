@@ -28,13 +28,15 @@ from app.dialogue.conversation import ConversationState
 from app.dialogue.notices import deferred_reply
 from app.jobs.announcements import AnnouncementWorker, DeliveryPolicy, TokenBucket
 from app.outbox.held import HeldReplies
-from app.storage.announcements import (
-    AnnouncementDraft,
+from app.storage.announcements import AnnouncementDraft, announcement_status, create_announcement
+from app.storage.followers import touch_interaction
+from app.storage.tables import (
     DeliveryStatus,
-    announcement_status,
-    create_announcement,
+    OutboundMessage,
+    OutboundPart,
+    OutboundPurpose,
+    PartStatus,
 )
-from app.storage.tables import OutboundMessage, OutboundPart, OutboundPurpose, PartStatus
 from app.zalo.split import split_text
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.support.announce import EchoWebhook, add_residents
@@ -128,7 +130,7 @@ async def test_every_part_reaches_every_resident_exactly_once_under_faults(
     fake_zalo.inject_faults(0.3, seed=20261202, kinds=FAULT_KINDS, latency=(0.0, 0.002))
     await _post_all(app, [text_event(r, QUESTIONS[i % 2]) for i, r in enumerate(residents)])
     for resident in idle:  # as if they had last written 8 days ago
-        services.db.touch_interaction(OA_ID, resident, datetime.now(UTC) - timedelta(days=8))
+        touch_interaction(services.db, OA_ID, resident, datetime.now(UTC) - timedelta(days=8))
     announcement = create_announcement(
         services.db,
         AnnouncementDraft(oa_id=OA_ID, text=NOTICE, all_followers=True),

@@ -14,7 +14,9 @@ from app.dialogue.conversation import ConversationState
 from app.dialogue.reply import Reply
 from app.outbox import Outbox
 from app.outbox.held import HeldReplies
-from app.storage.outbox import count_held, parts_of
+from app.storage.events import get_event, list_events, release_stale_events
+from app.storage.held import count_held
+from app.storage.outbox import messages_to, parts_of
 from app.storage.tables import DeliveryOutcome, EventStatus, PartStatus
 from app.zalo.split import split_text
 from tests.conftest import RunningApp
@@ -84,7 +86,7 @@ async def test_partial_sends_are_finished_part_by_part_never_resent_whole(
     assert all(APOLOGY not in t for r in got_first_only for t in fake_zalo.sent_texts(r))
     assert max(accepted(fake_zalo).values()) == 1
     for resident in residents:
-        [row] = running.services.db.outbound(resident)
+        [row] = messages_to(running.services.db, resident)
         assert row.outcome == DeliveryOutcome.sent
         assert len(row.zalo_message_ids.split(",")) == len(fake_zalo.sent_texts(resident))
 
@@ -130,7 +132,7 @@ async def test_a_refused_part_gives_up_the_rest_of_its_reply(
     await running.webhook.post(text_event("u1", QUESTION))
     await running.settle()
     assert fake_zalo.sent_texts("u1") == parts[:1]
-    [row] = running.services.db.outbound("u1")
+    [row] = messages_to(running.services.db, "u1")
     assert (row.outcome, row.error_code) == (DeliveryOutcome.failed, -201)
     assert row.id is not None
     assert [p.status for p in parts_of(running.services.db, row.id)] == [
@@ -155,7 +157,7 @@ async def _send_then_refuse_writes(
     refusing.armed = False
     fake_zalo.on_accept = None
     assert refusing.refused >= 2
-    [event] = running.services.db.events()
+    [event] = list_events(running.services.db)
     assert event.status == EventStatus.processing and event.id is not None  # looks crashed
     assert len(fake_zalo.sent_messages) == 1
     return event.id, refusing
@@ -171,17 +173,17 @@ async def test_a_sent_part_whose_record_failed_is_confirmed_by_its_echo_not_rese
 
         # Five minutes later the claim is released as a dead process's, and handled again.
         later = datetime.now(UTC) + timedelta(minutes=6)
-        assert running.services.db.release_stale_events(now=later) == [event_id]
+        assert release_stale_events(running.services.db, now=later) == [event_id]
         running.services.inbox.clock = lambda: later
         await running.services.inbox.handle(event_id)
     finally:
         refusing.close()
 
     assert fake_zalo.sent_texts("u1") == parts  # the first part was not sent again
-    [row] = running.services.db.outbound("u1")
+    [row] = messages_to(running.services.db, "u1")
     assert row.outcome == DeliveryOutcome.sent
     assert row.zalo_message_ids.split(",") == [m.message_id for m in fake_zalo.sent_messages]
-    event = running.services.db.event(event_id)
+    event = get_event(running.services.db, event_id)
     assert event is not None and event.status == EventStatus.done
 
 
@@ -211,7 +213,7 @@ async def test_without_the_echo_an_unconfirmed_part_is_sent_again(
     event_id, refusing = await _send_then_refuse_writes(running, fake_zalo)
     refusing.close()
     later = datetime.now(UTC) + timedelta(minutes=6)
-    running.services.db.release_stale_events(now=later)
+    release_stale_events(running.services.db, now=later)
     running.services.inbox.clock = lambda: later
     await running.services.inbox.handle(event_id)
     assert Counter(fake_zalo.sent_texts("u1")) == Counter({parts[0]: 2, parts[1]: 1})

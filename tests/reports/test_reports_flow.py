@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from app.staff import Role
+from app.storage.followers import touch_interaction
 from app.storage.reports import get_report, list_reports
 from tests.conftest import RunningApp
 from tests.support.fake_zalo import FakeZalo
@@ -134,7 +135,7 @@ async def test_a_reply_outside_the_window_waits_for_the_resident(
 ) -> None:
     await says(running, fake_zalo, "phản ánh: đèn đường hỏng ở ngõ 5")
     # The resident's last message was 8 days ago: Zalo would refuse a consultation message.
-    running.services.db.touch_interaction(OA_ID, RESIDENT, datetime.now(UTC) - timedelta(days=8))
+    touch_interaction(running.services.db, OA_ID, RESIDENT, datetime.now(UTC) - timedelta(days=8))
     make_staff(running.services.db, "admin", Role.admin)
     csrf = await log_in(running.client, "admin")
     before = len(fake_zalo.sent_messages)

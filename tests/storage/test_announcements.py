@@ -12,21 +12,23 @@ from sqlalchemy import inspect
 
 from app.storage.announcements import (
     AnnouncementDraft,
-    DeliveryStatus,
     announcement_status,
     claim_delivery,
     create_announcement,
     delivery_rows,
     due_delivery_ids,
     finish_delivery,
+    release_stale_claims,
+)
+from app.storage.database import Database
+from app.storage.groups import (
     import_memberships,
     members_per_group,
     memberships,
-    release_stale_claims,
     set_membership,
     tag_syncs_due,
 )
-from app.storage.database import Database
+from app.storage.tables import DeliveryStatus
 from tests.support.announce import OA, Clock, add_residents, new_database
 
 

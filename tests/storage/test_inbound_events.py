@@ -12,7 +12,21 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
-from app.storage.database import EVENT_CLAIM_LEASE, Database, NewEvent
+import app.storage.inbound
+from app.storage.database import Database
+from app.storage.events import (
+    EVENT_CLAIM_LEASE,
+    NewEvent,
+    claim_event,
+    finish_event,
+    get_event,
+    list_events,
+    received_event_ids,
+    record_claimed,
+    record_event,
+    record_events,
+    release_stale_events,
+)
 from app.storage.inbound import InboundRecorder
 from app.storage.tables import EventStatus, InboundEvent, utcnow
 from tests.support.databases import database_url
@@ -27,15 +41,13 @@ def db(tmp_path: Path) -> Iterator[Database]:
 
 
 def _record(db: Database, key: str) -> int:
-    event_id = db.record_inbound(
-        oa_id="oa", event_key=key, event_name="user_send_text", user_id="u1", payload="{}"
-    )
+    event_id = record_event(db, _new(key))
     assert event_id is not None
     return event_id
 
 
 def _status(db: Database, event_id: int) -> EventStatus:
-    event = db.event(event_id)
+    event = get_event(db, event_id)
     assert event is not None
     return event.status
 
@@ -43,20 +55,20 @@ def _status(db: Database, event_id: int) -> EventStatus:
 def test_a_claim_is_taken_once_and_timed(db: Database) -> None:
     event_id = _record(db, "m1")
     before = utcnow()
-    claimed = db.claim_event(event_id)
+    claimed = claim_event(db, event_id)
     assert claimed is not None and claimed.status == EventStatus.processing
     assert claimed.claimed_at is not None
     assert claimed.claimed_at.replace(tzinfo=before.tzinfo) >= before - timedelta(seconds=1)
-    assert db.claim_event(event_id) is None
+    assert claim_event(db, event_id) is None
 
 
 def test_a_fresh_claim_is_left_alone_and_an_old_one_released(db: Database) -> None:
     fresh, old, done = _record(db, "m1"), _record(db, "m2"), _record(db, "m3")
     for event_id in (fresh, old, done):
-        assert db.claim_event(event_id) is not None
-    db.finish_event(done, EventStatus.done)
+        assert claim_event(db, event_id) is not None
+    finish_event(db, done, EventStatus.done)
 
-    assert db.release_stale_events() == []  # a live process may be answering them
+    assert release_stale_events(db) == []  # a live process may be answering them
     assert _status(db, fresh) == _status(db, old) == EventStatus.processing
 
     with db.session() as session:
@@ -66,18 +78,18 @@ def test_a_fresh_claim_is_left_alone_and_an_old_one_released(db: Database) -> No
             .values(claimed_at=utcnow() - EVENT_CLAIM_LEASE - timedelta(seconds=1))
         )
         session.commit()
-    assert db.release_stale_events() == [old]
+    assert release_stale_events(db) == [old]
     assert (_status(db, fresh), _status(db, old), _status(db, done)) == (
         EventStatus.processing,
         EventStatus.received,
         EventStatus.done,
     )
-    assert db.received_event_ids(10) == [old]
-    assert db.claim_event(old) is not None  # and it can be claimed again
+    assert received_event_ids(db, 10) == [old]
+    assert claim_event(db, old) is not None  # and it can be claimed again
 
     # Much later, every claim still open has outlived the lease.
     later = utcnow() + EVENT_CLAIM_LEASE + timedelta(minutes=1)
-    assert db.release_stale_events(now=later) == [fresh, old]
+    assert release_stale_events(db, now=later) == [fresh, old]
 
 
 def test_a_claim_without_a_time_counts_as_stale(db: Database) -> None:
@@ -90,37 +102,38 @@ def test_a_claim_without_a_time_counts_as_stale(db: Database) -> None:
             .values(status=EventStatus.processing, claimed_at=None)
         )
         session.commit()
-    assert db.release_stale_events() == [event_id]
+    assert release_stale_events(db) == [event_id]
     assert _status(db, event_id) == EventStatus.received
 
 
 def test_received_events_come_oldest_first_and_bounded(db: Database) -> None:
     ids = [_record(db, f"m{i}") for i in range(5)]
-    assert db.claim_event(ids[1]) is not None
-    assert db.received_event_ids(3) == [ids[0], ids[2], ids[3]]
+    assert claim_event(db, ids[1]) is not None
+    assert received_event_ids(db, 3) == [ids[0], ids[2], ids[3]]
 
 
 def test_events_recorded_together_get_ids_and_duplicates_none(db: Database) -> None:
-    first = db.record_inbound_many([_new("a"), _new("b"), _new("a")])
+    first = record_events(db, [_new("a"), _new("b"), _new("a")])
     assert first[0] is not None and first[1] is not None and first[2] is None
     assert first[0] != first[1]
-    again = db.record_inbound_many([_new("b"), _new("c")])
+    again = record_events(db, [_new("b"), _new("c")])
     assert again[0] is None and again[1] is not None
-    assert db.record_inbound_many([]) == []
-    assert [e.event_key for e in db.events()] == ["a", "b", "c"]
-    assert {e.status for e in db.events()} == {EventStatus.received}
+    assert record_events(db, []) == []
+    assert [e.event_key for e in list_events(db)] == ["a", "b", "c"]
+    assert {e.status for e in list_events(db)} == {EventStatus.received}
 
 
 @pytest.mark.anyio
-async def test_concurrent_webhooks_share_a_commit(db: Database) -> None:
+async def test_concurrent_webhooks_share_a_commit(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[int] = []
-    record_many = db.record_inbound_many
 
-    def counting(events: Sequence[NewEvent]) -> list[int | None]:
+    def counting(db: Database, events: Sequence[NewEvent]) -> list[int | None]:
         calls.append(len(events))
-        return record_many(events)
+        return record_events(db, events)
 
-    db.record_inbound_many = counting  # type: ignore[method-assign]
+    monkeypatch.setattr(app.storage.inbound, "record_events", counting)
     recorder = InboundRecorder(db)
     keys = [f"m{i % 15}" for i in range(20)]  # five Zalo retries among them
     ids = await asyncio.gather(*(recorder.record(_new(key)) for key in keys))
@@ -149,16 +162,16 @@ async def test_a_cancelled_request_does_not_cancel_the_shared_write(db: Database
     with pytest.raises(asyncio.CancelledError):
         await hung_up
     # Recorded all the same: Zalo had no answer for it and will re-send it, as a duplicate.
-    assert {e.event_key for e in db.events()} == {e.event_key for e in events}
+    assert {e.event_key for e in list_events(db)} == {e.event_key for e in events}
 
 
 def test_an_event_recorded_claimed_is_never_offered_to_a_worker(db: Database) -> None:
     """The simulator answers its events itself: a `wardbot worker` polling the same database
     must not take one first (the page would show no reply)."""
-    event = db.record_claimed(_new("sim-1"))
+    event = record_claimed(db, _new("sim-1"))
     assert event.id is not None and event.status == EventStatus.processing
-    assert db.received_event_ids(10) == []
-    assert db.claim_event(event.id) is None
+    assert received_event_ids(db, 10) == []
+    assert claim_event(db, event.id) is None
 
 
 @pytest.mark.anyio
@@ -175,4 +188,4 @@ async def test_an_event_the_database_refuses_fails_alone_not_its_whole_batch(
     )
     assert isinstance(results[3], Exception)
     assert all(isinstance(r, int) for i, r in enumerate(results) if i != 3)
-    assert sorted(e.event_key for e in db.events()) == [f"fine-{i}" for i in range(4)]
+    assert sorted(e.event_key for e in list_events(db)) == [f"fine-{i}" for i in range(4)]

@@ -11,8 +11,8 @@ from sqlalchemy import insert
 
 from app.catalogue import load_catalogue
 from app.catalogue.models import ResidentialGroup
-from app.storage.announcements import import_memberships
 from app.storage.database import Database
+from app.storage.groups import import_memberships
 from app.storage.tables import Follower, InboundEvent
 from tests.support.databases import database_url
 from tests.support.fake_zalo import FakeMessage

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.jobs import announcements as jobs
-from app.storage.announcements import members_per_group, set_membership
+from app.storage.groups import members_per_group, set_membership
 from app.web import simulator
 from app.zalo.sender import RecordingSender
 from tests.conftest import API_TOKEN, RunningApp, make_settings, start_app
@@ -62,7 +62,7 @@ async def test_every_route_needs_the_bearer_token(app: RunningApp) -> None:
 
 
 async def test_no_configured_token_never_opens_the_api(tmp_path: Path) -> None:
-    """Without WARDBOT_API_TOKEN only a console session gets in (app.web.console_auth)."""
+    """Without WARDBOT_API_TOKEN only a console session gets in (app.web.console.auth)."""
     async for app in start_app(make_settings(tmp_path, run_worker=False, api_token="")):
         for headers in ({}, AUTH, {"Authorization": "Bearer "}):
             response = await app.client.get("/api/groups", headers=headers)

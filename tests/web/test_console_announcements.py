@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from app.jobs.announcements import announcing_oa_id
-from app.storage.announcements import members_per_group, set_membership
+from app.storage.followers import touch_interaction
+from app.storage.groups import members_per_group, set_membership
 from tests.conftest import RunningApp
 from tests.support.fake_zalo import FakeZalo
 from tests.web.console_support import log_in, make_staff
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.anyio
 def add_members(running: RunningApp, members: dict[str, str]) -> None:
     oa = announcing_oa_id(running.services.settings)
     for user_id, group in members.items():
-        running.services.db.touch_interaction(oa, user_id, datetime.now(UTC))
+        touch_interaction(running.services.db, oa, user_id, datetime.now(UTC))
         set_membership(running.services.db, oa, user_id, group, datetime.now(UTC))
 
 

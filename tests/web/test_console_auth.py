@@ -15,7 +15,8 @@ from fastapi.routing import iter_route_contexts
 from app.main import create_app
 from app.staff import LOCKOUT_WINDOW, MAX_FAILURES, Role, authenticate
 from app.storage.database import Database
-from app.web.console_auth import SESSION_COOKIE, set_session_cookie
+from app.storage.questions import record_unanswered
+from app.web.console.auth import SESSION_COOKIE, set_session_cookie
 from tests.conftest import RunningApp, make_settings
 from tests.support.fake_zalo import FakeZalo
 from tests.web.console_support import PASSWORD, csrf_in, log_in, make_staff, submit_login
@@ -210,8 +211,13 @@ async def test_login_redirects_only_inside_the_console(running: RunningApp) -> N
 
 async def test_pages_escape_what_residents_wrote(running: RunningApp) -> None:
     make_staff(running.services.db, "admin", Role.admin)
-    running.services.db.record_unanswered(
-        oa_id="oa", user_id="u", text="<script>alert(1)</script>", kind="none", candidates=[]
+    record_unanswered(
+        running.services.db,
+        oa_id="oa",
+        user_id="u",
+        text="<script>alert(1)</script>",
+        kind="none",
+        candidates=[],
     )
     await log_in(running.client, "admin")
     page = await running.client.get("/console/unanswered")

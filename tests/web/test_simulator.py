@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from app.storage.events import get_event
+from app.storage.outbox import messages_to
 from app.storage.tables import DeliveryOutcome, EventStatus
 from tests.conftest import ROOT, RunningApp, make_settings, start_app
 
@@ -37,10 +39,10 @@ async def test_message_goes_through_the_inbox(simulator: RunningApp) -> None:
     assert "1.004873" in reply["text"]
     assert reply["outcome"] == "simulated"
     assert any(b["kind"] == "url" for b in reply["buttons"])
-    stored = simulator.services.db.outbound("sim-a")
+    stored = messages_to(simulator.services.db, "sim-a")
     assert [m.outcome for m in stored] == [DeliveryOutcome.simulated]
     assert stored[0].inbound_event_id is not None
-    event = simulator.services.db.event(stored[0].inbound_event_id)
+    event = get_event(simulator.services.db, stored[0].inbound_event_id)
     assert event is not None and event.status == EventStatus.done
 
 

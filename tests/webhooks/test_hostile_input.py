@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from app.storage.events import NewEvent, get_event, list_events, record_event
 from app.storage.tables import EventStatus
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.support.fake_zalo import FakeZalo
@@ -65,7 +66,7 @@ async def test_a_non_ascii_signature_byte_is_401_not_500(
         response = await app.client.post("/webhooks/zalo", content=body, headers=headers)
     assert response.status_code == 401
     _assert_one_short_line(caplog, 401)
-    assert app.services.db.events() == []
+    assert list_events(app.services.db) == []
 
 
 async def test_deeply_nested_brackets_are_refused_before_any_parsing(
@@ -114,7 +115,7 @@ async def test_a_400_digit_timestamp_is_400(
     with caplog.at_level(logging.INFO):
         assert await _post_signed(app, body, "9" * 400) == 400
     _assert_one_short_line(caplog, 400)
-    assert app.services.db.events() == []
+    assert list_events(app.services.db) == []
 
 
 @pytest.mark.parametrize(
@@ -136,7 +137,7 @@ async def test_a_bad_id_refuses_its_event_alone(app: RunningApp, field: dict[str
     )
     assert statuses == [200] * 4 + [400] + [200] * 5
     await app.settle()
-    assert sorted(e.event_key for e in app.services.db.events()) == sorted(
+    assert sorted(e.event_key for e in list_events(app.services.db)) == sorted(
         f"msg:ok-{i}" for i in range(9)
     )
 
@@ -152,7 +153,7 @@ async def test_a_broken_emoji_is_cleaned_and_the_resident_answered(
     assert await _post_signed(app, _ascii_body(payload), payload["timestamp"]) == 200
     await app.settle()
 
-    [event] = app.services.db.events()
+    [event] = list_events(app.services.db)
     assert event.status == EventStatus.done
     stored = json.loads(event.payload)
     assert stored["message"]["text"] == "đăng ký khai sinh \ufffd"
@@ -165,15 +166,18 @@ async def test_a_stored_payload_with_a_broken_emoji_is_still_answered(
 ) -> None:
     """Events recorded before the edge cleaned them are cleaned when they are handled."""
     payload = _now_event("u2", "qwzx pmvb \udfff", "emoji-2")  # unanswered: text stored
-    event_id = app.services.db.record_inbound(
-        oa_id=payload["recipient"]["id"],
-        event_key="msg:emoji-2",
-        event_name="user_send_text",
-        user_id="u2",
-        payload=_ascii_body(payload).decode(),
+    event_id = record_event(
+        app.services.db,
+        NewEvent(
+            oa_id=payload["recipient"]["id"],
+            event_key="msg:emoji-2",
+            event_name="user_send_text",
+            user_id="u2",
+            payload=_ascii_body(payload).decode(),
+        ),
     )
     assert event_id is not None
     await app.services.inbox.handle(event_id)
-    event = app.services.db.event(event_id)
+    event = get_event(app.services.db, event_id)
     assert event is not None and event.status == EventStatus.done
     assert fake_zalo.sent_texts("u2")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from app.storage.events import list_events
+from app.storage.outbox import messages_to
 from app.storage.tables import EventStatus
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.support.fake_zalo import FakeZalo
@@ -43,10 +45,10 @@ async def test_another_oas_events_are_recorded_not_answered(
     await app.settle()
 
     assert fake_zalo.sent_messages == []
-    events = app.services.db.events(OTHER_OA)
+    events = list_events(app.services.db, OTHER_OA)
     assert len(events) == 7
     assert {e.status for e in events} == {EventStatus.ignored}
-    assert app.services.db.outbound("stranger") == []
+    assert messages_to(app.services.db, "stranger") == []
 
     # Our own OA's residents are answered as ever.
     await app.webhook.post(text_event("neighbour", "đăng ký khai sinh"))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.storage.events import list_events
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.support.fake_zalo import FakeZalo
 from tests.support.webhook import text_event
@@ -50,7 +51,7 @@ async def test_window(app: RunningApp, offset_minutes: float, status: str) -> No
     assert response.status_code == 200
     assert response.json()["status"] == status
     await app.settle()
-    assert len(app.services.db.events()) == (1 if status == "accepted" else 0)
+    assert len(list_events(app.services.db)) == (1 if status == "accepted" else 0)
 
 
 async def test_a_retry_inside_the_window_is_a_duplicate(app: RunningApp) -> None:

@@ -7,7 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from app.storage.events import list_events
+from app.storage.followers import get_follower
+from app.storage.outbox import messages_to
 from app.storage.tables import DeliveryOutcome, EventStatus
+from app.storage.tokens import load_token
 from tests.conftest import RunningApp
 from tests.support.fake_zalo import FakeZalo
 from tests.support.webhook import OA_ID, echo_event, encode, follow_event, text_event
@@ -25,10 +29,10 @@ async def test_question_gets_the_procedure_card(running: RunningApp, fake_zalo: 
     texts = "\n".join(fake_zalo.sent_texts("u1"))
     assert "1.001193" in texts
     assert "dichvucong.gov.vn" in texts
-    [event] = running.services.db.events()
+    [event] = list_events(running.services.db)
     assert event.status == EventStatus.done
     assert (event.oa_id, event.user_id) == (OA_ID, "u1")
-    outbound = running.services.db.outbound("u1")
+    outbound = messages_to(running.services.db, "u1")
     assert outbound and all(m.outcome == DeliveryOutcome.sent for m in outbound)
 
 
@@ -45,8 +49,8 @@ async def test_zalo_retry_is_answered_once(running: RunningApp, fake_zalo: FakeZ
         "duplicate",
         "duplicate",
     ]
-    assert len(running.services.db.events()) == 1
-    [reply] = running.services.db.outbound("u1")
+    assert len(list_events(running.services.db)) == 1
+    [reply] = messages_to(running.services.db, "u1")
     # One reply; a long one goes out in several parts, each sent exactly once.
     sent_ids = [m.message_id for m in fake_zalo.sent_messages]
     assert reply.zalo_message_ids.split(",") == sent_ids
@@ -62,7 +66,7 @@ async def test_bad_or_missing_signature_is_401(
     response = await running.webhook.post_raw(encode(text_event("u1", "khai sinh")), signature)
     assert response.status_code == 401
     await running.settle()
-    assert running.services.db.events() == []
+    assert list_events(running.services.db) == []
     assert fake_zalo.sent_messages == []
 
 
@@ -90,7 +94,7 @@ async def test_unsigned_malformed_bodies_are_401_before_any_parsing(
 ) -> None:
     response = await running.webhook.post_raw(body, "mac=" + "a" * 64)
     assert response.status_code == 401
-    assert running.services.db.events() == []
+    assert list_events(running.services.db) == []
 
 
 @pytest.mark.parametrize("body", MALFORMED)
@@ -101,7 +105,7 @@ async def test_signed_malformed_bodies_are_400(running: RunningApp, body: bytes)
     # No "timestamp" key in the body: the signature covers an empty timestamp.
     response = await running.webhook.post_raw(body, signature_header(APP_ID, body, "", OA_SECRET))
     assert response.status_code == 400
-    assert running.services.db.events() == []
+    assert list_events(running.services.db) == []
 
 
 async def test_signed_but_not_an_event_is_400(running: RunningApp) -> None:
@@ -109,14 +113,14 @@ async def test_signed_but_not_an_event_is_400(running: RunningApp) -> None:
     assert response.status_code == 400
     response = await running.webhook.post({"event_name": "user_send_text", "timestamp": "1"})
     assert response.status_code == 400
-    assert running.services.db.events() == []
+    assert list_events(running.services.db) == []
 
 
 async def test_huge_body_is_refused(running: RunningApp) -> None:
     payload = text_event("u1", "x" * 100_000)
     response = await running.webhook.post(payload)
     assert response.status_code == 413
-    assert running.services.db.events() == []
+    assert list_events(running.services.db) == []
 
 
 async def test_huge_chunked_body_is_refused_without_reading_it_all(running: RunningApp) -> None:
@@ -133,7 +137,7 @@ async def test_huge_chunked_body_is_refused_without_reading_it_all(running: Runn
     )
     assert response.status_code == 413
     assert pulled < 40  # stopped at the limit (64 KiB), not after 320 KiB
-    assert running.services.db.events() == []
+    assert list_events(running.services.db) == []
 
 
 async def test_other_methods_are_not_allowed(running: RunningApp) -> None:
@@ -165,7 +169,7 @@ async def test_unknown_event_is_recorded_and_ignored(
     response = await running.webhook.post(payload)
     assert response.status_code == 200
     await running.settle()
-    [event] = running.services.db.events()
+    [event] = list_events(running.services.db)
     assert event.status == EventStatus.ignored
     assert fake_zalo.sent_messages == []
 
@@ -177,12 +181,12 @@ async def test_follow_sends_a_welcome_and_unfollow_is_recorded(
     await running.settle()
     [welcome] = fake_zalo.sent_texts("u9")
     assert "thủ tục" in welcome
-    follower = running.services.db.follower(OA_ID, "u9")
+    follower = get_follower(running.services.db, OA_ID, "u9")
     assert follower is not None and follower.following
 
     await running.webhook.post(follow_event("u9", name="unfollow"))
     await running.settle()
-    follower = running.services.db.follower(OA_ID, "u9")
+    follower = get_follower(running.services.db, OA_ID, "u9")
     assert follower is not None and not follower.following
     assert len(fake_zalo.sent_messages) == 1
 
@@ -191,7 +195,7 @@ async def test_own_echo_is_ignored(running: RunningApp, fake_zalo: FakeZalo) -> 
     await running.webhook.post(echo_event("u1", "Dạ, phường xin chào", admin_id=None))
     await running.settle()
     assert fake_zalo.sent_messages == []
-    [event] = running.services.db.events()
+    [event] = list_events(running.services.db)
     assert event.status == EventStatus.ignored
 
 
@@ -223,11 +227,11 @@ async def test_zalo_outage_is_recorded_not_lost(running: RunningApp, fake_zalo: 
     fake_zalo.fail_next_http(500, times=10)
     await running.webhook.post(text_event("u1", "chứng thực bản sao"))
     await running.settle()
-    [message] = running.services.db.outbound("u1")
+    [message] = messages_to(running.services.db, "u1")
     assert message.outcome == DeliveryOutcome.held  # sent once Zalo is back (test_held_replies)
     assert message.reason
     assert "2.000815" in message.text  # what we meant to say is kept
-    [event] = running.services.db.events()
+    [event] = list_events(running.services.db)
     assert event.status == EventStatus.done
 
 
@@ -237,7 +241,7 @@ async def test_permanent_zalo_error_is_recorded_with_its_code(
     fake_zalo.queue_error("/v3.0/oa/message/cs", -230)
     await running.webhook.post(text_event("u1", "chứng thực bản sao"))
     await running.settle()
-    [message] = running.services.db.outbound("u1")
+    [message] = messages_to(running.services.db, "u1")
     assert (message.outcome, message.error_code) == (DeliveryOutcome.failed, -230)
 
 
@@ -249,7 +253,7 @@ async def test_expired_token_is_refreshed_and_stored(
     await running.settle()
     assert fake_zalo.refresh_count == 1
     assert fake_zalo.sent_texts("u1")
-    stored = running.services.db.load_token("default")
+    stored = load_token(running.services.db, "default")
     assert stored is not None
     assert stored.access_token == fake_zalo.valid_access_token
     assert stored.refresh_token == fake_zalo.valid_refresh_token

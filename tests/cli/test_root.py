@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.storage.database import Database
+from app.storage.questions import record_unanswered
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 
@@ -93,7 +94,8 @@ def test_unanswered_groups_what_residents_asked(environment: Path) -> None:
     db = Database(f"sqlite:///{environment / 'cli.db'}")
     db.create_schema()
     for text in ("làm sổ hồng ở đâu", "lam so hong o dau", "giá vàng hôm nay"):
-        db.record_unanswered(
+        record_unanswered(
+            db,
             oa_id="oa",
             user_id="u",
             text=text,
@@ -113,7 +115,7 @@ def test_unanswered_previews_what_an_alias_would_answer(environment: Path) -> No
     db = Database(f"sqlite:///{environment / 'cli.db'}")
     db.create_schema()
     for text in ("làm giấy xanh lá ở đâu", "lam giay xanh la o dau", "giá vàng hôm nay"):
-        db.record_unanswered(oa_id="oa", user_id="u", text=text, kind="none", candidates=[])
+        record_unanswered(db, oa_id="oa", user_id="u", text=text, kind="none", candidates=[])
     db.close()
     procedures = environment / "procedures.yaml"
     saved = procedures.read_text(encoding="utf-8") if procedures.exists() else None
@@ -141,7 +143,7 @@ def test_unanswered_previews_against_the_catalogue_served(environment: Path) -> 
     db = Database(f"sqlite:///{environment / 'cli.db'}")
     db.create_schema()
     for text in ("làm giấy xanh lá ở đâu", "lam giay xanh la o dau"):
-        db.record_unanswered(oa_id="oa", user_id="u", text=text, kind="none", candidates=[])
+        record_unanswered(db, oa_id="oa", user_id="u", text=text, kind="none", candidates=[])
     store = CatalogueStore(db)
     documents = DocumentPaths(ROOT / "procedures.yaml", ROOT / "intents").read()
     store.save(documents, base=None, author="seed", reason="seed", origin=Origin.seed)

@@ -11,16 +11,12 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.jobs.announcements import SIMULATOR_OA_ID
-from app.storage.announcements import (
-    DeliveryStatus,
-    claim_delivery,
-    due_delivery_ids,
-    finish_delivery,
-    set_membership,
-)
+from app.storage.announcements import claim_delivery, due_delivery_ids, finish_delivery
 from app.storage.database import Database
+from app.storage.groups import set_membership
+from app.storage.tables import DeliveryStatus
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEXT = "Thông báo: lịch thu gom rác thay đổi từ thứ Hai tuần sau."
 
 

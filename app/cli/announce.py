@@ -34,14 +34,10 @@ from app.config import Settings
 from app.dialogue.notices import STATUS_LABELS, reason_label
 from app.errors import CatalogueError
 from app.jobs.announcements import announcing_oa_id
-from app.storage.announcements import (
-    AnnouncementStatus,
-    DeliveryStatus,
-    announcement_status,
-    create_announcement,
-    members_per_group,
-)
+from app.storage.announcements import AnnouncementStatus, announcement_status, create_announcement
 from app.storage.database import Database
+from app.storage.groups import members_per_group
+from app.storage.tables import DeliveryStatus
 
 announce_cli = typer.Typer(
     help="Gửi thông báo tới tổ dân phố và xem tiến độ.", no_args_is_help=True

@@ -31,8 +31,8 @@ from app.catalogue_store import MAX_VERSION, UnknownVersion, save_and_follow
 from app.errors import CatalogueConflict, CatalogueError
 from app.services import Services
 from app.web.auth import ServicesDep
-from app.web.console import CATALOGUE_CONFLICT, render
-from app.web.console_auth import AdminSession
+from app.web.console.auth import AdminSession
+from app.web.console.rendering import CATALOGUE_CONFLICT, render
 
 router = APIRouter(prefix="/console/catalogue")
 

@@ -18,8 +18,8 @@ from app.booking.service import ResidentBookings
 from app.services import Services
 from app.storage.tables import BookingStatus
 from app.web.auth import ServicesDep
-from app.web.console import render
-from app.web.console_auth import PageSession
+from app.web.console.auth import PageSession
+from app.web.console.rendering import render
 
 router = APIRouter(prefix="/console/bookings")
 

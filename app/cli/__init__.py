@@ -15,12 +15,12 @@ from rich.table import Table
 
 from app.catalogue import Content, load_content
 from app.catalogue.completeness import summary as completeness_summary
-from app.cli_announce import register as register_announcements
-from app.cli_bookings import register as register_bookings
-from app.cli_catalogue import register as register_catalogue
-from app.cli_ops import register as register_ops
-from app.cli_staff import register as register_staff
-from app.cli_worker import register as register_worker
+from app.cli.announce import register as register_announcements
+from app.cli.bookings import register as register_bookings
+from app.cli.catalogue import register as register_catalogue
+from app.cli.ops import register as register_ops
+from app.cli.staff import register as register_staff
+from app.cli.worker import register as register_worker
 from app.config import Settings
 from app.dialogue.conversation import ConversationState
 from app.dialogue.reply import Reply
@@ -29,6 +29,7 @@ from app.knowledge import Snapshot, build_snapshot
 from app.matching.grouping import QuestionGroup
 from app.matching.preview import PhraseField
 from app.matching.result import MatchResult
+from app.storage.questions import unanswered_since
 
 if TYPE_CHECKING:
     from app.storage.database import Database
@@ -299,7 +300,7 @@ def unanswered(
     db.create_schema()
     try:
         content = _served_content(settings, db)
-        rows = db.unanswered(since=datetime.now(UTC) - timedelta(days=days))
+        rows = unanswered_since(db, since=datetime.now(UTC) - timedelta(days=days))
     finally:
         db.close()
     catalogue = content.catalogue
