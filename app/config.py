@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     )
     """How often a process running the background work looks in the database for events to
     answer (recorded by any process) and for claims a crashed process left; 0 turns it off."""
+    booking_reminder_seconds: float = Field(
+        300.0, ge=0, validation_alias=_env("WARDBOT_BOOKING_REMINDER_SECONDS")
+    )
+    """How often the background work looks for visits to remind residents of (the evening
+    before, at the ward's `booking.reminder_hour`); 0 turns reminders off."""
     catalogue_poll_seconds: float = Field(
         3.0, ge=0, validation_alias=_env("WARDBOT_CATALOGUE_POLL_SECONDS")
     )

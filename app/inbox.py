@@ -19,6 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from app.announcements.service import ResidentAnnouncements
+from app.booking.dialogue import parse as parse_booking
+from app.booking.service import ResidentBookings
+from app.catalogue import Procedure
 from app.dialogue.conversation import ConversationState, Turn
 from app.dialogue.reply import Reply
 from app.knowledge import Knowledge
@@ -79,6 +82,7 @@ class Inbox:
         observe_turn: Callable[[str], None] | None = None,
         reports: ResidentReports | None = None,
         features: Sequence[ChatFeature] = (),
+        bookings: ResidentBookings | None = None,
     ) -> None:
         self.db = db
         self.knowledge = knowledge
@@ -91,6 +95,7 @@ class Inbox:
         self.reports = reports
         self.features = tuple(features)
         """Asked in order, before reports and the matcher; the first answer wins."""
+        self.bookings = bookings
         self.observe_turn = observe_turn
         """Told each turn's kind (metrics: match outcomes)."""
 
@@ -181,10 +186,17 @@ class Inbox:
     async def _answer_text(
         self, event: InboundEvent, user_id: str, text: str, now: datetime
     ) -> None:
+        # A booking writes in transactions of its own (the database decides who gets the last
+        # place), before the unit.
+        booking_reply = self._booking_reply(event, user_id, text, now)
         # Everything decided and stored in one transaction (one flush to disk, not five);
         # the sends, which wait on the network, come after it.
+        replies: tuple[Reply, ...]
         with self.db.unit():
-            replies, reports_follow_up = self._decide_text(event, user_id, text, now)
+            if booking_reply is not None:
+                replies, reports_follow_up = (booking_reply,), True
+            else:
+                replies, reports_follow_up = self._decide_text(event, user_id, text, now)
             # Last: from its first write the unit holds SQLite's write lock, which the webhook
             # needs too, and deciding (matching the text) is the slow part.
             messages = self._record(event, user_id, replies, now)
@@ -197,6 +209,44 @@ class Inbox:
         if self.announcements is not None:
             # Deferred announcements follow the resident's own answer; this never raises.
             await self.announcements.after_message(event.oa_id, user_id, now)
+
+    def _booking_reply(
+        self, event: InboundEvent, user_id: str, text: str, now: datetime
+    ) -> Reply | None:
+        """The answer to a booking message ("đặt lịch", its buttons, "lịch hẹn của tôi"...)."""
+        text = text[: self.policy.max_message_chars]
+        if self.bookings is None or parse_booking(text) is None:
+            return None
+        snapshot = self.knowledge.current
+        catalogue = snapshot.content.catalogue
+        state = ConversationState.from_json(load_conversation(self.db, event.oa_id, user_id))
+        recent = state.updated_at is not None and now - state.updated_at <= (
+            snapshot.dialogue.state_ttl
+        )
+
+        def find_procedure(words: str) -> Procedure | None:
+            code = snapshot.matcher.lookup_name(words)
+            if code is None:
+                result = snapshot.matcher.match(words)
+                code = result.id if result.kind == "procedure" else None
+                named = [c for c in result.alternatives if c.kind == "procedure"]
+                if result.kind == "clarify" and len(named) == 1:
+                    code = named[0].id  # one procedure in sight: booking asks again anyway
+            return catalogue.procedure(code) if code else None
+
+        reply = self.bookings.answer(
+            event.oa_id,
+            user_id,
+            text,
+            now,
+            catalogue=catalogue,
+            find_procedure=find_procedure,
+            last_procedure=state.last_procedure if recent else None,
+            event_id=event.id,
+        )
+        if reply is not None:
+            log.info("booking message answered", extra={"event_id": event.id})
+        return reply
 
     def _decide_text(
         self, event: InboundEvent, user_id: str, text: str, now: datetime

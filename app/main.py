@@ -20,6 +20,7 @@ from app.announcements.delivery import (
     Unpaced,
 )
 from app.announcements.service import ResidentAnnouncements
+from app.booking.service import ResidentBookings, ServedListener, VisitServed
 from app.catalogue.documents import DocumentPaths
 from app.catalogue.models import ResidentialGroup
 from app.catalogue_files import CatalogueFiles
@@ -34,7 +35,7 @@ from app.knowledge import Knowledge
 from app.metrics import CONTENT_TYPE, Metrics, WebhookTimer
 from app.outbox import Outbox
 from app.outbox.held import HeldReplies
-from app.ratings.service import Ratings
+from app.ratings.service import Ratings, Resident, Subject, SubjectKind
 from app.reports.service import ResidentReports
 from app.services import Services, services_of
 from app.storage.budget import Bucket, DatabaseBudget
@@ -206,6 +207,26 @@ QUESTION_INTENTS = frozenset(
 thanks or a greeting may well be part of the comment."""
 
 
+def rating_of_served_visits(knowledge: Knowledge, ratings: Ratings) -> ServedListener:
+    """A visit marked served asks the resident, once, to rate it (issue 16 part 3)."""
+
+    async def ask(visit: VisitServed) -> None:
+        catalogue = knowledge.current.content.catalogue
+        procedure = catalogue.procedure(visit.procedure_code) if visit.procedure_code else None
+        booking = catalogue.ward.booking
+        counters = {c.id: c.name for c in booking.counters} if booking is not None else {}
+        subject = Subject(
+            SubjectKind.visit,
+            visit.code,
+            procedure_code=visit.procedure_code,
+            procedure_name=procedure.name if procedure is not None else None,
+            counter=counters.get(visit.counter_id, visit.counter_id),
+        )
+        await ratings.request_rating(Resident(visit.oa_id, visit.user_id), subject)
+
+    return ask
+
+
 def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueFiles, Knowledge]:
     """The catalogue this process serves: the database's current version, after the start-up
     rules (app.catalogue_files: the files seed an empty database, and are imported when the
@@ -249,6 +270,8 @@ def build_services(
     )
     reports = ResidentReports(db, outbox)
     dossiers, ratings = build_dossiers(settings, db, knowledge, outbox, announcer)
+    bookings = ResidentBookings(db, outbox)
+    bookings.served_listeners.append(rating_of_served_visits(knowledge, ratings))
     held = (
         None
         if settings.simulator
@@ -267,6 +290,7 @@ def build_services(
         observe_turn=metrics.observe_turn,
         reports=reports,
         features=(ratings, dossiers),  # a rating names its dossier: ratings read first
+        bookings=bookings,
     )
     throttle = ResidentThrottle(
         db,

@@ -11,6 +11,7 @@ import asyncio
 import logging
 
 from app.config import Settings
+from app.jobs.booking_reminders import BookingReminders
 from app.jobs.catalogue_watch import CatalogueWatcher
 from app.jobs.dossier_poll import DossierPoller
 from app.jobs.inbox_poll import InboxPoller
@@ -32,6 +33,7 @@ class Background:
         self.watcher: CatalogueWatcher | None = None
         self.refresher: TokenRefresher | None = None
         self.dossier_poller: DossierPoller | None = None
+        self.reminders: BookingReminders | None = None
         self._started = False
 
     def start(self) -> None:
@@ -61,6 +63,16 @@ class Background:
                 services.dossiers, settings.dossier_poll_minutes * 60
             )
             self.dossier_poller.start()
+        bookings = services.inbox.bookings
+        if bookings is not None and settings.booking_reminder_seconds > 0:
+            knowledge = services.knowledge
+            # One ward profile for every OA today; a province deployment looks it up by OA.
+            self.reminders = BookingReminders(
+                bookings,
+                lambda oa_id: knowledge.current.content.catalogue,
+                settings.booking_reminder_seconds,
+            )
+            self.reminders.start()
         if services.tokens is not None:
             held = services.held_replies
             self.refresher = TokenRefresher(
@@ -81,6 +93,9 @@ class Background:
         if self.refresher is not None:
             await self.refresher.stop()
             self.refresher = None
+        if self.reminders is not None:
+            await self.reminders.stop()
+            self.reminders = None
         if self.watcher is not None:
             await self.watcher.stop()
             self.watcher = None

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 
 from app.web.console import (
     announcements,
+    bookings,
     catalogue,
     catalogue_form,
     catalogue_history,
@@ -39,6 +40,7 @@ for page in (
     catalogue_history,
     dossiers,
     ratings,
+    bookings,
 ):
     router.include_router(page.router)
 
