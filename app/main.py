@@ -171,15 +171,13 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         announcements=residents,
         observe_turn=metrics.observe_turn,
         reports=reports,
+        throttle=ResidentThrottle(
+            db,
+            per_minute=settings.resident_messages_per_minute,
+            on_throttled=metrics.throttled.inc,
+        ),
     )
-    throttle = ResidentThrottle(
-        db,
-        outbox,
-        per_minute=settings.resident_messages_per_minute,
-        answers_oa=settings.is_own_oa,
-        on_throttled=metrics.throttled.inc,
-    )
-    queue = EventQueue(throttle.wrap(inbox.handle))
+    queue = EventQueue(inbox.handle)
     return Services(
         settings,
         db,
