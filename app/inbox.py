@@ -1,6 +1,7 @@
 """The inbox use case: handle one recorded webhook event from start to finish.
 
-Zalo POST -> webhooks (verify, record, queue, 200) -> Inbox.handle: claim the event, decide
+Zalo POST -> webhooks (verify, record, queue, 200) -> Inbox.handle: claim the event once,
+throttle (app.throttle decides; a "slow down" goes through the outbox like any reply), decide
 with the dialogue and record the replies in the outbox (one transaction), then send them
 through the outbox, which records each part's outcome.
 
@@ -32,8 +33,9 @@ from app.storage.database import Database
 from app.storage.events import claim_event, finish_event
 from app.storage.followers import mark_followed, mark_unfollowed, touch_interaction
 from app.storage.questions import record_procedure_ask, record_unanswered
-from app.storage.tables import EventStatus, InboundEvent
+from app.storage.tables import EventStatus, InboundEvent, OutboundPurpose
 from app.text import clean_json
+from app.throttle import SLOW_DOWN, ResidentThrottle, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ class Inbox:
         reports: ResidentReports | None = None,
         features: Sequence[ChatFeature] = (),
         bookings: ResidentBookings | None = None,
+        throttle: ResidentThrottle | None = None,
     ) -> None:
         self.db = db
         self.knowledge = knowledge
@@ -96,6 +99,8 @@ class Inbox:
         self.features = tuple(features)
         """Asked in order, before reports and the matcher; the first answer wins."""
         self.bookings = bookings
+        self.throttle = throttle
+        """Per-resident flood limit; None: every message is answered."""
         self.observe_turn = observe_turn
         """Told each turn's kind (metrics: match outcomes)."""
 
@@ -109,12 +114,17 @@ class Inbox:
         """Answer an event this process has claimed, and record how it ended."""
         event_id = event.id
         assert event_id is not None
+        error: str | None = None
         try:
             recorded = self.outbox.recorded_for_event(event_id)
             if recorded:
                 # Decided before (this is a second try): finish sending what was decided.
                 await self.outbox.deliver(recorded, now=self.clock())
                 status = EventStatus.done
+            elif (verdict := self._verdict(event)) is not Verdict.answer:
+                if verdict is Verdict.slow_down:
+                    await self._slow_down(event)
+                status, error = EventStatus.ignored, "throttled"
             else:
                 # Cleaned again: events recorded before the webhook cleaned them at the edge.
                 status = await self._dispatch(event, clean_json(json.loads(event.payload)))
@@ -122,11 +132,29 @@ class Inbox:
             finish_event(self.db, event_id, EventStatus.failed, error=type(exc).__name__)
             log.exception("event failed", extra={"event_id": event_id, "event": event.event_name})
             return
-        finish_event(self.db, event_id, status)
+        finish_event(self.db, event_id, status, error=error)
         log.info(
             "event handled",
             extra={"event_id": event_id, "event": event.event_name, "status": status.value},
         )
+
+    def _verdict(self, event: InboundEvent) -> Verdict:
+        if self.throttle is None or not self.answers_oa(event.oa_id):
+            return Verdict.answer  # another OA's events are recorded, never answered
+        return self.throttle.verdict(event)
+
+    async def _slow_down(self, event: InboundEvent) -> None:
+        assert event.user_id is not None  # the throttle counts residents' messages only
+        now = self.clock()
+        messages = self.outbox.record(
+            event.oa_id,
+            event.user_id,
+            (SLOW_DOWN,),
+            now=now,
+            purpose=OutboundPurpose.slow_down,
+            inbound_event_id=event.id,
+        )
+        await self.outbox.deliver(messages, now=now)
 
     async def _dispatch(self, event: InboundEvent, payload: dict[str, Any]) -> EventStatus:
         name, user_id, now = event.event_name, event.user_id, self.clock()

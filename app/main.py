@@ -291,15 +291,13 @@ def build_services(
         reports=reports,
         features=(ratings, dossiers),  # a rating names its dossier: ratings read first
         bookings=bookings,
+        throttle=ResidentThrottle(
+            db,
+            per_minute=settings.resident_messages_per_minute,
+            on_throttled=metrics.throttled.inc,
+        ),
     )
-    throttle = ResidentThrottle(
-        db,
-        outbox,
-        per_minute=settings.resident_messages_per_minute,
-        answers_oa=settings.is_own_oa,
-        on_throttled=metrics.throttled.inc,
-    )
-    queue = EventQueue(throttle.wrap(inbox.handle))
+    queue = EventQueue(inbox.handle)
     return Services(
         settings,
         db,

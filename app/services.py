@@ -12,6 +12,7 @@ from app.catalogue_store import CatalogueStore
 from app.config import Settings
 from app.dossiers.service import DossierDesk
 from app.inbox import Inbox
+from app.intake import Intake
 from app.jobs.tasks import EventQueue
 from app.knowledge import Knowledge
 from app.metrics import Metrics
@@ -19,9 +20,7 @@ from app.outbox.held import HeldReplies
 from app.ratings.service import Ratings
 from app.storage.connection import connection_status
 from app.storage.database import Database, as_utc
-from app.storage.events import NewEvent
 from app.storage.held import count_held
-from app.storage.inbound import InboundRecorder
 from app.zalo.budget import RateBudget
 from app.zalo.tokens import TokenManager
 
@@ -62,25 +61,11 @@ class Services:
     ratings: Ratings | None = None
     """Service ratings: `ratings.request_rating` after a visit or a picked-up dossier."""
 
-    recorder: InboundRecorder = field(init=False)
-    """Records webhook events, concurrent ones in one transaction (group commit)."""
+    intake: Intake = field(init=False)
+    """Records webhook events and queues them (app.intake)."""
 
     def __post_init__(self) -> None:
-        self.recorder = InboundRecorder(self.db)
-
-    async def accept_event(
-        self, *, oa_id: str, event_key: str, event_name: str, user_id: str | None, payload: str
-    ) -> int | None:
-        """Record an inbound event; None when it is a duplicate delivery.
-
-        Queued at once when this process answers events; otherwise (WARDBOT_RUN_WORKER=false)
-        the poller of a `wardbot worker` process finds it in the database."""
-        event_id = await self.recorder.record(
-            NewEvent(oa_id, event_key, event_name, user_id, payload)
-        )
-        if event_id is not None and self.queue.running:
-            self.queue.put(event_id)
-        return event_id
+        self.intake = Intake(self.db, self.queue)
 
     def zalo_connection(self) -> ZaloConnectionState | None:
         """The Zalo connection as the processes sharing the database last saw it; None in
