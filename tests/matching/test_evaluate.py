@@ -126,10 +126,11 @@ def test_heldout_questions(matcher: Matcher) -> None:
 # and was round 3's tuning set: 96.4% / 0.7% / 98.1% after it.)
 BLIND_SETS = {
     # file: (min accuracy, max wrong and confident, min out-of-scope rejected)
-    "blind-1.tsv": (0.96, 0.012, 0.97),
+    "blind-1.tsv": (0.96, 0.009, 1.0),
     "blind-2.tsv": (0.945, 0.006, 0.97),
-    "blind-3.tsv": (0.96, 0.01, 0.96),
+    "blind-3.tsv": (0.96, 0.01, 1.0),
     "blind-4.tsv": (0.962, 0.006, 0.986),
+    "blind-5.tsv": (0.932, 0.0131, 0.959),
 }
 
 
