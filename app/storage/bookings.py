@@ -12,7 +12,6 @@ roll back only itself.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, or_, select
 
+from app.storage import drafts
 from app.storage.database import Database, as_utc
 from app.storage.tables import (
     Booking,
@@ -436,20 +436,8 @@ def reminder_for_message(db: Database, message_id: int) -> Booking | None:
 
 
 def load_draft(db: Database, oa_id: str, user_id: str) -> dict[str, Any] | None:
-    with db.session() as session:
-        row = session.get(BookingDraft, (oa_id, user_id))
-        return json.loads(row.state) if row is not None else None
+    return drafts.load_draft(db, BookingDraft, oa_id, user_id)
 
 
 def save_draft(db: Database, oa_id: str, user_id: str, state: dict[str, Any] | None) -> None:
-    with db.session() as session:
-        row = session.get(BookingDraft, (oa_id, user_id))
-        if state is None:
-            if row is not None:
-                session.delete(row)
-        else:
-            if row is None:
-                row = BookingDraft(oa_id=oa_id, user_id=user_id)
-            row.state = json.dumps(state, ensure_ascii=False)
-            session.add(row)
-        session.commit()
+    drafts.save_draft(db, BookingDraft, oa_id, user_id, state)

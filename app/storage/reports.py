@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, func, select
 
+from app.storage import drafts
 from app.storage.database import Database
 from app.storage.tables import Report, ReportDraft, ReportReply
 
 
 def load_draft(db: Database, oa_id: str, user_id: str) -> dict[str, Any] | None:
-    with db.session() as session:
-        row = session.get(ReportDraft, (oa_id, user_id))
-        return json.loads(row.state) if row is not None else None
+    return drafts.load_draft(db, ReportDraft, oa_id, user_id)
 
 
 def save_draft(db: Database, oa_id: str, user_id: str, state: dict[str, Any] | None) -> None:
-    with db.session() as session:
-        row = session.get(ReportDraft, (oa_id, user_id))
-        if state is None:
-            if row is not None:
-                session.delete(row)
-        else:
-            if row is None:
-                row = ReportDraft(oa_id=oa_id, user_id=user_id)
-                session.add(row)
-            row.state = json.dumps(state, ensure_ascii=False)
-        session.commit()
+    drafts.save_draft(db, ReportDraft, oa_id, user_id, state)
 
 
 def create_report(db: Database, report: Report) -> Report:
