@@ -135,16 +135,6 @@ class Settings(BaseSettings):
         its webhook events come from."""
         return None if self.zalo_oa_id == UNSET_OA_ID else self.zalo_oa_id
 
-    def is_own_oa(self, oa_id: str) -> bool:
-        """Whether events of `oa_id` are answered. The app's webhook receives the events of
-        every OA that authorised the app (reference §1.1): with ZALO_OA_ID set, only that OA's
-        are answered through our token; others are recorded, never answered. Unset (or in
-        simulator mode, which has no token): the single OA the events come from.
-
-        The one place that decides it: per-ward OA ids will replace ZALO_OA_ID here."""
-        own = self.own_oa_id
-        return self.simulator or own is None or oa_id == own
-
     @property
     def watch_catalogue_files(self) -> bool:
         if self.catalogue_watch_files is not None:

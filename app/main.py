@@ -39,6 +39,7 @@ from app.web import (
     simulator,
     zalo_oauth,
 )
+from app.zalo.accounts import OaClients, OaTokens
 from app.zalo.client import RetryPolicy, ZaloClient
 from app.zalo.sender import MessageSender, RecordingSender
 from app.zalo.tokens import OAuthClient, TokenHealth, TokenManager, TokenPair
@@ -48,30 +49,58 @@ from webhooks.routes import router as webhook_router
 log = logging.getLogger(__name__)
 
 
-def build_tokens(settings: Settings, db: Database, http: httpx.AsyncClient) -> TokenManager:
-    """The one token manager of the process: every Zalo client must share it (single-use
-    refresh tokens, reference §6.7)."""
+def build_oa_tokens(
+    settings: Settings,
+    db: Database,
+    http: httpx.AsyncClient,
+    *,
+    key_of: Callable[[str], str] = lambda oa_id: oa_id,
+) -> OaTokens:
+    """One token manager per OA, shared by every Zalo client of the process (single-use
+    refresh tokens, reference §6.7). ZALO_ACCESS_TOKEN / ZALO_REFRESH_TOKEN seed the pair of
+    ZALO_OA_ID only; every other OA's pair comes from its consent or `wardbot zalo tokens set`."""
     oauth = OAuthClient(
         http,
         oauth_base_url=settings.zalo_oauth_base_url,
         app_id=settings.zalo_app_id,
         app_secret=settings.zalo_app_secret.get_secret_value(),
     )
-    initial = TokenPair(
+    seed = TokenPair(
         settings.zalo_access_token.get_secret_value(),
         settings.zalo_refresh_token.get_secret_value(),
     )
-    oa_id = settings.zalo_oa_id
 
-    def share_health(health: TokenHealth) -> None:
-        # Every process (and /readyz, the console's banner) sees the latest refresh outcome.
-        record_connection(
-            db, oa_id, ok=health.ok, error_code=health.last_error_code, error=health.last_error
+    def make(key: str) -> TokenManager:
+        def share_health(health: TokenHealth) -> None:
+            # Every process (and /readyz, the console's banner) sees the latest refresh outcome.
+            record_connection(
+                db, key, ok=health.ok, error_code=health.last_error_code, error=health.last_error
+            )
+
+        return TokenManager(
+            DatabaseTokenStore(db, key),
+            oauth,
+            initial=seed if key == settings.zalo_oa_id else None,
+            on_health=share_health,
+            oa_id=key,
         )
 
-    return TokenManager(
-        DatabaseTokenStore(db, oa_id), oauth, initial=initial, on_health=share_health
-    )
+    return OaTokens(make, key_of=key_of)
+
+
+def build_tokens(settings: Settings, db: Database, http: httpx.AsyncClient) -> TokenManager:
+    """The token manager of ZALO_OA_ID (the single OA of a one-ward deployment)."""
+    return build_oa_tokens(settings, db, http).for_key(settings.zalo_oa_id)
+
+
+def token_key_of(settings: Settings, knowledge: Knowledge) -> Callable[[str], str]:
+    """The key an OA's token pair is stored under: its id when ward files name the OAs;
+    ZALO_OA_ID (or "default" when unset) for today's single ward, as before."""
+
+    def key_of(oa_id: str) -> str:
+        return oa_id if knowledge.current.wards.from_files else settings.zalo_oa_id
+
+    return key_of
 
 
 def build_sender(
@@ -93,20 +122,38 @@ def build_sender(
     )
 
 
+def build_senders(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    accounts: OaTokens | None,
+    *,
+    retry: RetryPolicy | None = None,
+) -> MessageSender | OaClients[ZaloClient]:
+    """Each OA's Zalo client (its own token), or a recorder in simulator mode."""
+    if settings.simulator or accounts is None:
+        return RecordingSender()
+    return OaClients(
+        accounts,
+        lambda manager: ZaloClient(
+            http, api_base_url=settings.zalo_api_base_url, tokens=manager, retry=retry
+        ),
+    )
+
+
 def build_announcements(
     settings: Settings,
     db: Database,
-    groups: Callable[[], Sequence[ResidentialGroup]],
+    groups: Callable[[str], Sequence[ResidentialGroup]],
     http: httpx.AsyncClient,
-    tokens: TokenManager | None,
+    accounts: OaTokens | None,
 ) -> tuple[ResidentAnnouncements, AnnouncementWorker]:
     """The inbox's side of announcements and the delivery worker.
 
-    Their Zalo client does not retry by itself: the worker retries, after looking for the
+    Their Zalo clients do not retry by themselves: the worker retries, after looking for the
     echo of an attempt that may have gone through (see app.jobs.announcements).
     """
-    sender = build_sender(settings, db, http, tokens=tokens, retry=RetryPolicy(attempts=1))
-    tags = TagMirror(db, sender, groups) if isinstance(sender, ZaloClient) else None
+    sender = build_senders(settings, http, accounts, retry=RetryPolicy(attempts=1))
+    tags = TagMirror(db, sender, groups) if isinstance(sender, OaClients) else None
     # The same outbox (tables, guarantees) over a client that does not retry by itself.
     outbox = Outbox(db, sender, simulated=settings.simulator)
     worker = AnnouncementWorker(
@@ -128,7 +175,12 @@ def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueFiles, K
         store, DocumentPaths(settings.procedures_path, settings.intents_path, settings.wards_path)
     )
     report = files.start(watch_files=settings.watch_catalogue_files)
-    knowledge = Knowledge(store, timedelta(minutes=settings.conversation_ttl_minutes))
+    knowledge = Knowledge(
+        store,
+        timedelta(minutes=settings.conversation_ttl_minutes),
+        # The simulator answers whichever OA its events name, as before.
+        single_oa_id=None if settings.simulator else settings.own_oa_id,
+    )
     knowledge.file_problems = report.file_problems
     return files, knowledge
 
@@ -142,19 +194,22 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
     except BaseException:
         db.close()
         raise
-    tokens = None if settings.simulator else build_tokens(settings, db, http)
-    residents, announcer = build_announcements(
-        settings,
-        db,
-        lambda: knowledge.current.content.catalogue.ward.residential_groups,
-        http,
-        tokens,
+    accounts = (
+        None
+        if settings.simulator
+        else build_oa_tokens(settings, db, http, key_of=token_key_of(settings, knowledge))
     )
+    tokens = None if accounts is None else accounts.for_key(settings.zalo_oa_id)
+
+    def ward_groups(oa_id: str) -> Sequence[ResidentialGroup]:
+        ward = knowledge.current.ward_of(oa_id)
+        return ward.profile.residential_groups if ward is not None else ()
+
+    residents, announcer = build_announcements(settings, db, ward_groups, http, accounts)
     metrics = Metrics(db)
-    # Every reply, "slow down", staff answer and held reply is recorded and sent by one outbox.
-    outbox = Outbox(
-        db, build_sender(settings, db, http, tokens=tokens), simulated=settings.simulator
-    )
+    # Every reply, "slow down", staff answer and held reply is recorded and sent by one outbox,
+    # each OA's with its own token.
+    outbox = Outbox(db, build_senders(settings, http, accounts), simulated=settings.simulator)
     reports = ResidentReports(db, outbox)
     held = (
         None
@@ -165,7 +220,6 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         db,
         knowledge,
         outbox,
-        answers_oa=settings.is_own_oa,
         policy=InboxPolicy(
             staff_takeover=timedelta(minutes=settings.staff_takeover_minutes),
             max_message_chars=settings.max_message_chars,
@@ -178,7 +232,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         db,
         outbox,
         per_minute=settings.resident_messages_per_minute,
-        answers_oa=settings.is_own_oa,
+        answers_oa=lambda oa_id: knowledge.current.ward_of(oa_id) is not None,
         on_throttled=metrics.throttled.inc,
     )
     queue = EventQueue(throttle.wrap(inbox.handle))
@@ -190,6 +244,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         queue,
         announcer,
         tokens=tokens,
+        accounts=accounts,
         metrics=metrics,
         held_replies=held,
         catalogue=files.store,

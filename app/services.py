@@ -20,6 +20,7 @@ from app.storage.database import Database, as_utc
 from app.storage.events import NewEvent
 from app.storage.held import count_held
 from app.storage.inbound import InboundRecorder
+from app.zalo.accounts import OaTokens
 from app.zalo.tokens import TokenManager
 
 
@@ -44,7 +45,9 @@ class Services:
     announcer: AnnouncementWorker | None = None
     """Sends announcements; started with the background work (app.jobs.background)."""
     tokens: TokenManager | None = None
-    """The process's one Zalo token manager (None in simulator mode)."""
+    """The token manager of ZALO_OA_ID, the single ward's OA (None in simulator mode)."""
+    accounts: OaTokens | None = None
+    """Every OA's token manager, one per ward (None in simulator mode)."""
     metrics: Metrics | None = None
     held_replies: HeldReplies | None = None
     """Sends replies held while Zalo was unreachable (None in simulator mode)."""
@@ -72,6 +75,24 @@ class Services:
         if event_id is not None and self.queue.running:
             self.queue.put(event_id)
         return event_id
+
+    def token_managers(self) -> list[TokenManager]:
+        """The token manager of every ward's OA (the background refresher keeps each fresh)."""
+        if self.accounts is None:
+            return []
+        snapshot = self.knowledge.current
+        if not snapshot.wards.from_files:
+            return [self.tokens] if self.tokens is not None else []
+        return [self.accounts.for_oa(w.oa_id) for w in snapshot.wards if w.oa_id is not None]
+
+    async def resend_held(self, token_key: str) -> None:
+        """Send the replies held for the OA of `token_key` once its connection is healthy."""
+        if self.held_replies is None:
+            return
+        if self.knowledge.current.wards.from_files:
+            await self.held_replies.resend(oa_id=token_key)
+        else:
+            await self.held_replies.resend()  # the single ward: as before
 
     def zalo_connection(self) -> ZaloConnectionState | None:
         """The Zalo connection as the processes sharing the database last saw it; None in

@@ -19,6 +19,7 @@ from app.cli.announce import register as register_announcements
 from app.cli.catalogue import register as register_catalogue
 from app.cli.ops import register as register_ops
 from app.cli.staff import register as register_staff
+from app.cli.wards import register as register_wards
 from app.cli.worker import register as register_worker
 from app.config import Settings
 from app.dialogue.conversation import ConversationState
@@ -41,6 +42,7 @@ register_catalogue(cli)  # catalogue import|export|history|diff|rollback
 register_ops(cli)  # db upgrade
 register_staff(cli)  # staff add|list
 register_worker(cli)  # worker: the background work without the web server
+register_wards(cli)  # wards list
 
 
 def _settings() -> Settings:

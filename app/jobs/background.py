@@ -57,9 +57,9 @@ class Background:
         if services.tokens is not None:
             held = services.held_replies
             self.refresher = TokenRefresher(
-                services.tokens,
+                services.token_managers,
                 settings.token_refresh_interval_seconds,
-                when_healthy=held.resend if held is not None else None,
+                when_oa_healthy=services.resend_held if held is not None else None,
             )
             self.refresher.start()
 

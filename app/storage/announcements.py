@@ -96,6 +96,7 @@ def create_announcement(db: Database, draft: AnnouncementDraft, now: datetime) -
                 [
                     {
                         "announcement_id": row.id,
+                        "oa_id": draft.oa_id,
                         "user_id": user_id,
                         "group_id": group_id,
                         "status": DeliveryStatus.pending,
@@ -438,8 +439,7 @@ def deferred_delivery_ids(db: Database, oa_id: str, user_id: str) -> list[int]:
     with db.session() as session:
         ids = session.exec(
             select(Delivery.id)
-            .join(Announcement, col(Announcement.id) == col(Delivery.announcement_id))
-            .where(Announcement.oa_id == oa_id)
+            .where(Delivery.oa_id == oa_id)
             .where(Delivery.user_id == user_id)
             .where(Delivery.status == DeliveryStatus.deferred)
             .order_by(col(Delivery.id))

@@ -187,6 +187,7 @@ class UnansweredQuestion(SQLModel, table=True):
     """A message the bot was not sure about: fallback, clarification or low confidence."""
 
     __tablename__ = "unanswered_questions"
+    __table_args__ = (Index("ix_unanswered_oa_created", "oa_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     oa_id: str = Field(index=True)
@@ -201,6 +202,7 @@ class UnansweredQuestion(SQLModel, table=True):
 
 class ProcedureAsk(SQLModel, table=True):
     __tablename__ = "procedure_asks"
+    __table_args__ = (Index("ix_procedure_asks_oa_asked", "oa_id", "asked_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     oa_id: str
@@ -212,6 +214,7 @@ class GroupMembership(SQLModel, table=True):
     """The resident's tổ dân phố; the local truth that the Zalo tag mirrors."""
 
     __tablename__ = "group_memberships"
+    __table_args__ = (Index("ix_group_memberships_oa_group", "oa_id", "group_id"),)
 
     oa_id: str = Field(primary_key=True)
     user_id: str = Field(primary_key=True)
@@ -244,6 +247,7 @@ class DeliveryStatus(StrEnum):
 
 class Announcement(SQLModel, table=True):
     __tablename__ = "announcements"
+    __table_args__ = (Index("ix_announcements_oa_created", "oa_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     oa_id: str = Field(index=True)
@@ -268,10 +272,13 @@ class Delivery(SQLModel, table=True):
         UniqueConstraint("announcement_id", "user_id", name="uq_delivery_recipient"),
         Index("ix_delivery_due", "status", "next_attempt_at"),
         Index("ix_delivery_resident", "user_id", "status"),
+        Index("ix_delivery_oa_resident", "oa_id", "user_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     announcement_id: int = Field(foreign_key="announcements.id", index=True)
+    oa_id: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    """The announcement's OA (its ward): a resident's deliveries are looked up per OA."""
     user_id: str
     group_id: str | None = None
     """The resident's group when the announcement was created (None: a follower of "all")."""
@@ -290,6 +297,10 @@ class Delivery(SQLModel, table=True):
 
 class Report(SQLModel, table=True):
     __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_oa_created", "oa_id", "created_at"),
+        Index("ix_reports_oa_status", "oa_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     oa_id: str = Field(index=True)
