@@ -27,7 +27,7 @@ from app.metrics import CONTENT_TYPE, Metrics, WebhookTimer
 from app.outbox import Outbox
 from app.outbox.held import HeldReplies
 from app.reports.service import ResidentReports
-from app.services import Services, services_of
+from app.services import Services, services_of, ward_labels
 from app.storage.connection import record_connection
 from app.storage.database import Database
 from app.storage.tokens import DatabaseTokenStore
@@ -206,7 +206,7 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         return ward.profile.residential_groups if ward is not None else ()
 
     residents, announcer = build_announcements(settings, db, ward_groups, http, accounts)
-    metrics = Metrics(db)
+    metrics = Metrics(db, lambda: ward_labels(settings, knowledge))
     # Every reply, "slow down", staff answer and held reply is recorded and sent by one outbox,
     # each OA's with its own token.
     outbox = Outbox(db, build_senders(settings, http, accounts), simulated=settings.simulator)
@@ -347,7 +347,14 @@ def create_app(settings: Settings) -> FastAPI:
         if services.tokens is None:
             body["zalo"] = "simulator"  # no credentials: replies are recorded, not sent
         # The connection's state is shared through the database: unknown while it is down.
-        connection = services.zalo_connection() if database_ok else None
+        per_oa = services.ward_tokens() if database_ok else None
+        if per_oa is not None:
+            # One OA's failing token degrades that ward only: the others answer on.
+            body["zalo_oas"] = per_oa
+            checks["zalo_token"] = not per_oa["token_failing"]
+            if per_oa["token_failing"] and ready:
+                body["status"] = "degraded"
+        connection = services.zalo_connection() if database_ok and per_oa is None else None
         if connection is not None:
             # A failed refresh degrades the service but keeps it in rotation: webhooks must
             # still be recorded, and replies are held until an admin reconnects the OA.

@@ -53,7 +53,8 @@ pair ("access-<oa>-0"/"refresh-<oa>-0", returned as a `TokenPair`; `fake.pair_of
 current one). A request is answered as the OA whose valid access token it carries (recorded
 as `ZaloRequest.oa_id` and `FakeMessage.oa_id`; DEFAULT_OA for the pair above); a refresh
 with an OA's refresh token renews that OA's pair only ("access-<oa>-<n>"), counted in
-`fake.refreshes_by_oa[oa_id]`. `revoke_access_token(oa_id)` revokes one OA's token.
+`fake.refreshes_by_oa[oa_id]`. `revoke_access_token(oa_id, refresh_too=False)` revokes one
+OA's token.
 
 Inspecting:
     fake.requests                 every request, as `ZaloRequest(method, path, headers, json,
@@ -367,9 +368,13 @@ class FakeZalo:
             counts[message.user_id] = counts.get(message.user_id, 0) + 1
         return counts
 
-    def revoke_access_token(self, oa_id: str | None = None) -> None:
+    def revoke_access_token(self, oa_id: str | None = None, *, refresh_too: bool = False) -> None:
+        """`oa_id`: that OA's token only; `refresh_too`: its refresh token as well (an admin
+        must consent again)."""
         if oa_id is not None:
             self._oa_pairs[oa_id][0] = None
+            if refresh_too:
+                self._oa_pairs[oa_id][1] = None
             return
         self.valid_access_token = None
 

@@ -191,3 +191,31 @@ async def test_one_oas_refresh_leaves_the_other_oas_token_alone(province: Provin
     assert [oa for oa, _ in _sent(fake, "resident-b")] == [OA_B]
     b_requests = [r for r in fake.requests if r.oa_id == OA_B]
     assert {r.headers["access_token"] for r in b_requests} == {before_b.access_token}
+
+
+async def test_readyz_and_metrics_report_per_ward(province: Province) -> None:
+    app, fake = province.app, province.fake
+    await _ask(app, OA_B, "resident-b", "xin chào")
+    fake.revoke_access_token(OA_A, refresh_too=True)  # A's admin must consent again
+    await _ask(app, OA_A, "resident-a", "xin chào")
+    await _ask(app, OA_B, "resident-b", "giờ làm việc")
+    await _ask(app, STRANGER_OA, "stranger", "xin chào")
+
+    # Only A is degraded: B still answers.
+    assert [oa for oa, _ in _sent(fake, "resident-b")] == [OA_B, OA_B]
+    assert _sent(fake, "resident-a") == []
+    ready = (await app.client.get("/readyz")).json()
+    assert ready["status"] == "degraded"
+    oas = ready["zalo_oas"]
+    assert oas["wards"] == 2 and oas["token_ok"] == 1
+    assert [(f["ward"], f["oa_id"], f["error_code"]) for f in oas["token_failing"]] == [
+        ("phuong-mau-a", OA_A, -118)
+    ]
+    assert oas["held_replies"] == 1
+
+    metrics = (await app.client.get("/metrics")).text
+    assert 'wardbot_ward_token_ok{ward="phuong-mau-a"} 0.0' in metrics
+    assert 'wardbot_ward_token_ok{ward="xa-mau-b"} 1.0' in metrics
+    assert 'wardbot_ward_messages_in_total{ward="xa-mau-b"} 2.0' in metrics
+    assert 'wardbot_ward_messages_in_total{ward="other"} 1.0' in metrics  # the stranger's OA
+    assert 'wardbot_ward_messages_out_total{outcome="sent",ward="xa-mau-b"} 2.0' in metrics
