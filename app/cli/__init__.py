@@ -13,8 +13,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.catalogue import Content, load_content
+from app.catalogue import Content, load_content, load_documents
 from app.catalogue.completeness import summary as completeness_summary
+from app.catalogue.documents import DocumentPaths
 from app.cli.announce import register as register_announcements
 from app.cli.catalogue import register as register_catalogue
 from app.cli.ops import register as register_ops
@@ -51,6 +52,12 @@ def _settings() -> Settings:
 
 def _content(settings: Settings, procedures: Path | None = None) -> Content:
     try:
+        if settings.wards_path is not None and procedures is None:
+            # The ward files too (WARDBOT_WARDS), checked against procedures.yaml.
+            paths = DocumentPaths(
+                settings.procedures_path, settings.intents_path, settings.wards_path
+            )
+            return load_documents(paths.read(), paths.labels())
         return load_content(procedures or settings.procedures_path, settings.intents_path)
     except CatalogueError as exc:
         typer.echo(str(exc), err=True)
@@ -170,7 +177,12 @@ def validate(
         + (", ".join(untaught) if untaught else "none")
     )
     typer.echo("\n".join(completeness_summary(catalogue)))
-    if catalogue.ward.sample_data:
+    if content.wards:
+        samples = [w.slug for w in content.wards if w.profile.sample_data]
+        typer.echo(f"Wards: {len(content.wards)} ward files (WARDBOT_WARDS).")
+        if samples:
+            typer.echo(f"Note: SAMPLE ward profiles (sample_data: true): {', '.join(samples)}")
+    elif catalogue.ward.sample_data:
         typer.echo("Note: the ward profile is still SAMPLE data (sample_data: true).")
 
 
