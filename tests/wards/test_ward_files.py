@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from app.catalogue.documents import DocumentPaths
+from app.knowledge import Knowledge
 from app.storage.database import Database
 from app.wards import wards_of
 from tests.support.catalogue import copy_content, new_catalogue
@@ -69,3 +71,53 @@ def test_an_invalid_ward_file_is_not_imported(db: Database, tmp_path: Path) -> N
     report = catalogue.start(watch_files=True)
     assert report.decision == "kept"
     assert any(str(broken) in str(p) for p in report.file_problems)
+
+
+def test_a_running_process_follows_a_ward_file_change(db: Database, tmp_path: Path) -> None:
+    paths = copy_content(tmp_path / "content", with_wards=True)
+    catalogue = new_catalogue(db, paths)
+    catalogue.start(watch_files=True)
+    knowledge = Knowledge(catalogue.store, timedelta(minutes=30))
+    assert knowledge.current.ward_of("1000000000000000002") is not None
+    assert paths.wards is not None
+    ward_b = paths.wards / "xa-mau-b.yaml"
+    ward_b.write_text(
+        ward_b.read_text(encoding="utf-8").replace("1000000000000000002", "1000000000000000009"),
+        encoding="utf-8",
+    )
+    assert catalogue.check_files() is not None  # the file watch imports the change
+    assert knowledge.refresh() is True
+    assert knowledge.current.ward_of("1000000000000000002") is None
+    moved = knowledge.current.ward_of("1000000000000000009")
+    assert moved is not None and moved.slug == "xa-mau-b"
+
+
+def test_wards_share_the_matcher_unless_they_hide_or_add(db: Database, tmp_path: Path) -> None:
+    paths = copy_content(tmp_path / "content", with_wards=True)
+    assert paths.wards is not None
+    shared = new_catalogue(db, paths)
+    shared.start(watch_files=True)
+    knowledge = Knowledge(shared.store, timedelta(minutes=30))
+    snapshot = knowledge.current
+    hidden = snapshot.content.catalogue.procedures[0].code
+    a, b = snapshot.wards.by_slug("phuong-mau-a"), snapshot.wards.by_slug("xa-mau-b")
+    assert a is not None and b is not None
+    dialogue_a = snapshot.dialogue_for(a)
+    assert dialogue_a.matcher is snapshot.matcher  # no matcher built for a sharing ward
+    assert snapshot.dialogue_for(a) is dialogue_a  # built once per version
+    assert dialogue_a.catalogue.ward.name == "Phường Mẫu A"
+
+    ward_b = paths.wards / "xa-mau-b.yaml"
+    ward_b.write_text(
+        ward_b.read_text(encoding="utf-8").replace("hide: []", f"hide: ['{hidden}']"),
+        encoding="utf-8",
+    )
+    assert shared.check_files() is not None
+    knowledge.refresh()
+    snapshot = knowledge.current
+    b = snapshot.wards.by_slug("xa-mau-b")
+    assert b is not None
+    dialogue_b = snapshot.dialogue_for(b)
+    assert dialogue_b.matcher is not snapshot.matcher
+    assert dialogue_b.catalogue.procedure(hidden) is None
+    assert snapshot.content.catalogue.procedure(hidden) is not None
