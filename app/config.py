@@ -76,7 +76,14 @@ class Settings(BaseSettings):
     many wards' OAs. Unset: the one ward of procedures.yaml, on ZALO_OA_ID."""
 
     api_token: SecretStr = Field(SecretStr(""), validation_alias=_env("WARDBOT_API_TOKEN"))
-    send_rate: float = Field(10.0, gt=0, validation_alias=_env("WARDBOT_SEND_RATE"))
+    app_rate_per_minute: int = Field(
+        4000, ge=10, validation_alias=_env("WARDBOT_APP_RATE_PER_MINUTE")
+    )
+    """Zalo requests a minute for the whole app, shared by every process and every OA;
+    replies to residents come before announcements (app.zalo.budget)."""
+    send_rate: float | None = Field(None, gt=0, validation_alias=_env("WARDBOT_SEND_RATE"))
+    """Optional cap on one process's announcement messages a second. Unset, announcements
+    use whatever the app's budget leaves after replies."""
     run_worker: bool = Field(True, validation_alias=_env("WARDBOT_RUN_WORKER"))
     """`wardbot serve` also runs the background work (answering residents, announcements,
     token refresh). Off: the web process only verifies and records webhook events, and a
@@ -86,6 +93,11 @@ class Settings(BaseSettings):
     )
     """How often a process running the background work looks in the database for events to
     answer (recorded by any process) and for claims a crashed process left; 0 turns it off."""
+    booking_reminder_seconds: float = Field(
+        300.0, ge=0, validation_alias=_env("WARDBOT_BOOKING_REMINDER_SECONDS")
+    )
+    """How often the background work looks for visits to remind residents of (the evening
+    before, at the ward's `booking.reminder_hour`); 0 turns reminders off."""
     catalogue_poll_seconds: float = Field(
         3.0, ge=0, validation_alias=_env("WARDBOT_CATALOGUE_POLL_SECONDS")
     )
@@ -126,6 +138,15 @@ class Settings(BaseSettings):
         20, ge=1, validation_alias=_env("WARDBOT_RESIDENT_MESSAGES_PER_MINUTE")
     )
     """Above this, a resident gets one "please slow down" and no replies until it passes."""
+    dossier_status_provider: str = Field(
+        "", validation_alias=_env("WARDBOT_DOSSIER_STATUS_PROVIDER")
+    )
+    """The province's dossier status system: `package.module:factory` returning an
+    app.dossiers.status.DossierStatusProvider. Empty: staff enter statuses in the console."""
+    dossier_poll_minutes: float = Field(
+        30.0, gt=0, validation_alias=_env("WARDBOT_DOSSIER_POLL_MINUTES")
+    )
+    """How often followed dossiers are looked up in the province's system (with a provider)."""
     zalo_oauth_redirect_uri: str = Field("", validation_alias=_env("ZALO_OAUTH_REDIRECT_URI"))
     """The OA callback URL registered in the Zalo app console (…/zalo/oauth/callback)."""
 

@@ -1,6 +1,7 @@
 """The inbox use case: handle one recorded webhook event from start to finish.
 
-Zalo POST -> webhooks (verify, record, queue, 200) -> Inbox.handle: claim the event, decide
+Zalo POST -> webhooks (verify, record, queue, 200) -> Inbox.handle: claim the event once,
+throttle (app.throttle decides; a "slow down" goes through the outbox like any reply), decide
 with the dialogue and record the replies in the outbox (one transaction), then send them
 through the outbox, which records each part's outcome.
 
@@ -16,9 +17,12 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from app.announcements import ResidentAnnouncements
+from app.announcements.service import ResidentAnnouncements
+from app.booking.dialogue import parse as parse_booking
+from app.booking.service import ResidentBookings
+from app.catalogue import Procedure
 from app.dialogue.conversation import ConversationState, Dialogue, Turn
 from app.dialogue.reply import Reply
 from app.knowledge import Knowledge
@@ -29,8 +33,9 @@ from app.storage.database import Database
 from app.storage.events import claim_event, finish_event
 from app.storage.followers import mark_followed, mark_unfollowed, touch_interaction
 from app.storage.questions import record_procedure_ask, record_unanswered
-from app.storage.tables import EventStatus, InboundEvent
+from app.storage.tables import EventStatus, InboundEvent, OutboundPurpose
 from app.text import clean_json
+from app.throttle import SLOW_DOWN, ResidentThrottle, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class ChatFeature(Protocol):
+    """A feature that may answer a text before the procedure matcher (dossiers, ratings)."""
+
+    def answer(self, oa_id: str, user_id: str, text: str, now: datetime) -> Reply | None: ...
+
+    async def after_message(self, oa_id: str, user_id: str, now: datetime) -> None:
+        """After the resident's reply went out (Zalo's window is open); never raises."""
+        ...
+
+
 @dataclass(frozen=True)
 class InboxPolicy:
     staff_takeover: timedelta = timedelta(minutes=60)
@@ -62,19 +77,32 @@ class Inbox:
         knowledge: Knowledge,
         outbox: Outbox,
         *,
+        answers_oa: Callable[[str], bool] | None = None,
         policy: InboxPolicy = InboxPolicy(),
         clock: Callable[[], datetime] = _now,
         announcements: ResidentAnnouncements | None = None,
         observe_turn: Callable[[str], None] | None = None,
         reports: ResidentReports | None = None,
+        features: Sequence[ChatFeature] = (),
+        bookings: ResidentBookings | None = None,
+        throttle: ResidentThrottle | None = None,
     ) -> None:
         self.db = db
         self.knowledge = knowledge
         self.outbox = outbox
+        self.answers_oa: Callable[[str], bool] = answers_oa or (
+            lambda oa_id: knowledge.current.ward_of(oa_id) is not None
+        )
+        """Whether events of this OA are answered: a ward claims it (default)."""
         self.policy = policy
         self.clock = clock
         self.announcements = announcements
         self.reports = reports
+        self.features = tuple(features)
+        """Asked in order, before reports and the matcher; the first answer wins."""
+        self.bookings = bookings
+        self.throttle = throttle
+        """Per-resident flood limit; None: every message is answered."""
         self.observe_turn = observe_turn
         """Told each turn's kind (metrics: match outcomes)."""
 
@@ -88,12 +116,17 @@ class Inbox:
         """Answer an event this process has claimed, and record how it ended."""
         event_id = event.id
         assert event_id is not None
+        error: str | None = None
         try:
             recorded = self.outbox.recorded_for_event(event_id)
             if recorded:
                 # Decided before (this is a second try): finish sending what was decided.
                 await self.outbox.deliver(recorded, now=self.clock())
                 status = EventStatus.done
+            elif (verdict := self._verdict(event)) is not Verdict.answer:
+                if verdict is Verdict.slow_down:
+                    await self._slow_down(event)
+                status, error = EventStatus.ignored, "throttled"
             else:
                 # Cleaned again: events recorded before the webhook cleaned them at the edge.
                 status = await self._dispatch(event, clean_json(json.loads(event.payload)))
@@ -101,11 +134,29 @@ class Inbox:
             finish_event(self.db, event_id, EventStatus.failed, error=type(exc).__name__)
             log.exception("event failed", extra={"event_id": event_id, "event": event.event_name})
             return
-        finish_event(self.db, event_id, status)
+        finish_event(self.db, event_id, status, error=error)
         log.info(
             "event handled",
             extra={"event_id": event_id, "event": event.event_name, "status": status.value},
         )
+
+    def _verdict(self, event: InboundEvent) -> Verdict:
+        if self.throttle is None or not self.answers_oa(event.oa_id):
+            return Verdict.answer  # another OA's events are recorded, never answered
+        return self.throttle.verdict(event)
+
+    async def _slow_down(self, event: InboundEvent) -> None:
+        assert event.user_id is not None  # the throttle counts residents' messages only
+        now = self.clock()
+        messages = self.outbox.record(
+            event.oa_id,
+            event.user_id,
+            (SLOW_DOWN,),
+            now=now,
+            purpose=OutboundPurpose.slow_down,
+            inbound_event_id=event.id,
+        )
+        await self.outbox.deliver(messages, now=now)
 
     async def _dispatch(self, event: InboundEvent, payload: dict[str, Any]) -> EventStatus:
         name, user_id, now = event.event_name, event.user_id, self.clock()
@@ -172,10 +223,17 @@ class Inbox:
     async def _answer_text(
         self, event: InboundEvent, user_id: str, text: str, now: datetime, dialogue: Dialogue
     ) -> None:
+        # A booking writes in transactions of its own (the database decides who gets the last
+        # place), before the unit.
+        booking_reply = self._booking_reply(event, user_id, text, now, dialogue)
         # Everything decided and stored in one transaction (one flush to disk, not five);
         # the sends, which wait on the network, come after it.
+        replies: tuple[Reply, ...]
         with self.db.unit():
-            replies, reports_follow_up = self._decide_text(event, user_id, text, now, dialogue)
+            if booking_reply is not None:
+                replies, reports_follow_up = (booking_reply,), True
+            else:
+                replies, reports_follow_up = self._decide_text(event, user_id, text, now, dialogue)
             # Last: from its first write the unit holds SQLite's write lock, which the webhook
             # needs too, and deciding (matching the text) is the slow part.
             messages = self._record(event, user_id, replies, now)
@@ -183,9 +241,48 @@ class Inbox:
         await self.outbox.deliver(messages, now=now)
         if reports_follow_up and self.reports is not None:
             await self.reports.after_message(event.oa_id, user_id, now)
+        for feature in self.features:
+            await feature.after_message(event.oa_id, user_id, now)
         if self.announcements is not None:
             # Deferred announcements follow the resident's own answer; this never raises.
             await self.announcements.after_message(event.oa_id, user_id, now)
+
+    def _booking_reply(
+        self, event: InboundEvent, user_id: str, text: str, now: datetime, dialogue: Dialogue
+    ) -> Reply | None:
+        """The answer to a booking message ("đặt lịch", its buttons, "lịch hẹn của tôi"...),
+        with the procedures of the event's ward (`dialogue` is that ward's)."""
+        text = text[: self.policy.max_message_chars]
+        if self.bookings is None or parse_booking(text) is None:
+            return None
+        catalogue = dialogue.catalogue
+        matcher = dialogue.matcher
+        state = ConversationState.from_json(load_conversation(self.db, event.oa_id, user_id))
+        recent = state.updated_at is not None and now - state.updated_at <= dialogue.state_ttl
+
+        def find_procedure(words: str) -> Procedure | None:
+            code = matcher.lookup_name(words)
+            if code is None:
+                result = matcher.match(words)
+                code = result.id if result.kind == "procedure" else None
+                named = [c for c in result.alternatives if c.kind == "procedure"]
+                if result.kind == "clarify" and len(named) == 1:
+                    code = named[0].id  # one procedure in sight: booking asks again anyway
+            return catalogue.procedure(code) if code else None
+
+        reply = self.bookings.answer(
+            event.oa_id,
+            user_id,
+            text,
+            now,
+            catalogue=catalogue,
+            find_procedure=find_procedure,
+            last_procedure=state.last_procedure if recent else None,
+            event_id=event.id,
+        )
+        if reply is not None:
+            log.info("booking message answered", extra={"event_id": event.id})
+        return reply
 
     def _decide_text(
         self, event: InboundEvent, user_id: str, text: str, now: datetime, dialogue: Dialogue
@@ -193,6 +290,10 @@ class Inbox:
         """The replies to a text, with what it changes stored; and whether staff answers to
         the resident's reports may follow (not after a group command)."""
         text = text[: self.policy.max_message_chars]
+        for feature in self.features:
+            feature_reply = feature.answer(event.oa_id, user_id, text, now)
+            if feature_reply is not None:
+                return (feature_reply,), True
         if self.reports is not None:
             # A report ("phản ánh: ...", its details, "tra cứu PA-0042", a rating).
             report_reply = self.reports.answer(event.oa_id, user_id, text, now)

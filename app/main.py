@@ -12,22 +12,33 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 
-from app.announcements import ResidentAnnouncements
+from app.announcements.delivery import (
+    AnnouncementWorker,
+    RateLimiter,
+    TagMirror,
+    TokenBucket,
+    Unpaced,
+)
+from app.announcements.service import ResidentAnnouncements
+from app.booking.service import ResidentBookings, ServedListener, VisitServed
 from app.catalogue.documents import DocumentPaths
-from app.catalogue.models import ResidentialGroup
+from app.catalogue.models import ResidentialGroup, WardProfile
 from app.catalogue_files import CatalogueFiles
 from app.catalogue_store import CatalogueStore
 from app.config import Settings
+from app.dossiers.service import DossierDesk
+from app.dossiers.status import load_provider
 from app.inbox import Inbox, InboxPolicy
-from app.jobs.announcements import AnnouncementWorker, TagMirror, TokenBucket
 from app.jobs.background import Background
 from app.jobs.tasks import EventQueue
 from app.knowledge import Knowledge
 from app.metrics import CONTENT_TYPE, Metrics, WebhookTimer
 from app.outbox import Outbox
 from app.outbox.held import HeldReplies
+from app.ratings.service import Ratings, Resident, Subject, SubjectKind
 from app.reports.service import ResidentReports
 from app.services import Services, services_of, ward_labels
+from app.storage.budget import Bucket, DatabaseBudget
 from app.storage.connection import record_connection
 from app.storage.database import Database
 from app.storage.tokens import DatabaseTokenStore
@@ -40,6 +51,7 @@ from app.web import (
     zalo_oauth,
 )
 from app.zalo.accounts import OaClients, OaTokens
+from app.zalo.budget import BudgetLane, BudgetShape, BudgetTime, Priority, RateBudget
 from app.zalo.client import RetryPolicy, ZaloClient
 from app.zalo.sender import MessageSender, RecordingSender
 from app.zalo.tokens import OAuthClient, TokenHealth, TokenManager, TokenPair
@@ -103,6 +115,18 @@ def token_key_of(settings: Settings, knowledge: Knowledge) -> Callable[[str], st
     return key_of
 
 
+def build_budget(settings: Settings, db: Database, time: BudgetTime | None = None) -> RateBudget:
+    """The process's side of the app's request budget, shared through the database by every
+    process of the app (app.zalo.budget). One per process: all its Zalo clients spend it.
+    `time` (clock, sleep) is for benchmarks that run time faster."""
+    shape = BudgetShape.for_limit(settings.app_rate_per_minute)
+    bucket = Bucket(shape.capacity, shape.refill_per_second)
+    store = DatabaseBudget(db, settings.zalo_app_id or "default", bucket)
+    if time is None:
+        return RateBudget(store, shape)
+    return RateBudget(store, shape, clock=time[0], sleep=time[1])
+
+
 def build_sender(
     settings: Settings,
     db: Database,
@@ -110,6 +134,7 @@ def build_sender(
     *,
     tokens: TokenManager | None = None,
     retry: RetryPolicy | None = None,
+    budget: BudgetLane | None = None,
 ) -> MessageSender:
     """The real Zalo client, or a recorder when no credentials are configured (simulator)."""
     if settings.simulator:
@@ -119,6 +144,7 @@ def build_sender(
         api_base_url=settings.zalo_api_base_url,
         tokens=tokens or build_tokens(settings, db, http),
         retry=retry,
+        budget=budget or build_budget(settings, db).lane(Priority.reply),
     )
 
 
@@ -127,15 +153,21 @@ def build_senders(
     http: httpx.AsyncClient,
     accounts: OaTokens | None,
     *,
+    budget: BudgetLane | None,
     retry: RetryPolicy | None = None,
 ) -> MessageSender | OaClients[ZaloClient]:
-    """Each OA's Zalo client (its own token), or a recorder in simulator mode."""
+    """Each OA's Zalo client (its own token), or a recorder in simulator mode. Every OA's
+    client spends the same `budget` lane: the request budget is the app's, not an OA's."""
     if settings.simulator or accounts is None:
         return RecordingSender()
     return OaClients(
         accounts,
         lambda manager: ZaloClient(
-            http, api_base_url=settings.zalo_api_base_url, tokens=manager, retry=retry
+            http,
+            api_base_url=settings.zalo_api_base_url,
+            tokens=manager,
+            retry=retry,
+            budget=budget,
         ),
     )
 
@@ -146,24 +178,116 @@ def build_announcements(
     groups: Callable[[str], Sequence[ResidentialGroup]],
     http: httpx.AsyncClient,
     accounts: OaTokens | None,
+    budget: RateBudget | None = None,
 ) -> tuple[ResidentAnnouncements, AnnouncementWorker]:
     """The inbox's side of announcements and the delivery worker.
 
-    Their Zalo clients do not retry by themselves: the worker retries, after looking for the
-    echo of an attempt that may have gone through (see app.jobs.announcements).
+    Their Zalo clients (one per OA) do not retry by themselves: the worker retries, after
+    looking for the echo of an attempt that may have gone through (see
+    app.announcements.delivery). They spend the app's budget in the bulk lane, behind replies.
     """
-    sender = build_senders(settings, http, accounts, retry=RetryPolicy(attempts=1))
+    shared = None if settings.simulator else (budget or build_budget(settings, db))
+    sender = build_senders(
+        settings,
+        http,
+        accounts,
+        retry=RetryPolicy(attempts=1),
+        budget=shared.lane(Priority.bulk) if shared is not None else None,
+    )
     tags = TagMirror(db, sender, groups) if isinstance(sender, OaClients) else None
     # The same outbox (tables, guarantees) over a client that does not retry by itself.
     outbox = Outbox(db, sender, simulated=settings.simulator)
+    rate = settings.send_rate
+    limiter: RateLimiter = TokenBucket(rate) if rate is not None else Unpaced()
     worker = AnnouncementWorker(
         db,
         outbox,
-        limiter=TokenBucket(settings.send_rate),
+        limiter=limiter,
         tags=tags,
-        concurrency=min(32, max(2, math.ceil(settings.send_rate / 2))),
+        concurrency=min(32, max(2, math.ceil(rate / 2))) if rate is not None else 16,
     )
     return ResidentAnnouncements(db, outbox, groups, tags=tags), worker
+
+
+def build_dossiers(
+    settings: Settings,
+    db: Database,
+    knowledge: Knowledge,
+    outbox: Outbox,
+    announcer: AnnouncementWorker,
+) -> tuple[DossierDesk, Ratings]:
+    """Dossier lookup and status notices, and the ratings asked when a result is picked up.
+    Raises ProviderInvalid when WARDBOT_DOSSIER_STATUS_PROVIDER names no usable provider."""
+    provider = (
+        load_provider(settings.dossier_status_provider)
+        if settings.dossier_status_provider
+        else None
+    )
+
+    def procedure_name(code: str) -> str | None:
+        procedure = knowledge.current.content.catalogue.procedure(code)
+        return procedure.name if procedure is not None else None
+
+    def ward_profile(oa_id: str) -> WardProfile:
+        # The profile of the OA's ward; the catalogue's own when no ward claims the OA.
+        snapshot = knowledge.current
+        ward = snapshot.ward_of(oa_id)
+        return ward.profile if ward is not None else snapshot.content.catalogue.ward
+
+    ratings = Ratings(db, outbox)
+    dossiers = DossierDesk(
+        db,
+        ward_profile,
+        provider=provider,
+        ratings=ratings,
+        wake_announcer=announcer.wake,
+        procedure_name=procedure_name,
+    )
+
+    def is_command(oa_id: str, text: str) -> bool:
+        # A dossier code, or a question the bot can answer, is never swallowed as a comment.
+        if dossiers.recognises(oa_id, text):
+            return True
+        snapshot = knowledge.current
+        ward = snapshot.ward_of(oa_id)
+        matcher = snapshot.dialogue_for(ward).matcher if ward is not None else snapshot.matcher
+        found = matcher.match(text)
+        return found.kind == "procedure" or (
+            found.kind == "intent" and found.id in QUESTION_INTENTS
+        )
+
+    ratings.is_command = is_command
+    return dossiers, ratings
+
+
+QUESTION_INTENTS = frozenset(
+    {"office_hours", "contact", "online_services", "handoff", "menu", "help"}
+)
+"""Intents that ask something: during a rating's comment window they are answered, whereas a
+thanks or a greeting may well be part of the comment."""
+
+
+def rating_of_served_visits(knowledge: Knowledge, ratings: Ratings) -> ServedListener:
+    """A visit marked served asks the resident, once, to rate it (issue 16 part 3)."""
+
+    async def ask(visit: VisitServed) -> None:
+        # The visit's ward: its procedures and its counters.
+        snapshot = knowledge.current
+        ward = snapshot.ward_of(visit.oa_id)
+        catalogue = ward.catalogue if ward is not None else snapshot.content.catalogue
+        procedure = catalogue.procedure(visit.procedure_code) if visit.procedure_code else None
+        booking = ward.profile.booking if ward is not None else catalogue.ward.booking
+        counters = {c.id: c.name for c in booking.counters} if booking is not None else {}
+        subject = Subject(
+            SubjectKind.visit,
+            visit.code,
+            procedure_code=visit.procedure_code,
+            procedure_name=procedure.name if procedure is not None else None,
+            counter=counters.get(visit.counter_id, visit.counter_id),
+        )
+        await ratings.request_rating(Resident(visit.oa_id, visit.user_id), subject)
+
+    return ask
 
 
 def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueFiles, Knowledge]:
@@ -185,7 +309,9 @@ def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueFiles, K
     return files, knowledge
 
 
-def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
+def build_services(
+    settings: Settings, http: httpx.AsyncClient, *, budget_time: BudgetTime | None = None
+) -> Services:
     """Everything a running service needs. Raises CatalogueError on invalid content."""
     db = Database(settings.database_url)
     try:
@@ -205,12 +331,22 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         ward = knowledge.current.ward_of(oa_id)
         return ward.profile.residential_groups if ward is not None else ()
 
-    residents, announcer = build_announcements(settings, db, ward_groups, http, accounts)
+    # One budget for the whole app: every OA's clients spend it (replies before announcements).
+    budget = None if settings.simulator else build_budget(settings, db, budget_time)
+    residents, announcer = build_announcements(settings, db, ward_groups, http, accounts, budget)
     metrics = Metrics(db, lambda: ward_labels(settings, knowledge))
     # Every reply, "slow down", staff answer and held reply is recorded and sent by one outbox,
     # each OA's with its own token.
-    outbox = Outbox(db, build_senders(settings, http, accounts), simulated=settings.simulator)
+    replies = budget.lane(Priority.reply) if budget is not None else None
+    outbox = Outbox(
+        db,
+        build_senders(settings, http, accounts, budget=replies),
+        simulated=settings.simulator,
+    )
     reports = ResidentReports(db, outbox)
+    dossiers, ratings = build_dossiers(settings, db, knowledge, outbox, announcer)
+    bookings = ResidentBookings(db, outbox)
+    bookings.served_listeners.append(rating_of_served_visits(knowledge, ratings))
     held = (
         None
         if settings.simulator
@@ -220,6 +356,8 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         db,
         knowledge,
         outbox,
+        # Events of an OA no ward claims are recorded, never answered (nor throttled).
+        answers_oa=lambda oa_id: knowledge.current.ward_of(oa_id) is not None,
         policy=InboxPolicy(
             staff_takeover=timedelta(minutes=settings.staff_takeover_minutes),
             max_message_chars=settings.max_message_chars,
@@ -227,15 +365,15 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         announcements=residents,
         observe_turn=metrics.observe_turn,
         reports=reports,
+        features=(ratings, dossiers),  # a rating names its dossier: ratings read first
+        bookings=bookings,
+        throttle=ResidentThrottle(
+            db,
+            per_minute=settings.resident_messages_per_minute,
+            on_throttled=metrics.throttled.inc,
+        ),
     )
-    throttle = ResidentThrottle(
-        db,
-        outbox,
-        per_minute=settings.resident_messages_per_minute,
-        answers_oa=lambda oa_id: knowledge.current.ward_of(oa_id) is not None,
-        on_throttled=metrics.throttled.inc,
-    )
-    queue = EventQueue(throttle.wrap(inbox.handle))
+    queue = EventQueue(inbox.handle)
     return Services(
         settings,
         db,
@@ -247,8 +385,11 @@ def build_services(settings: Settings, http: httpx.AsyncClient) -> Services:
         accounts=accounts,
         metrics=metrics,
         held_replies=held,
+        budget=budget,
         catalogue=files.store,
         catalogue_files=files,
+        dossiers=dossiers,
+        ratings=ratings,
     )
 
 

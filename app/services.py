@@ -6,21 +6,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from app.announcements.delivery import AnnouncementWorker
 from app.catalogue_files import CatalogueFiles
 from app.catalogue_store import CatalogueStore
 from app.config import Settings
+from app.dossiers.service import DossierDesk
 from app.inbox import Inbox
-from app.jobs.announcements import AnnouncementWorker
+from app.intake import Intake
 from app.jobs.tasks import EventQueue
 from app.knowledge import Knowledge
 from app.metrics import MAX_WARD_LABELS, OTHER, Metrics, WardLabels
 from app.outbox.held import HeldReplies
+from app.ratings.service import Ratings
 from app.storage.connection import all_connections, connection_status
 from app.storage.database import Database, as_utc
-from app.storage.events import NewEvent
 from app.storage.held import count_held
-from app.storage.inbound import InboundRecorder
 from app.zalo.accounts import OaTokens
+from app.zalo.budget import RateBudget
 from app.zalo.tokens import TokenManager
 
 
@@ -51,30 +53,22 @@ class Services:
     metrics: Metrics | None = None
     held_replies: HeldReplies | None = None
     """Sends replies held while Zalo was unreachable (None in simulator mode)."""
+    budget: RateBudget | None = None
+    """This process's side of the app's Zalo request budget (None in simulator mode)."""
     catalogue: CatalogueStore | None = None
     """The catalogue's versions in the database: what `knowledge` follows, where edits go."""
     catalogue_files: CatalogueFiles | None = None
     """This process's catalogue files: the seed, and in development the watched files."""
+    dossiers: DossierDesk | None = None
+    """Dossier lookup, following and status changes (app.dossiers)."""
+    ratings: Ratings | None = None
+    """Service ratings: `ratings.request_rating` after a visit or a picked-up dossier."""
 
-    recorder: InboundRecorder = field(init=False)
-    """Records webhook events, concurrent ones in one transaction (group commit)."""
+    intake: Intake = field(init=False)
+    """Records webhook events and queues them (app.intake)."""
 
     def __post_init__(self) -> None:
-        self.recorder = InboundRecorder(self.db)
-
-    async def accept_event(
-        self, *, oa_id: str, event_key: str, event_name: str, user_id: str | None, payload: str
-    ) -> int | None:
-        """Record an inbound event; None when it is a duplicate delivery.
-
-        Queued at once when this process answers events; otherwise (WARDBOT_RUN_WORKER=false)
-        the poller of a `wardbot worker` process finds it in the database."""
-        event_id = await self.recorder.record(
-            NewEvent(oa_id, event_key, event_name, user_id, payload)
-        )
-        if event_id is not None and self.queue.running:
-            self.queue.put(event_id)
-        return event_id
+        self.intake = Intake(self.db, self.queue)
 
     def token_managers(self) -> list[TokenManager]:
         """The token manager of every ward's OA (the background refresher keeps each fresh)."""

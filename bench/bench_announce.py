@@ -34,7 +34,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.jobs.announcements import AnnouncementWorker, DeliveryPolicy, TokenBucket  # noqa: E402
+from app.announcements.delivery import AnnouncementWorker, DeliveryPolicy, TokenBucket  # noqa: E402
 from app.outbox import Outbox  # noqa: E402
 from app.storage.announcements import (  # noqa: E402
     AnnouncementDraft,

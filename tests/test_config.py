@@ -54,3 +54,14 @@ def test_production_refuses_a_short_api_token() -> None:
 
 def test_development_accepts_anything() -> None:
     assert _settings(zalo_app_secret="changeme").simulator is True
+
+
+def test_the_app_rate_budget_comes_from_its_environment_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(_env_file=None).app_rate_per_minute == 4000  # type: ignore[call-arg]
+    monkeypatch.setenv("WARDBOT_APP_RATE_PER_MINUTE", "1200")
+    assert Settings(_env_file=None).app_rate_per_minute == 1200  # type: ignore[call-arg]
+    monkeypatch.setenv("WARDBOT_APP_RATE_PER_MINUTE", "0")
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)  # type: ignore[call-arg]

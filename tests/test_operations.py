@@ -9,6 +9,8 @@ import pytest
 
 from app.storage.database import make_engine
 from app.storage.events import list_events
+from app.storage.outbox import message, messages_for_event
+from app.storage.tables import EventStatus, OutboundPurpose
 from app.throttle import SLOW_DOWN
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.support.fake_zalo import MESSAGE_CS_PATH, FakeZalo
@@ -62,7 +64,17 @@ async def test_a_flooding_resident_gets_one_slow_down_then_silence(
     assert flood[-1] == SLOW_DOWN.text
     assert len(flood) == 3 * len(calm) + 1  # three answered messages, then the slow-down
     # Every message is still recorded.
-    assert len([e for e in list_events(strict.services.db) if e.user_id == "flood"]) == 8
+    events = [e for e in list_events(strict.services.db) if e.user_id == "flood"]
+    assert len(events) == 8
+    # Claimed once by the inbox, whose throttle step finished the five past the limit; the
+    # "slow down" went through the outbox as the fourth message's answer.
+    throttled = [e for e in events if e.error == "throttled"]
+    assert [e.status for e in throttled] == [EventStatus.ignored] * 5
+    assert [e.id for e in throttled] == [e.id for e in events[3:]]
+    assert events[3].id is not None
+    [slow_down] = messages_for_event(strict.services.db, events[3].id)
+    recorded = message(strict.services.db, slow_down)
+    assert recorded is not None and recorded.purpose is OutboundPurpose.slow_down
     metrics = (await strict.client.get("/metrics")).text
     assert "wardbot_throttled_messages_total 5.0" in metrics
 

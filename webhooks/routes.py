@@ -144,7 +144,7 @@ async def answer_webhook(services: Services, signature: str | None, raw: bytes |
         log.warning("webhook stale", extra={"event": event.event_name})
         return STALE
 
-    event_id = await services.accept_event(
+    event_id = await services.intake.accept(
         oa_id=event.oa_id,
         event_key=event.event_key,
         event_name=event.event_name,

@@ -212,7 +212,8 @@ def _load_catalogue(path: Path) -> Catalogue:
 def _catalogue(data: Any, label: str) -> Catalogue:
     """Parsed procedures.yaml validated, then linted for research notes in shown text."""
     catalogue = _validate(Catalogue, data, label)
-    problems = _lint_problems(data, label, lint_catalogue(data))
+    found = lint_catalogue(data) + catalogue.booking_problems()
+    problems = _lint_problems(data, label, found)
     if problems:
         raise CatalogueError(problems)
     return catalogue

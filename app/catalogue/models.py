@@ -12,11 +12,13 @@ residents read first (never touched by the record import).
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from app.catalogue.dossier_profile import DossierLookup
 
 UNKNOWN = "unknown"
 
@@ -97,6 +99,60 @@ class LocalFee(Frozen):
     """Where the figure comes from, e.g. "Nghị quyết số 12/2025/NQ-HĐND của HĐND tỉnh"."""
 
 
+class BookingCounter(Frozen):
+    """A counter (quầy) residents book a visit at, and the procedures it takes.
+
+    A counter serves the procedures listed by code, those of the listed categories (ids) and
+    those of the listed fields (a procedure's `field`, e.g. "Hộ tịch"). A counter that lists
+    none of them takes every procedure no other counter takes, and bookings without one."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    """As residents read it, e.g. "Quầy 1 – Hộ tịch"."""
+    procedures: tuple[NonEmpty, ...] = ()
+    categories: tuple[NonEmpty, ...] = ()
+    fields: tuple[NonEmpty, ...] = ()
+
+    @property
+    def general(self) -> bool:
+        return not (self.procedures or self.categories or self.fields)
+
+
+class BookingConfig(Frozen):
+    """Booking a visit (đặt lịch hẹn): the ward profile's `booking:` section. Opening hours are
+    the profile's `office_hours`; the fixed public holidays are closed without being listed."""
+
+    counters: tuple[BookingCounter, ...] = Field(min_length=1)
+    slot_minutes: Annotated[int, Field(ge=5, le=240)] = 30
+    capacity: Annotated[int, Field(ge=1, le=100)] = 2
+    """Residents per slot at each counter."""
+    holidays: tuple[date, ...] = ()
+    """Closed days beyond the fixed public holidays (Tết, Giỗ Tổ, days off announced)."""
+    horizon_days: Annotated[int, Field(ge=1, le=60)] = 7
+    """How far ahead residents may book, in working days (days the office opens) from
+    tomorrow."""
+    lead_minutes: Annotated[int, Field(ge=0, le=2880)] = 60
+    """The latest booking before a slot starts."""
+    reminder_hour: Annotated[int, Field(ge=0, le=23)] = 18
+    """The evening before a visit, at this hour (ward time), the resident is reminded."""
+
+    @model_validator(mode="after")
+    def _counters(self) -> BookingConfig:
+        ids = [c.id for c in self.counters]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate counter ids: {duplicates}")
+        if sum(c.general for c in self.counters) > 1:
+            raise ValueError(
+                "at most one counter may list no procedures, categories or fields "
+                "(the counter for everything else)"
+            )
+        return self
+
+    def counter(self, counter_id: str) -> BookingCounter | None:
+        return next((c for c in self.counters if c.id == counter_id), None)
+
+
 class WardProfile(Frozen):
     """Who the ward is and how to reach it. `sample_data: true` until an admin replaces it."""
 
@@ -115,6 +171,10 @@ class WardProfile(Frozen):
     local_fees: dict[str, LocalFee] = {}
     """The province's own fee levels, keyed by procedure code, for fees the record leaves to the
     province (HĐND tỉnh). The answer shows them after saying the province sets the fee."""
+    dossiers: DossierLookup | None = None
+    """Dossier lookup (tra cứu hồ sơ): the province's receipt codes and lookup link."""
+    booking: BookingConfig | None = None
+    """Booking a visit at the one-stop centre; None: residents are not offered booking."""
 
     @field_validator("contacts")
     @classmethod
@@ -470,6 +530,27 @@ class Catalogue(Frozen):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def booking_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Counters naming procedures, categories or fields the catalogue does not hold: each
+        with its location in procedures.yaml (the loader turns it into a line)."""
+        booking = self.ward.booking
+        if booking is None:
+            return []
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        known: dict[str, set[str]] = {
+            "procedures": {p.code for p in self.procedures},
+            "categories": {c.id for c in self.categories},
+            "fields": {p.field for p in self.procedures},
+        }
+        what = {"procedures": "procedure code", "categories": "category", "fields": "field"}
+        for index, counter in enumerate(booking.counters):
+            for key in ("procedures", "categories", "fields"):
+                for position, value in enumerate(getattr(counter, key)):
+                    if value not in known[key]:
+                        location = ("ward", "booking", "counters", index, key, position)
+                        problems.append((location, f"no such {what[key]} {value!r}"))
+        return problems
 
     def procedure(self, code: str) -> Procedure | None:
         return next((p for p in self.procedures if p.code == code), None)

@@ -17,6 +17,7 @@ from app.catalogue import Content, load_content, load_documents
 from app.catalogue.completeness import summary as completeness_summary
 from app.catalogue.documents import DocumentPaths
 from app.cli.announce import register as register_announcements
+from app.cli.bookings import register as register_bookings
 from app.cli.catalogue import register as register_catalogue
 from app.cli.ops import register as register_ops
 from app.cli.staff import register as register_staff
@@ -39,6 +40,7 @@ cli = typer.Typer(help="Trợ lý Zalo OA cho phường/xã (wardbot).", no_args
 console = Console()
 err = Console(stderr=True)
 register_announcements(cli)  # announce create|status|worker, groups list|export|import
+register_bookings(cli)  # bookings list
 register_catalogue(cli)  # catalogue import|export|history|diff|rollback
 register_ops(cli)  # db upgrade
 register_staff(cli)  # staff add|list

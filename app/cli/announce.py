@@ -22,7 +22,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
-from app.announcements import (
+from app.announcements.delivery import announcing_oa_id
+from app.announcements.notices import STATUS_LABELS, reason_label
+from app.announcements.service import (
     AnnouncementInvalid,
     CsvInvalid,
     export_csv,
@@ -32,8 +34,6 @@ from app.announcements import (
 from app.catalogue.models import ResidentialGroup, WardProfile
 from app.cli.wards import pick_ward, served_wards
 from app.config import Settings
-from app.dialogue.notices import STATUS_LABELS, reason_label
-from app.jobs.announcements import announcing_oa_id
 from app.storage.announcements import AnnouncementStatus, announcement_status, create_announcement
 from app.storage.database import Database
 from app.storage.groups import members_per_group

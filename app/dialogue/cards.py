@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, get_args
 
+from app.booking.calendar import counter_for
+from app.booking.dialogue import BOOK_TITLE, book_payload
 from app.catalogue import facts
 from app.catalogue.models import Catalogue, Contact, FeeKind, PlainCase, Procedure, WardProfile
 from app.dialogue import documents, texts
@@ -52,15 +54,22 @@ def case_payload(proc: Procedure, case: PlainCase) -> str:
 def _buttons(
     proc: Procedure, contact: Contact, ward: WardProfile, cases: Sequence[PlainCase] = ()
 ) -> tuple[Button, ...]:
-    """Situations first (when the resident must choose), then the full view, portal and phone."""
+    """Situations first (when the resident must choose), then the full view, booking a visit
+    (where the ward takes bookings for it), portal and phone."""
+    book = [booking_button(proc)] if counter_for(ward, proc) is not None else []
     if not cases:
-        return (full_view_button(proc), portal_button(proc), call_button(contact, ward))
+        return (full_view_button(proc), *book, portal_button(proc), call_button(contact, ward))
     chosen = [Button(c.title, ButtonKind.query, case_payload(proc, c)) for c in cases]
     buttons = [*chosen[:MAX_CASE_BUTTONS], full_view_button(proc)]
-    for extra in (call_button(contact, ward), portal_button(proc)):
+    for extra in (*book, call_button(contact, ward), portal_button(proc)):
         if len(buttons) < MAX_BUTTONS:
             buttons.append(extra)
     return tuple(buttons)
+
+
+def booking_button(proc: Procedure) -> Button:
+    """ "Đặt lịch": starts booking a visit for this procedure (app.booking)."""
+    return Button(BOOK_TITLE, ButtonKind.query, book_payload(proc))
 
 
 def offered_cases(proc: Procedure, aspects: Sequence[str]) -> tuple[PlainCase, ...]:

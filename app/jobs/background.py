@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from app.catalogue import Catalogue
 from app.config import Settings
+from app.jobs.booking_reminders import BookingReminders
 from app.jobs.catalogue_watch import CatalogueWatcher
+from app.jobs.dossier_poll import DossierPoller
 from app.jobs.inbox_poll import InboxPoller
 from app.jobs.token_refresh import TokenRefresher
 from app.services import Services
@@ -30,6 +33,8 @@ class Background:
         self.poller: InboxPoller | None = None
         self.watcher: CatalogueWatcher | None = None
         self.refresher: TokenRefresher | None = None
+        self.dossier_poller: DossierPoller | None = None
+        self.reminders: BookingReminders | None = None
         self._started = False
 
     def start(self) -> None:
@@ -54,6 +59,27 @@ class Background:
             self.poller.start()
         if services.announcer is not None:
             services.announcer.start()
+        if services.dossiers is not None and services.dossiers.provider is not None:
+            self.dossier_poller = DossierPoller(
+                services.dossiers, settings.dossier_poll_minutes * 60
+            )
+            self.dossier_poller.start()
+        bookings = services.inbox.bookings
+        if bookings is not None and settings.booking_reminder_seconds > 0:
+            knowledge = services.knowledge
+
+            def catalogue_of(oa_id: str) -> Catalogue:
+                # The catalogue of the OA's ward (its procedures and booking counters).
+                snapshot = knowledge.current
+                ward = snapshot.ward_of(oa_id)
+                return ward.catalogue if ward is not None else snapshot.content.catalogue
+
+            self.reminders = BookingReminders(
+                bookings,
+                catalogue_of,
+                settings.booking_reminder_seconds,
+            )
+            self.reminders.start()
         if services.tokens is not None:
             held = services.held_replies
             self.refresher = TokenRefresher(
@@ -74,9 +100,15 @@ class Background:
         if self.refresher is not None:
             await self.refresher.stop()
             self.refresher = None
+        if self.reminders is not None:
+            await self.reminders.stop()
+            self.reminders = None
         if self.watcher is not None:
             await self.watcher.stop()
             self.watcher = None
+        if self.dossier_poller is not None:
+            await self.dossier_poller.stop()
+            self.dossier_poller = None
         if self.work:
             # Side by side: each lets its work in flight finish within its own grace period.
             announcer = self.services.announcer

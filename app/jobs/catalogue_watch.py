@@ -9,13 +9,12 @@ where inotify often misses edits). A version or an edit that does not load is re
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
 from app.catalogue_files import CatalogueFiles
 from app.errors import CatalogueError
-from app.jobs.periodic import PeriodicJob
+from app.jobs.periodic import PeriodicJob, in_thread
 from app.knowledge import Knowledge
 
 log = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ class CatalogueWatcher(PeriodicJob):
             if current != self._seen:
                 # Parsing is CPU work: keep the event loop answering.
                 try:
-                    await asyncio.to_thread(self.files.check_files)
+                    await in_thread(self.files.check_files)
                 except CatalogueError as exc:
                     self.knowledge.file_problems = tuple(exc.problems)
                     log.error(
@@ -83,7 +82,7 @@ class CatalogueWatcher(PeriodicJob):
                 # Not before: a round that failed otherwise (database down, a save racing
                 # this one) looks at the same edit again next time.
                 self._seen = current
-        followed = await asyncio.to_thread(self.knowledge.refresh)
+        followed = await in_thread(self.knowledge.refresh)
         return False if refused else followed
 
     async def run_once(self) -> None:

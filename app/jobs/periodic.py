@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -48,3 +52,22 @@ class PeriodicJob:
             except Exception:
                 log.exception("%s failed; retrying", self.name)
             await asyncio.sleep(self.interval)
+
+
+async def in_thread(func: Callable[[], T]) -> T:
+    """`asyncio.to_thread(func)` that, when cancelled, still waits for the thread to end.
+
+    A cancelled `to_thread` leaves its thread running. At shutdown (`stop()` cancels the
+    round, then the composition root closes the database) such a thread would hand its pooled
+    connection back to a pool the engine has already dropped, where nobody closes it: a
+    connection left open until the garbage collector finds it. Waiting keeps the order
+    "work done, then database closed"; the cancellation is raised once the thread is done.
+    """
+    work = asyncio.ensure_future(asyncio.to_thread(func))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        await asyncio.wait({work})
+        if not work.cancelled():
+            work.exception()  # retrieved: the cancellation is what the caller sees
+        raise

@@ -58,13 +58,20 @@ QUESTION_WORDS = frozenset(
 )
 
 
+SET_ASIDE_ENDINGS = (("de", "sau"), ("tinh", "sau"), ("hoi", "sau"))
+"""A clause ending "thì để sau", "tính sau", "hỏi sau" puts its topic aside: "chuyện sang tên
+sổ đỏ thì để sau, trước mắt cho tôi hỏi làm giấy chứng tử" asks about the death only."""
+
+
 def clause_words(text: str) -> list[str]:
     """Normalised words, each clause of `text` followed by a break token (the last one only
-    when it ended with a question mark)."""
+    when it ended with a question mark). A clause set aside (SET_ASIDE_ENDINGS) is left out."""
     words: list[str] = []
     parts = _CLAUSE_END.split(text)
     for clause, end in itertools.zip_longest(parts[0::2], parts[1::2], fillvalue=""):
         folded = normalize(clause).split()
+        if tuple(folded[-2:]) in SET_ASIDE_ENDINGS and len(folded) > 2:
+            continue
         if folded:
             words.extend(folded)
             words.append(QUESTION_BREAK if "?" in end else CLAUSE_BREAK)

@@ -42,7 +42,13 @@ from app.matching.analysis import (
 )
 from app.matching.aspects import cue_phrases
 from app.matching.cues import CueTable, rest
-from app.matching.learned import NONE, LearnedScorer, Posterior
+from app.matching.learned import (
+    IN_SCOPE,
+    NONE,
+    SCOPE_SMOOTHING,
+    LearnedScorer,
+    Opinion,
+)
 from app.matching.normalize import normalize
 from app.matching.result import Candidate, CandidateKind, MatchResult
 
@@ -129,6 +135,10 @@ STORY_PROPOSALS = 100
 """A word only the story uses proposes fewer: a phrase made of story words alone rarely wins, and
 a long story in a catalogue of thousands would otherwise score most of it (p99 10.3 -> 7.4 ms on
 the 2,000-procedure bench with the blind sets' messages; the real catalogue never reaches 100)."""
+TOPIC_WORD_USES = 2
+"""A word counts as an out-of-scope topic (see _build_elsewhere) when this many out-of-scope
+phrasings use it: a word one phrasing alone uses is as often a name or a fold ("kháng cáo" gave
+"khang", "nguyện vọng" gave "nguyen": every Nguyễn and every Khang looked out of scope)."""
 """A word proposes at most this many phrases, those it is the largest part of. The real
 catalogue (at most ~220 per word) never reaches the cap; in a catalogue of thousands a common
 word ("giấy", "đăng ký") then skips the long phrases it is a small part of, which its rarer
@@ -138,7 +148,7 @@ neighbours in the question still propose."""
 class _Ranking(NamedTuple):
     ranked: list[tuple[int, float]]
     """Owners by score, best first."""
-    learned: Posterior | None
+    learned: Opinion | None
     """The learned scorer's opinion, when it had a say."""
     choice: bool
     """The message offers a choice between close procedures (CHOICE_WORDS)."""
@@ -308,7 +318,9 @@ class Matcher:
             for kind, by_word in postings.items()
         }
 
-        self._learned, self._taught = self._build_learned(sources, read, owners, intents)
+        self._learned, self._scope, self._taught = self._build_learned(
+            sources, read, owners, intents
+        )
         self._cues, self._pleasantries = self._build_cues(owners, intents)
         self._elsewhere, self._elsewhere_postings = self._build_elsewhere(
             intents, set().union(*owner_words)
@@ -333,9 +345,10 @@ class Matcher:
         read: Sequence[Words],
         owners: Sequence[_Owner],
         intents: IntentSet,
-    ) -> tuple[LearnedScorer, frozenset[int]]:
-        """The learned scorer, from every phrase but the shared category labels (`read`: each
-        source's words) and from the residents' phrasings; and the owners that have phrasings
+    ) -> tuple[LearnedScorer, LearnedScorer, frozenset[int]]:
+        """The learned scorers: the owners' model, from every phrase but the shared category
+        labels (`read`: each source's words) and the residents' phrasings; the scope model, all
+        of those against the out-of-scope phrasings; and the owners that have phrasings
         (taught)."""
         documents = [
             (s.owner, words) for s, words in zip(sources, read, strict=True) if not s.shared
@@ -356,17 +369,22 @@ class Matcher:
                     continue  # a catalogue being previewed may lack a procedure
                 taught.add(owner)
                 documents.extend((owner, self._rules.read(clause_words(t))) for t in lines)
-        documents.extend((NONE, self._rules.read(clause_words(t))) for t in phrasings.none)
-        return LearnedScorer(documents, len(owners), self._rules.stopwords), frozenset(taught)
+        stopwords = self._rules.stopwords
+        elsewhere = [(NONE, self._rules.read(clause_words(t))) for t in phrasings.none]
+        in_scope = [(IN_SCOPE, words) for _, words in documents]
+        scope = LearnedScorer(in_scope + elsewhere, 1, stopwords, SCOPE_SMOOTHING, priors=True)
+        return LearnedScorer(documents, len(owners), stopwords), scope, frozenset(taught)
 
     def _build_elsewhere(
         self, intents: IntentSet, catalogue_words: set[str]
     ) -> tuple[tuple[_Phrase, ...], dict[str, tuple[int, ...]]]:
         """The out-of-scope phrasings as phrases of their own (owner NONE): a message that one
         of them explains better than any procedure or intent is out of scope. Words only they
-        use (visa, hộ chiếu, tòa án) count as explained, as an intent's own words do."""
+        use (visa, hộ chiếu, tòa án; in TOPIC_WORD_USES of them) count as explained, as an intent's
+        own words do."""
         analysed = [self._rules.analyse(text) for text in intents.phrasings.none]
-        own = {t.word for terms in analysed for t in terms} - catalogue_words
+        uses = Counter(w for terms in analysed for w in {t.word for t in terms})
+        own = {w for w, n in uses.items() if n >= TOPIC_WORD_USES} - catalogue_words
         phrases: list[_Phrase] = []
         postings: dict[str, list[int]] = {}
         for terms in analysed:
@@ -454,6 +472,7 @@ class Matcher:
         scores = _fuse(best, learned) if learned is not None else dict(best)
         if not self._names_a_procedure(best, learned):
             self._add_cues(scores, likeliest, learned)
+        self._drop_social_with_a_topic(scores, likeliest)
         ranked = sorted(
             ((o, s) for o, s in scores.items() if s >= INTENT_FROM or not self._is_intent(o)),
             key=lambda item: (-item[1], item[0]),
@@ -477,19 +496,17 @@ class Matcher:
         two = heapq.nlargest(2, procedures)
         return len(two) == 2 and two[1] >= CONFIDENT_MARGIN * two[0]
 
-    def _learned_opinion(
-        self, phrase_scores: Mapping[int, float], words: Words
-    ) -> Posterior | None:
-        """The learned scorer's probabilities, or None when the best phrase match belongs to an
-        owner it was not taught (no phrasings): it would only pull towards the taught ones."""
+    def _learned_opinion(self, phrase_scores: Mapping[int, float], words: Words) -> Opinion | None:
+        """The learned scorers' probabilities, or None when the best phrase match belongs to an
+        owner they were not taught (no phrasings): it would only pull towards the taught ones."""
         if phrase_scores:
             top = max(phrase_scores, key=phrase_scores.__getitem__)
             if top not in self._taught:
                 return None
-        return self._learned.posterior(words)
+        return Opinion(self._learned.posterior(words), self._scope.posterior(words))
 
     def _names_a_procedure(
-        self, phrase_scores: Mapping[int, float], learned: Posterior | None
+        self, phrase_scores: Mapping[int, float], learned: Opinion | None
     ) -> bool:
         """A phrase of a procedure matches, or the learned scorer sees one described."""
         if any(s >= NAMED_FROM and not self._is_intent(o) for o, s in phrase_scores.items()):
@@ -499,7 +516,7 @@ class Matcher:
         preferred, p = learned.preferred()
         return preferred != NONE and not self._is_intent(preferred) and p >= VETO_FROM
 
-    def _add_cues(self, scores: dict[int, float], words: Words, learned: Posterior | None) -> None:
+    def _add_cues(self, scores: dict[int, float], words: Words, learned: Opinion | None) -> None:
         """Raise the intent whose cue rules fire (the caller checked that no procedure is named);
         of several, the one scoring best already. A social intent's cue counts only when the
         message says nothing else (see _only_pleasantries)."""
@@ -514,6 +531,14 @@ class Matcher:
         cue_score = CUE_SCORE * (1 - NONE_PULL * learned[NONE]) if learned else CUE_SCORE
         scores[owner] = max(scores.get(owner, 0.0), cue_score)
 
+    def _drop_social_with_a_topic(self, scores: dict[int, float], words: Words) -> None:
+        """A greeting or a thanks is one only when the message says nothing else, whether its
+        phrases or its cue found it ("xin chào, bán nhà mặt phố" is no greeting)."""
+        fired = self._cues.fired(words)
+        for owner in [o for o in scores if o in self._pleasantries]:
+            if not self._only_pleasantries(owner, words, fired.get(owner, set())):
+                del scores[owner]
+
     def _only_pleasantries(self, owner: int, words: Words, covered: set[int]) -> bool:
         """The rest of the message is made of the social intent's own words ("xin chào, bán nhà
         mặt phố" is no greeting); or, for thanks, it opens the message and nothing is asked
@@ -521,6 +546,8 @@ class Matcher:
         ignored = self._rules.stopwords | BREAKS
         if not rest(words, covered, ignored) - self._pleasantries[owner]:
             return True
+        if not covered:
+            return False
         opens = all(w in ignored for w in words[: min(covered)])
         asks = any(w in QUESTION_WORDS or w == QUESTION_BREAK for w in words)
         return self._owners[owner].id == THANKS_INTENT and opens and not asks
@@ -620,7 +647,7 @@ class Matcher:
         return MatchResult(text, "clarify", None, score, alternatives=alternatives)
 
 
-def _fuse(phrase: Mapping[int, float], learned: Posterior) -> dict[int, float]:
+def _fuse(phrase: Mapping[int, float], learned: Opinion) -> dict[int, float]:
     """Phrase scores with the learned opinion: agreement adds, an out-of-scope look pulls down,
     and an owner the learned scorer is sure of is proposed even when no phrase matched it."""
     pull = 1 - NONE_PULL * learned[NONE]
@@ -636,11 +663,11 @@ def _fuse(phrase: Mapping[int, float], learned: Posterior) -> dict[int, float]:
     return fused
 
 
-def _learned_sure(owner: int, learned: Posterior | None) -> bool:
+def _learned_sure(owner: int, learned: Opinion | None) -> bool:
     return learned is None or learned[owner] >= LEARNED_SURE
 
 
-def _vetoed(owner: int, learned: Posterior | None) -> bool:
+def _vetoed(owner: int, learned: Opinion | None) -> bool:
     """The learned scorer prefers another owner, or none, clearly enough to ask first."""
     if learned is None:
         return False

@@ -6,6 +6,7 @@ Residents type with or without diacritics, in NFC or NFD, with emoji and stray p
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # đ is a letter of its own in Unicode, not d plus a mark, so decomposition alone keeps it.
@@ -34,6 +35,26 @@ def _fold_once(text: str) -> str:
     return " ".join(decomposed.translate(_CHAR_FOLDS).split())
 
 
+# Words that fold like a word of another meaning, read apart when written with their marks:
+# thuế (a tax, other agencies' business) folds like thuê (to rent: cho thuê đất), đói (hungry)
+# like đổi (to change). Without diacritics they stay ambiguous, as before.
+TONE_TWINS = {"thuế": "thuevu", "đói": "doibung"}
+_TONE_TWIN = re.compile(r"(?<!\w)(" + "|".join(TONE_TWINS) + r")(?!\w)")
+
+
+_TWIN_MARKS = ("ế", "ó", "Ế", "Ó")
+"""The marked letter of each twin: a text without any is left as it is (cheaply)."""
+
+
+def _read_tone_twins(text: str) -> str:
+    if text.isascii():
+        return text
+    nfc = unicodedata.normalize("NFC", text)
+    if not any(mark in nfc for mark in _TWIN_MARKS):
+        return text
+    return _TONE_TWIN.sub(lambda m: TONE_TWINS[m.group(1)], nfc.lower())
+
+
 def normalize(text: str) -> str:
     """Lower-case, diacritics folded (đ -> d), punctuation and symbols -> space, spaces collapsed.
 
@@ -41,7 +62,7 @@ def normalize(text: str) -> str:
     when folded a second time (casefolding can yield letters that decompose further), so the
     folding is repeated until it is stable.
     """
-    folded = _fold_once(text)
+    folded = _fold_once(_read_tone_twins(text))
     for _ in range(4):
         again = _fold_once(folded)
         if again == folded:

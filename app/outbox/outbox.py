@@ -14,7 +14,7 @@ Exactly once, part by part:
   the client's retries, our token refused) is *held* with the rest of the reply: the
   held-replies job (`app.outbox.held`) sends them, in order, once the connection is back.
   An announcement's parts are left to its delivery row instead, which schedules the retries
-  (app.jobs.announcements; `hold=False`): the held-replies job never takes them.
+  (app.announcements.delivery; `hold=False`): the held-replies job never takes them.
 - An attempt that may have reached Zalo without our knowing (a read timeout after the request
   went out; a process that died, or could not write to the database, after sending) leaves
   the part *uncertain*. Before it is sent again, Zalo's echo (`oa_send_*`, recorded by the

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     Update,
@@ -41,6 +41,9 @@ from app.storage.tables import (
     Follower,
     GroupMembership,
 )
+
+PERSONAL: Final = "[]"
+"""`Announcement.target_groups` of a notice to one resident (`create_personal_notice`)."""
 
 # --- announcements ----------------------------------------------------------------------------
 
@@ -109,6 +112,48 @@ def create_announcement(db: Database, draft: AnnouncementDraft, now: datetime) -
             )
         session.commit()
         return row.id
+
+
+def create_personal_notice(
+    db: Database,
+    oa_id: str,
+    user_id: str,
+    text: str,
+    now: datetime,
+    *,
+    link_url: str | None = None,
+    link_title: str | None = None,
+    created_by: str = "",
+) -> int:
+    """A notice for one resident (e.g. their dossier's status changed), delivered like an
+    announcement: paced, retried, and deferred to their next message outside Zalo's window.
+    Addressed to neither groups nor all followers; returns the delivery's id."""
+    with db.session() as session:
+        row = Announcement(
+            oa_id=oa_id,
+            text=text,
+            link_url=link_url,
+            link_title=link_title,
+            target_all=False,
+            target_groups=PERSONAL,
+            created_by=created_by,
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        delivery = Delivery(
+            announcement_id=row.id,
+            oa_id=oa_id,  # the resident's OA: their next message there brings it if deferred
+            user_id=user_id,
+            status=DeliveryStatus.pending,
+            next_attempt_at=now,
+            updated_at=now,
+        )
+        session.add(delivery)
+        session.commit()
+        assert delivery.id is not None
+        return delivery.id
 
 
 def _recipients(session: Session, draft: AnnouncementDraft) -> dict[str, str | None]:
@@ -460,6 +505,10 @@ def recent_announcement_ids(db: Database, limit: int = 50) -> list[int]:
     """The newest announcements first: the console's history."""
     with db.session() as session:
         ids = session.exec(
-            select(Announcement.id).order_by(col(Announcement.id).desc()).limit(limit)
+            select(Announcement.id)
+            # Notices to one resident (a dossier's status) are not the ward's announcements.
+            .where(col(Announcement.target_all) | (col(Announcement.target_groups) != PERSONAL))
+            .order_by(col(Announcement.id).desc())
+            .limit(limit)
         ).all()
         return [i for i in ids if i is not None]

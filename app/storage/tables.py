@@ -9,10 +9,10 @@ the OA id so one deployment can serve several OAs.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, LargeBinary, MetaData, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, LargeBinary, MetaData, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -83,6 +83,10 @@ class OutboundPurpose(StrEnum):
     """A staff member's answer to a report (`report_reply_id`)."""
     announcement = "announcement"
     """An announcement to one resident (`delivery_id`); its delivery row schedules retries."""
+    booking_reminder = "booking_reminder"
+    """The evening-before reminder of a booked visit (`Booking.reminder_message_id`)."""
+    booking_notice = "booking_notice"
+    """A booked visit's slot was cancelled by staff: the resident is told."""
 
 
 class OutboundMessage(SQLModel, table=True):
@@ -490,6 +494,68 @@ class CatalogueFileSync(SQLModel, table=True):
     synced_at: datetime = Field(default_factory=utcnow)
 
 
+# --- Dossiers residents follow (app.storage.dossiers) ---------------------------------------------
+
+
+class Dossier(SQLModel, table=True):
+    __tablename__ = "dossiers"
+
+    oa_id: str = Field(primary_key=True)
+    code: str = Field(primary_key=True)
+    state: str | None = None
+    """app.dossiers.status.DossierState; None while nothing is known."""
+    missing: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """The papers still needed (state `needs_papers`)."""
+    pickup_date: date | None = None
+    procedure_code: str | None = None
+    updated_by: str | None = None
+    """The staff member who entered the status, or `provider` (the province's system)."""
+    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DossierFollower(SQLModel, table=True):
+    """A resident told on Zalo when the dossier's status changes."""
+
+    __tablename__ = "dossier_followers"
+
+    oa_id: str = Field(primary_key=True)
+    code: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True, index=True)
+    followed_at: datetime = Field(default_factory=utcnow)
+    last_delivery_id: int | None = None
+    """The announcement delivery (app.storage.announcements) of the last status notice."""
+
+
+# --- Service ratings (app.storage.ratings) --------------------------------------------------------
+
+
+class ServiceRating(SQLModel, table=True):
+    __tablename__ = "service_ratings"
+    __table_args__ = (
+        UniqueConstraint("oa_id", "user_id", "subject_kind", "subject_ref", name="uq_rating_once"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    oa_id: str = Field(index=True)
+    user_id: str = Field(index=True)
+    subject_kind: str
+    """app.ratings.service.SubjectKind: visit or dossier."""
+    subject_ref: str
+    """The booking code (LH-…) or the dossier code."""
+    procedure_code: str | None = None
+    procedure_name: str | None = None
+    counter: str | None = None
+    requested_at: datetime = Field(default_factory=utcnow)
+    asked_at: datetime | None = None
+    """None while the question waits for the resident's next message (outside Zalo's window)."""
+    score: int | None = None
+    rated_at: datetime | None = Field(default=None, index=True)
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    comment_until: datetime | None = None
+    """The resident's next message until then is their comment."""
+
+
 # --- Operations -----------------------------------------------------------------------------------
 
 
@@ -500,6 +566,119 @@ class Heartbeat(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     at: datetime = Field(default_factory=utcnow)
+
+
+# --- The app's Zalo request budget (app.storage.budget) ------------------------------------------
+
+
+class AppRateBudget(SQLModel, table=True):
+    """The Zalo app's request budget shared by every process: one token bucket per app
+    (app.storage.budget stores it, app.zalo.budget spends it). Times are Unix seconds, which
+    keeps the refill arithmetic the same on SQLite and PostgreSQL."""
+
+    __tablename__ = "app_rate_budgets"
+
+    app_key: str = Field(primary_key=True)
+    tokens: float
+    """Requests that may be made now (at most the bucket's capacity)."""
+    refilled_at: float
+    """When `tokens` was last brought up to date."""
+    backoff_until: float = 0.0
+    """After Zalo's -32: nobody sends before this moment."""
+    backoff_seconds: float = 0.0
+    """Length of the latest back-off, doubled when -32 comes again soon after it."""
+    rate_limited: int = 0
+    """-32 answers received so far, by every process."""
+
+
+# Booking a visit (app.booking) ------------------------------------------------------------------
+
+
+class BookingStatus(StrEnum):
+    booked = "booked"
+    served = "served"
+    no_show = "no_show"
+    cancelled = "cancelled"
+    """By the resident (or moved: a rescheduled booking keeps its row and code)."""
+    cancelled_by_ward = "cancelled_by_ward"
+    """Staff cancelled its slot (e.g. the officer is ill); the resident was told."""
+
+
+class ReminderStatus(StrEnum):
+    sending = "sending"
+    """Claimed by a worker; an old claim is a dead worker's and is taken over."""
+    sent = "sent"
+    held = "held"
+    """The Zalo connection was down: the outbox's held-replies job sends it."""
+    failed = "failed"
+    """Zalo refused it (`reminder_reason` says why)."""
+
+
+class Booking(SQLModel, table=True):
+    """A resident's booked visit at one counter and slot, in one ward (`oa_id`).
+
+    Capacity is the database's: a live booking holds a seat (1..capacity) of its slot, and a
+    seat is unique per (ward, counter, slot). `active_day` (the ward's local date) is unique
+    per resident while the booking is live: one visit a day. Both are NULL once it is
+    cancelled, which frees the seat and the day."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("oa_id", "counter_id", "slot_start", "seat_no", name="uq_booking_seat"),
+        UniqueConstraint("oa_id", "user_id", "active_day", name="uq_booking_resident_day"),
+        UniqueConstraint("made_by_event", name="uq_booking_event"),
+        CheckConstraint("seat_no >= 1", name="ck_booking_seat"),
+        Index("ix_bookings_slot", "oa_id", "slot_start"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    oa_id: str
+    """The ward's OA (its profile's key)."""
+    user_id: str = Field(index=True)
+    procedure_code: str | None = None
+    counter_id: str
+    slot_start: datetime
+    slot_end: datetime
+    seat_no: int | None = None
+    active_day: str | None = None
+    status: str = Field(default=BookingStatus.booked.value, index=True)
+    """`BookingStatus`, stored as text."""
+    made_by_event: int | None = None
+    """The inbound event that booked it: an event handled again finds it instead of booking
+    twice."""
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    marked_by: str | None = None
+    """The staff member who marked it served, no-show, or cancelled its slot."""
+    cancel_reason: str | None = None
+    reminder_status: str | None = None
+    """`ReminderStatus`; None: not reminded yet."""
+    reminder_claimed_at: datetime | None = None
+    reminder_message_id: int | None = None
+    reminder_reason: str | None = None
+
+
+class BookingClosure(SQLModel, table=True):
+    """A slot staff closed at one counter: nobody may book it."""
+
+    __tablename__ = "booking_closures"
+
+    oa_id: str = Field(primary_key=True)
+    counter_id: str = Field(primary_key=True)
+    slot_start: datetime = Field(primary_key=True)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    closed_by: str
+    closed_at: datetime = Field(default_factory=utcnow)
+
+
+class BookingDraft(SQLModel, table=True):
+    """A booking being chosen in the chat (app.booking.dialogue.Draft as JSON)."""
+
+    __tablename__ = "booking_drafts"
+
+    oa_id: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True)
+    state: str = Field(default="{}", sa_column=Column(Text, nullable=False))
 
 
 metadata: MetaData = SQLModel.metadata

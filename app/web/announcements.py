@@ -17,7 +17,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.announcements import (
+from app.announcements.delivery import announcing_oa_id
+from app.announcements.groups import zalo_tag_name
+from app.announcements.service import (
     MAX_CSV_BYTES,
     AnnouncementInvalid,
     CsvInvalid,
@@ -26,8 +28,6 @@ from app.announcements import (
     prepare_announcement,
 )
 from app.catalogue.models import WardProfile
-from app.dialogue.groups import zalo_tag_name
-from app.jobs.announcements import announcing_oa_id
 from app.services import Services
 from app.storage.announcements import announcement_status, create_announcement
 from app.storage.groups import members_per_group

@@ -22,7 +22,14 @@ from typing import Any, Final
 import httpx
 
 from app.dialogue.reply import MAX_BUTTONS, Button, ButtonKind
-from app.errors import ZaloError, ZaloRequestError, ZaloTokenError, ZaloTransportError
+from app.errors import (
+    ZaloError,
+    ZaloRateLimited,
+    ZaloRequestError,
+    ZaloTokenError,
+    ZaloTransportError,
+)
+from app.zalo.budget import BudgetLane
 from app.zalo.errors import check_http_response
 from app.zalo.sender import SentMessage
 from app.zalo.split import TEXT_LIMIT
@@ -89,7 +96,11 @@ class UserDetail:
 
 
 class ZaloClient:
-    """Talks to the OA Open API at `api_base_url` (https://openapi.zalo.me in production)."""
+    """Talks to the OA Open API at `api_base_url` (https://openapi.zalo.me in production).
+
+    With a `budget` (app.zalo.budget), every request waits for the app's shared budget first
+    and a -32 puts every process of the app into back-off; without one, nothing is paced.
+    """
 
     def __init__(
         self,
@@ -98,11 +109,13 @@ class ZaloClient:
         api_base_url: str,
         tokens: TokenManager,
         retry: RetryPolicy | None = None,
+        budget: BudgetLane | None = None,
     ) -> None:
         self._http = http
         self._base_url = api_base_url.rstrip("/")
         self._tokens = tokens
         self._retry = retry or RetryPolicy()
+        self._budget = budget
 
     # --- messages ----------------------------------------------------------------------
 
@@ -253,6 +266,8 @@ class ZaloClient:
         if query is not None:
             # GET parameters travel as one JSON string in `data` (reference §0).
             params = {"data": json.dumps(query, ensure_ascii=False, separators=(",", ":"))}
+        if self._budget is not None:
+            await self._budget.acquire()
         try:
             response = await self._http.request(
                 method,
@@ -265,7 +280,12 @@ class ZaloClient:
             raise ZaloTransportError(
                 f"{method} {path}: {type(exc).__name__}", maybe_delivered=_maybe_delivered(exc)
             ) from exc
-        return check_http_response(response)
+        try:
+            return check_http_response(response)
+        except ZaloRateLimited:
+            if self._budget is not None:
+                self._budget.rate_limited()
+            raise
 
 
 def _maybe_delivered(exc: httpx.HTTPError) -> bool:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from app.announcements.delivery import announcing_oa_id
 from app.catalogue.documents import PROCEDURES
-from app.jobs.announcements import announcing_oa_id
 from app.staff import Role
 from app.storage.followers import touch_interaction
 from app.storage.groups import set_membership

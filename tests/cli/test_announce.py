@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from app.announcements.delivery import SIMULATOR_OA_ID
 from app.cli import cli
-from app.jobs.announcements import SIMULATOR_OA_ID
 from app.storage.announcements import claim_delivery, due_delivery_ids, finish_delivery
 from app.storage.database import Database
 from app.storage.groups import set_membership

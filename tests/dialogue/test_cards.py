@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from app.booking.calendar import counter_for
 from app.catalogue import Catalogue, load_catalogue
 from app.catalogue.facts import deadline_summary, fee_summary
 from app.catalogue.lint import markers
@@ -248,7 +249,12 @@ def test_every_detail_renders_with_the_full_view_offer(
     assert_well_formed(reply)
     if cards.offered_cases(proc, [aspect]):
         return  # tested above: the situations come first
-    full, portal, call = reply.buttons
+    full, *book, portal, call = reply.buttons
+    # Booking a visit, where the ward takes bookings for the procedure (app.booking).
+    bookable = counter_for(catalogue.ward, proc) is not None
+    assert [(b.title, b.payload) for b in book] == (
+        [("Đặt lịch", f"Đặt lịch: {proc.short_name}")] if bookable else []
+    )
     assert (full.title, full.kind, full.payload) == (
         "Xem đầy đủ",
         ButtonKind.query,

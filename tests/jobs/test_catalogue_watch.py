@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -219,3 +220,30 @@ async def test_an_edit_of_the_files_after_someone_elses_version_says_so(
     assert knowledge.version == 3
     assert "imported them as version 3, after version 2 (console by lan)" in caplog.text
     assert "giấy chào đời" in store.documents(2)[PROCEDURES]
+
+
+async def test_stop_waits_for_a_round_running_in_its_thread(
+    catalogue: CatalogueFiles, knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A thread still reading when stop() returns would hand its connection back after the
+    # database is closed (shutdown), leaving it open for the garbage collector to find.
+    started, release = threading.Event(), threading.Event()
+    finished: list[bool] = []
+
+    def slow_refresh() -> bool:
+        started.set()
+        release.wait(10)
+        finished.append(True)
+        return False
+
+    monkeypatch.setattr(knowledge, "refresh", slow_refresh)
+    watch = CatalogueWatcher(catalogue, knowledge, interval=60, watch_files=False)
+    watch.sleep_first = False
+    watch.start()
+    await asyncio.to_thread(started.wait, 10)
+    stopping = asyncio.create_task(watch.stop())
+    await asyncio.sleep(0.01)
+    assert not stopping.done()  # still waiting for the thread
+    release.set()
+    await stopping
+    assert finished == [True]

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from app.jobs.announcements import AnnouncementWorker
+from app.announcements.delivery import AnnouncementWorker
 from app.storage.announcements import AnnouncementDraft, create_announcement, delivery_rows
 from app.storage.groups import membership_group
 from app.storage.tables import DeliveryStatus
+from tests.announcements.conftest import FAST
 from tests.conftest import RunningApp, make_settings, start_app
-from tests.jobs.conftest import FAST
 from tests.support.announce import Clock
 from tests.support.fake_zalo import FakeZalo
 from tests.support.webhook import OA_ID, text_event

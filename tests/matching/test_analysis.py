@@ -169,3 +169,12 @@ def test_advertising_needs_one_strong_or_two_weak_cues(rules: LexiconRules) -> N
     assert ad("dịch vụ làm sổ đỏ cấp tốc")
     assert not ad("làm khai sinh cấp tốc được không")
     assert not ad("nộp trên dịch vụ công có cấp tốc không")
+
+
+def test_a_clause_set_aside_is_left_out() -> None:
+    from app.matching.analysis import clause_words
+
+    words = clause_words("chuyện sang tên sổ đỏ thì để sau, cho tôi hỏi làm giấy chứng tử")
+    assert "so" not in words and words[:2] == ["cho", "toi"]
+    # "để sau này" (for later on) sets nothing aside
+    assert "so" in clause_words("làm sổ đỏ để sau này chia cho con")

@@ -122,11 +122,15 @@ def test_heldout_questions(matcher: Matcher) -> None:
 # catalogue's aliases, examples or lexicon. Each is kept as a regression with the figures it
 # reached; a threshold may only rise. (blind-1 was the tuning set of issue 13: 69.7% / 2.1% /
 # 87.5% before it; blind-2, written after round 1, scored 80.0% / 2.7% / 91.5% untouched and
-# was round 2's tuning set.)
+# was round 2's tuning set; blind-3, written after round 2, scored 95.3% / 2.2% / 88.7% untouched
+# and was round 3's tuning set: 96.4% / 0.7% / 98.1% after it.)
 BLIND_SETS = {
     # file: (min accuracy, max wrong and confident, min out-of-scope rejected)
-    "blind-1.tsv": (0.96, 0.012, 0.97),
-    "blind-2.tsv": (0.94, 0.006, 0.97),
+    "blind-1.tsv": (0.96, 0.009, 1.0),
+    "blind-2.tsv": (0.945, 0.006, 0.97),
+    "blind-3.tsv": (0.96, 0.01, 1.0),
+    "blind-4.tsv": (0.962, 0.006, 0.986),
+    "blind-5.tsv": (0.932, 0.0131, 0.959),
 }
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from app.catalogue import Content
 from app.catalogue.intents import Phrasings
-from app.matching.learned import NONE, LearnedScorer, features
+from app.matching.learned import IN_SCOPE, NONE, LearnedScorer, Opinion, features
 from app.matching.matcher import Matcher
 
 STOPWORDS = frozenset({"cho", "hoi", "o", "dau"})
@@ -146,3 +146,50 @@ def test_a_catalogue_phrase_asked_word_for_word_is_the_phrase_scorers(matcher: M
     # by an admin to settle the question, wins.
     result = matcher.match("dang ky ket hon co can giay xac nhan doc than khong")
     assert (result.kind, result.id) == ("procedure", "1.000894")
+
+
+def test_a_model_taught_no_out_of_scope_document_never_says_none() -> None:
+    learned = LearnedScorer([(0, ("khai", "sinh")), (1, ("ket", "hon"))], 2, STOPWORDS)
+    posterior = learned.posterior(("gia", "vang"))
+    assert posterior[NONE] == 0.0
+    assert NONE not in {o for o, _ in posterior.likely(0.0)}
+
+
+def test_the_opinion_takes_none_from_the_scope_model_and_shares_the_rest() -> None:
+    documents = [
+        (0, ("khai", "sinh", "cho", "con")),
+        (0, ("be", "moi", "sinh", "|", "lam", "giay")),
+        (1, ("ket", "hon")),
+        (1, ("lay", "chong", "can", "giay", "gi")),
+    ]
+    elsewhere = [(NONE, ("gia", "vang", "hom", "nay")), (NONE, ("xo", "so", "hom", "nay"))]
+    owners = LearnedScorer(documents, 2, STOPWORDS)
+    scope = LearnedScorer([(IN_SCOPE, w) for _, w in documents] + elsewhere, 1, STOPWORDS)
+    for words in [("gia", "vang", "hom", "nay"), ("khai", "sinh", "hom", "nay")]:
+        opinion = Opinion(owners.posterior(words), scope.posterior(words))
+        in_scope = owners.posterior(words)
+        assert opinion[NONE] == pytest.approx(scope.posterior(words)[NONE])
+        for owner in (0, 1):
+            assert opinion[owner] == pytest.approx((1 - opinion[NONE]) * in_scope[owner])
+        every = opinion.likely(0.0)
+        assert sum(p for _, p in every) == pytest.approx(1.0)
+        assert opinion.preferred() == every[0]
+    assert (
+        Opinion(owners.posterior(("xo", "so")), scope.posterior(("xo", "so"))).preferred()[0]
+        == NONE
+    )
+
+
+def test_a_word_one_out_of_scope_phrasing_uses_is_no_out_of_scope_topic(content: Content) -> None:
+    # "kháng cáo" folds to "khang": one phrasing of it must not make every Khang out of scope.
+    phrasings = content.intents.phrasings
+    more = (*phrasings.none, "muốn kháng cáo bản án sơ thẩm", "nguyện vọng xét tuyển đại học")
+    taught = phrasings.model_copy(update={"none": more})
+    matcher = Matcher(content.catalogue, content.intents.model_copy(update={"phrasings": taught}))
+    text = (
+        "Con em tên trong khai sinh là Nguyễn Văn Tý, muốn đổi thành Nguyễn Minh Khang cho đẹp, "
+        "có được không ạ"
+    )
+    result = matcher.match(text)
+    assert result.kind == "clarify"
+    assert result.alternatives[0].id == "1.004859"  # thay đổi, cải chính hộ tịch

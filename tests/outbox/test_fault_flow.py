@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from app.announcements.delivery import AnnouncementWorker, DeliveryPolicy, TokenBucket
+from app.announcements.notices import deferred_reply
 from app.dialogue.conversation import ConversationState
-from app.dialogue.notices import deferred_reply
-from app.jobs.announcements import AnnouncementWorker, DeliveryPolicy, TokenBucket
 from app.outbox.held import HeldReplies
 from app.storage.announcements import AnnouncementDraft, announcement_status, create_announcement
 from app.storage.followers import touch_interaction

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.jobs import announcements as jobs
+from app.announcements import delivery as jobs
 from app.storage.groups import members_per_group, set_membership
 from app.web import simulator
 from app.zalo.sender import RecordingSender

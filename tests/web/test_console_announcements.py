@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.jobs.announcements import announcing_oa_id
+from app.announcements.delivery import announcing_oa_id
 from app.storage.followers import touch_interaction
 from app.storage.groups import members_per_group, set_membership
 from tests.conftest import RunningApp

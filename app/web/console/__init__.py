@@ -10,12 +10,15 @@ from fastapi import APIRouter
 
 from app.web.console import (
     announcements,
+    bookings,
     catalogue,
     catalogue_form,
     catalogue_history,
     dashboard,
+    dossiers,
     groups,
     login,
+    ratings,
     reports,
     simulator,
     staff,
@@ -35,6 +38,9 @@ for page in (
     simulator,
     catalogue_form,
     catalogue_history,
+    dossiers,
+    ratings,
+    bookings,
 ):
     router.include_router(page.router)
 

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.announcements import AnnouncementInvalid, prepare_announcement
-from app.dialogue.notices import announcement_reply, reason_label
+from app.announcements.delivery import announcing_oa_id
+from app.announcements.notices import announcement_reply, reason_label
+from app.announcements.service import AnnouncementInvalid, prepare_announcement
 from app.dialogue.reply import Reply
-from app.jobs.announcements import announcing_oa_id
 from app.services import Services
 from app.staff import ConsoleSession
 from app.storage.announcements import (

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.jobs.announcements import announcing_oa_id
+from app.announcements.delivery import announcing_oa_id
 from app.storage.events import count_messages
 from app.storage.groups import members_per_group
 from app.storage.questions import count_unanswered, top_asked

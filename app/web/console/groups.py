@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from app.announcements import MAX_CSV_BYTES, CsvInvalid, import_csv
-from app.jobs.announcements import announcing_oa_id
+from app.announcements.delivery import announcing_oa_id
+from app.announcements.service import MAX_CSV_BYTES, CsvInvalid, import_csv
 from app.services import Services
 from app.staff import ConsoleSession
 from app.storage.groups import members_per_group, memberships

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlmodel import select
 
+from app.announcements.delivery import DeliveryPolicy, QuietHours, TokenBucket, deliver_deferred
 from app.dialogue.reply import Button
-from app.jobs.announcements import DeliveryPolicy, QuietHours, TokenBucket, deliver_deferred
 from app.outbox import Outbox
 from app.storage.announcements import delivery_rows
 from app.storage.tables import DeliveryStatus, Follower, OutboundPart, PartStatus
 from app.zalo.sender import MessageSender, SentMessage
-from tests.jobs.conftest import FAST, TEXT, Harness
+from tests.announcements.conftest import FAST, TEXT, Harness
 from tests.support.announce import add_residents, spread
 from tests.support.fake_zalo import MESSAGE_CS_PATH, FakeMessage
 

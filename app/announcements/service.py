@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from app.announcements.delivery import DeliveryPolicy, TagMirror, deliver_deferred
+from app.announcements.groups import decide, directory, parse_group_command
 from app.catalogue.models import ResidentialGroup
-from app.dialogue.groups import decide, directory, parse_group_command
 from app.dialogue.reply import Reply
 from app.errors import WardbotError
-from app.jobs.announcements import DeliveryPolicy, TagMirror, deliver_deferred
 from app.outbox import Outbox
 from app.storage.announcements import AnnouncementDraft
 from app.storage.database import Database

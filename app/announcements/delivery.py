@@ -54,10 +54,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Final, Protocol
 from zoneinfo import ZoneInfo
 
-from app.catalogue.models import ResidentialGroup
-from app.config import Settings
-from app.dialogue.groups import directory, zalo_tag_name
-from app.dialogue.notices import (
+from app.announcements.groups import directory, zalo_tag_name
+from app.announcements.notices import (
     ECHO_CONFIRMED,
     GAVE_UP_PREFIX,
     ON_NEXT_MESSAGE,
@@ -67,6 +65,8 @@ from app.dialogue.notices import (
     announcement_reply,
     deferred_reply,
 )
+from app.catalogue.models import ResidentialGroup
+from app.config import Settings
 from app.errors import (
     ZaloAuthError,
     ZaloError,
@@ -110,6 +110,9 @@ def announcing_oa_id(settings: Settings) -> str:
 
 
 # --- pacing -------------------------------------------------------------------------------------
+# The limit is the app's budget (app.zalo.budget): the worker's Zalo client spends it in the
+# bulk lane, behind replies, before every request. `limiter` only adds an optional pace of this
+# process's own (WARDBOT_SEND_RATE), never above the budget.
 
 
 class RateLimiter(Protocol):
@@ -153,6 +156,14 @@ class TokenBucket:
                     self._tokens = max(0.0, self._tokens - 1)
                     return
                 await self._sleep((1 - self._tokens) / self.rate)
+
+
+class Unpaced:
+    """No pace of its own: the app's budget (app.zalo.budget), spent by the Zalo client
+    before each request, is then the only limit on announcements."""
+
+    async def acquire(self) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -313,7 +324,8 @@ async def deliver_deferred(
         if message_id is None:
             reply = deferred_reply(
                 work.text,
-                for_group=not work.target_all,
+                # A personal notice (no group, not everyone) is "gửi anh/chị".
+                for_group=not work.target_all and work.group_id is not None,
                 index=index,
                 count=len(ids),
                 link_url=work.link_url,

@@ -6,9 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.catalogue import Catalogue
-from app.catalogue.models import ResidentialGroup
-from app.dialogue.groups import (
+from app.announcements.groups import (
     GroupCommand,
     canonical,
     decide,
@@ -16,6 +14,8 @@ from app.dialogue.groups import (
     parse_group_command,
     zalo_tag_name,
 )
+from app.catalogue import Catalogue
+from app.catalogue.models import ResidentialGroup
 from app.dialogue.reply import MAX_BUTTONS
 
 

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.jobs.announcements import AnnouncementWorker, DeliveryPolicy, TokenBucket
+from app.announcements.delivery import AnnouncementWorker, DeliveryPolicy, TokenBucket
+from app.catalogue import Catalogue, load_content
 from app.outbox import Outbox
 from app.storage.announcements import (
     AnnouncementDraft,
@@ -85,3 +86,10 @@ async def harness(tmp_path: Path, fake_zalo: FakeZalo) -> AsyncIterator[Harness]
     async with httpx.AsyncClient(timeout=5) as http:
         yield Harness(db, clock, fake_zalo, http, echo)
     db.close()
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    """The real catalogue: the group commands are tested against the ward's real groups."""
+    root = Path(__file__).resolve().parents[2]
+    return load_content(root / "procedures.yaml", root / "intents").catalogue
