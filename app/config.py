@@ -71,6 +71,9 @@ class Settings(BaseSettings):
         Path("procedures.yaml"), validation_alias=_env("WARDBOT_PROCEDURES")
     )
     intents_path: Path = Field(Path("intents"), validation_alias=_env("WARDBOT_INTENTS"))
+    wards_path: Path | None = Field(None, validation_alias=_env("WARDBOT_WARDS"))
+    """A folder with one `<slug>.yaml` per ward (its OA id and profile): one deployment for
+    many wards' OAs. Unset: the one ward of procedures.yaml, on ZALO_OA_ID."""
 
     api_token: SecretStr = Field(SecretStr(""), validation_alias=_env("WARDBOT_API_TOKEN"))
     send_rate: float = Field(10.0, gt=0, validation_alias=_env("WARDBOT_SEND_RATE"))

@@ -124,7 +124,9 @@ def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueFiles, K
     rules (app.catalogue_files: the files seed an empty database, and are imported when the
     file watch is on and they changed). Raises CatalogueError when there is none to serve."""
     store = CatalogueStore(db)
-    files = CatalogueFiles(store, DocumentPaths(settings.procedures_path, settings.intents_path))
+    files = CatalogueFiles(
+        store, DocumentPaths(settings.procedures_path, settings.intents_path, settings.wards_path)
+    )
     report = files.start(watch_files=settings.watch_catalogue_files)
     knowledge = Knowledge(store, timedelta(minutes=settings.conversation_ttl_minutes))
     knowledge.file_problems = report.file_problems

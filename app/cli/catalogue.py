@@ -42,7 +42,7 @@ def _catalogue() -> Iterator[CatalogueFiles]:
     db = Database(settings.database_url)
     try:
         db.create_schema()
-        paths = DocumentPaths(settings.procedures_path, settings.intents_path)
+        paths = DocumentPaths(settings.procedures_path, settings.intents_path, settings.wards_path)
         yield CatalogueFiles(CatalogueStore(db), paths)
     finally:
         db.close()

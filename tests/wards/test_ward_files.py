@@ -1,0 +1,71 @@
+"""Ward files travel with the catalogue's versions: seeded, imported, followed, rolled back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.catalogue.documents import DocumentPaths
+from app.storage.database import Database
+from app.wards import wards_of
+from tests.support.catalogue import copy_content, new_catalogue
+from tests.support.databases import database_url
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(database_url(tmp_path))
+    database.create_schema()
+    yield database
+    database.close()
+
+
+def _slugs(db: Database, paths: DocumentPaths) -> list[str]:
+    store = new_catalogue(db, paths).store
+    version = store.current_version()
+    assert version is not None
+    return [w.slug for w in wards_of(store.content(version))]
+
+
+def test_ward_files_seed_import_and_roll_back(db: Database, tmp_path: Path) -> None:
+    paths = copy_content(tmp_path / "content", with_wards=True)
+    catalogue = new_catalogue(db, paths)
+    first = catalogue.start(watch_files=True)
+    assert first.decision == "seeded"
+    assert _slugs(db, paths) == ["phuong-mau-a", "xa-mau-b"]
+
+    # A deleted ward file is gone from the next import (the folder is held completely)...
+    assert paths.wards is not None
+    (paths.wards / "xa-mau-b.yaml").unlink()
+    imported = catalogue.check_files()
+    assert imported is not None and imported.changed == ("wards/xa-mau-b.yaml",)
+    assert _slugs(db, paths) == ["phuong-mau-a"]
+
+    # ...and a rollback brings it back.
+    store = catalogue.store
+    store.rollback(first.version, base=store.current_version(), author="t")
+    assert _slugs(db, paths) == ["phuong-mau-a", "xa-mau-b"]
+
+
+def test_a_host_without_wards_keeps_the_stored_ward_files(db: Database, tmp_path: Path) -> None:
+    with_wards = copy_content(tmp_path / "a", with_wards=True)
+    new_catalogue(db, with_wards).start(watch_files=True)
+    # Another host (no WARDBOT_WARDS) with the same procedures.yaml serves the same version.
+    plain = copy_content(tmp_path / "b")
+    report = new_catalogue(db, plain, location="other").start(watch_files=True)
+    assert report.decision == "same"
+    assert _slugs(db, plain) == ["phuong-mau-a", "xa-mau-b"]
+
+
+def test_an_invalid_ward_file_is_not_imported(db: Database, tmp_path: Path) -> None:
+    paths = copy_content(tmp_path / "content", with_wards=True)
+    catalogue = new_catalogue(db, paths)
+    catalogue.start(watch_files=True)
+    assert paths.wards is not None
+    broken = paths.wards / "phuong-mau-a.yaml"
+    broken.write_text(broken.read_text(encoding="utf-8") + "hide: [nope]\n", encoding="utf-8")
+    report = catalogue.start(watch_files=True)
+    assert report.decision == "kept"
+    assert any(str(broken) in str(p) for p in report.file_problems)
