@@ -1,4 +1,7 @@
-"""`wardbot staff add|list`: console accounts, created on the server by the operator."""
+"""`wardbot staff add|list`: console accounts, created on the server by the operator.
+
+A ward's account names its ward (`--ward SLUG`, a ward file's name); a province admin
+(`--role province`) has none. In a one-ward deployment `--ward` may be left out."""
 
 from __future__ import annotations
 
@@ -8,10 +11,15 @@ from typing import Annotated
 
 import typer
 
+from app.catalogue.documents import DocumentPaths
+from app.catalogue.loader import load_documents
+from app.catalogue_store import CatalogueStore
 from app.config import Settings
+from app.errors import CatalogueError
 from app.staff import AccountInvalid, Role, add_staff
 from app.storage.database import Database
 from app.storage.staff import list_staff
+from app.wards import Wards, wards_of
 
 staff_cli = typer.Typer(
     help="Tài khoản cán bộ dùng trang quản trị (/console).", no_args_is_help=True
@@ -30,35 +38,79 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def deployment_wards(settings: Settings, db: Database) -> Wards:
+    """The wards the deployment serves: those of the catalogue version in the database, or
+    of the files before the server first stored one."""
+    store = CatalogueStore(db)
+    version = store.current_version()
+    if version is not None:
+        content = store.content(version)
+    else:
+        paths = DocumentPaths(settings.procedures_path, settings.intents_path, settings.wards_path)
+        content = load_documents(paths.read(), paths.labels())
+    return wards_of(content, single_oa_id=settings.own_oa_id)
+
+
+def account_ward(wards: Wards, role: Role, slug: str | None) -> str | None:
+    """The ward slug to store for a new account, or AccountInvalid saying what is wrong."""
+    known = ", ".join(w.slug for w in wards)
+    if role is Role.province:
+        if slug is not None:
+            raise AccountInvalid("--ward: a province admin belongs to no ward")
+        return None
+    if slug is None:
+        only = wards.only
+        if only is None:
+            raise AccountInvalid(f"--ward is needed: one of {known}")
+        # Without ward files the one ward has no file (nor a lasting slug): no ward stored.
+        return only.slug if wards.from_files else None
+    if wards.by_slug(slug) is None:
+        raise AccountInvalid(f"--ward: no ward {slug!r}; the wards are: {known}")
+    return slug
+
+
 @staff_cli.command("add")
 def add(
     username: str,
-    role: Annotated[Role, typer.Option(help="admin: catalogue and accounts; staff: the rest.")],
+    role: Annotated[
+        Role,
+        typer.Option(
+            help="admin: the ward's catalogue, questions and accounts; staff: the ward's "
+            "reports, announcements and groups; province: every ward."
+        ),
+    ],
+    ward: Annotated[
+        str | None,
+        typer.Option(help="The ward's slug (its ward file's name); not for --role province."),
+    ] = None,
 ) -> None:
-    """Create a console account, or reset its password and role. The password is read from
-    standard input."""
-    password = _read_password()
-    db = Database(Settings().database_url)
+    """Create a console account, or reset its password, role and ward. The password is read
+    from standard input."""
+    settings = Settings()
+    db = Database(settings.database_url)
     try:
         db.create_schema()
-        user = add_staff(db, username, password, role)
-    except AccountInvalid as exc:
+        slug = account_ward(deployment_wards(settings, db), role, ward)
+        password = _read_password()
+        user = add_staff(db, username, password, role, slug)
+    except (AccountInvalid, CatalogueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
     finally:
         db.close()
-    typer.echo(f"Account {user.username} ({user.role.value}) saved.")
+    where = f", ward {user.ward}" if user.ward else ""
+    typer.echo(f"Account {user.username} ({user.role.value}{where}) saved.")
 
 
 @staff_cli.command("list")
 def list_accounts() -> None:
-    """Console accounts and their roles."""
+    """Console accounts, their roles and wards."""
     db = Database(Settings().database_url)
     try:
         db.create_schema()
         for account in list_staff(db):
             state = "" if account.active else " (disabled)"
-            typer.echo(f"{account.username}\t{account.role}{state}")
+            typer.echo(f"{account.username}\t{account.role}\t{account.ward or '-'}{state}")
     finally:
         db.close()
 

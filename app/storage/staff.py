@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, or_
+from sqlalchemy import ColumnElement, delete, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
@@ -45,7 +45,7 @@ def list_staff(db: Database, wards: Collection[str | None] | None = None) -> lis
         query = select(StaffAccount).order_by(col(StaffAccount.username))
         if wards is not None:
             slugs = [w for w in wards if w is not None]
-            matches = col(StaffAccount.ward).in_(slugs)
+            matches: ColumnElement[bool] = col(StaffAccount.ward).in_(slugs)
             if None in wards:
                 matches = or_(matches, col(StaffAccount.ward).is_(None))
             query = query.where(matches)
