@@ -30,6 +30,7 @@ from app.announcements import (
 )
 from app.catalogue import load_catalogue
 from app.catalogue.models import WardProfile
+from app.cli.deployment import WardUnknown, deployment_wards, named_ward, residents_oa_id
 from app.config import Settings
 from app.dialogue.notices import STATUS_LABELS, reason_label
 from app.errors import CatalogueError
@@ -104,17 +105,31 @@ def create(
     created_by: Annotated[
         str | None, typer.Option("--by", help="Người tạo (mặc định: tài khoản máy).")
     ] = None,
+    ward_slug: Annotated[
+        str | None,
+        typer.Option("--ward", help="Phường/xã nhận (mã phường); cần khi có nhiều phường."),
+    ] = None,
 ) -> None:
-    """Create an announcement; prints only its id on stdout."""
+    """Create an announcement for one ward's residents; prints only its id on stdout."""
     settings = Settings()
     try:
         text = sys.stdin.read() if str(text_file) == "-" else text_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise _fail(f"Không đọc được tệp nội dung {text_file}: {exc}") from exc
-    ward = _ward(settings)
+    db = _database(settings)
+    try:
+        wards = deployment_wards(settings, db)
+        chosen = named_ward(wards, ward_slug)
+    except CatalogueError as exc:
+        db.close()
+        raise _fail(str(exc), code=1) from exc
+    except WardUnknown as exc:
+        db.close()
+        raise _fail(str(exc)) from exc
+    ward = chosen.profile
     try:
         draft = prepare_announcement(
-            oa_id=announcing_oa_id(settings),
+            oa_id=residents_oa_id(settings, wards, chosen),
             text=text,
             groups=group or [],
             all_followers=all_followers,
@@ -128,8 +143,8 @@ def create(
             created_by=created_by or _user(),
         )
     except AnnouncementInvalid as exc:
+        db.close()
         raise _fail(str(exc)) from exc
-    db = _database(settings)
     try:
         announcement_id = create_announcement(db, draft, datetime.now(UTC))
         status = announcement_status(db, announcement_id)

@@ -11,15 +11,13 @@ from typing import Annotated
 
 import typer
 
-from app.catalogue.documents import DocumentPaths
-from app.catalogue.loader import load_documents
-from app.catalogue_store import CatalogueStore
+from app.cli.deployment import WardUnknown, deployment_wards, named_ward
 from app.config import Settings
 from app.errors import CatalogueError
 from app.staff import AccountInvalid, Role, add_staff
 from app.storage.database import Database
 from app.storage.staff import list_staff
-from app.wards import Wards, wards_of
+from app.wards import Wards
 
 staff_cli = typer.Typer(
     help="Tài khoản cán bộ dùng trang quản trị (/console).", no_args_is_help=True
@@ -38,35 +36,18 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def deployment_wards(settings: Settings, db: Database) -> Wards:
-    """The wards the deployment serves: those of the catalogue version in the database, or
-    of the files before the server first stored one."""
-    store = CatalogueStore(db)
-    version = store.current_version()
-    if version is not None:
-        content = store.content(version)
-    else:
-        paths = DocumentPaths(settings.procedures_path, settings.intents_path, settings.wards_path)
-        content = load_documents(paths.read(), paths.labels())
-    return wards_of(content, single_oa_id=settings.own_oa_id)
-
-
 def account_ward(wards: Wards, role: Role, slug: str | None) -> str | None:
     """The ward slug to store for a new account, or AccountInvalid saying what is wrong."""
-    known = ", ".join(w.slug for w in wards)
     if role is Role.province:
         if slug is not None:
             raise AccountInvalid("--ward: a province admin belongs to no ward")
         return None
-    if slug is None:
-        only = wards.only
-        if only is None:
-            raise AccountInvalid(f"--ward is needed: one of {known}")
-        # Without ward files the one ward has no file (nor a lasting slug): no ward stored.
-        return only.slug if wards.from_files else None
-    if wards.by_slug(slug) is None:
-        raise AccountInvalid(f"--ward: no ward {slug!r}; the wards are: {known}")
-    return slug
+    try:
+        ward = named_ward(wards, slug)
+    except WardUnknown as exc:
+        raise AccountInvalid(str(exc)) from exc
+    # Without ward files the one ward has no file (nor a lasting slug): no ward stored.
+    return ward.slug if wards.from_files else None
 
 
 @staff_cli.command("add")

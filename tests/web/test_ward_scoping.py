@@ -258,3 +258,25 @@ async def test_the_api_token_sees_every_ward_and_names_the_ward_to_announce_in(
         "/api/announcements", json={"text": "tin", "all": True}, headers=AUTH
     )
     assert unnamed.status_code == 422
+
+
+async def test_a_province_admin_creates_accounts_in_any_ward(wards: TwoWards) -> None:
+    client = wards.running.client
+    csrf = await log_in(client, wards.account("tinh", Role.province, None))
+    assert 'name="ward"' in (await client.get("/console/staff")).text
+    made = await client.post(
+        "/console/staff",
+        data={"username": "binh", "password": "mat-khau-moi-dai", "role": "admin",
+              "ward": "xa-mau-b", "csrf_token": csrf},
+    )  # fmt: skip
+    assert made.status_code == 200
+    unplaced = await client.post(
+        "/console/staff",
+        data={"username": "dau", "password": "mat-khau-moi-dai", "role": "staff",
+              "csrf_token": csrf},
+    )  # fmt: skip
+    assert unplaced.status_code == 422 and "Hãy chọn phường/xã" in unplaced.text
+    db = wards.running.services.db
+    binh, dau = staff_by_username(db, "binh"), staff_by_username(db, "dau")
+    assert binh is not None and (binh.role, binh.ward) == ("admin", "xa-mau-b")
+    assert dau is None

@@ -18,9 +18,9 @@ from app.staff import (
     add_staff,
 )
 from app.storage.staff import list_staff, set_active, staff_by_username
-from app.ward_access import WardAccess
+from app.ward_access import WardAccess, WardNotVisible, WardRequired
 from app.web.auth import ServicesDep
-from app.web.console.auth import AdminSession, AdminWards, choose_ward
+from app.web.console.auth import AdminSession, AdminWards
 from app.web.console.rendering import render
 
 router = APIRouter(prefix="/console")
@@ -89,9 +89,21 @@ async def staff_save(
             status_code=422,
         )
     slug: str | None = None
-    if role is not Role.province:
-        # A one-ward deployment keeps accounts without a ward, as before wards existed.
-        slug = None if access.single and not ward else choose_ward(access, ward).slug
+    # A one-ward deployment keeps accounts without a ward, as before wards existed.
+    if role is not Role.province and not (access.single and not ward):
+        try:
+            slug = access.choose(ward or None).slug
+        except WardRequired:
+            return _staff_page(
+                request,
+                services,
+                session,
+                access,
+                error="Hãy chọn phường/xã của tài khoản.",
+                status_code=422,
+            )
+        except WardNotVisible as exc:
+            raise HTTPException(404, "Không có phường/xã này.") from exc
     try:
         user = await asyncio.to_thread(add_staff, services.db, username, password, role, slug)
     except AccountInvalid:
