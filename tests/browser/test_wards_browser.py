@@ -58,12 +58,15 @@ def test_ward_a_staff_cannot_open_ward_b_objects_by_link_or_by_api(
     log_in(page, served.add_staff("hoa-a", Role.admin, SLUG_A))
     assert "Phường Mẫu A" in page.locator("h1").inner_text()
     # What the pages list is ward A's only: no link to ward B's objects anywhere.
-    page.get_by_role("link", name="Phản ánh", exact=True).click()
-    assert "đèn hỏng ở a" in page.content() and "đèn hỏng ở b" not in page.content()
-    page.get_by_role("link", name="Thông báo", exact=True).click()
-    assert "thông báo a" in page.content() and "thông báo b" not in page.content()
-    page.get_by_role("link", name="Câu hỏi chưa trả lời", exact=True).click()
-    assert "câu hỏi lạ a" in page.content() and "câu hỏi lạ b" not in page.content()
+    for link, url, own, other in (
+        ("Phản ánh", "**/console/reports", "đèn hỏng ở a", "đèn hỏng ở b"),
+        ("Thông báo", "**/console/announcements", "thông báo a", "thông báo b"),
+        ("Câu hỏi chưa trả lời", "**/console/unanswered", "câu hỏi lạ a", "câu hỏi lạ b"),
+    ):
+        page.get_by_role("banner").get_by_role("link", name=link, exact=True).click()
+        page.wait_for_url(url)
+        page.get_by_text(own).first.wait_for()
+        assert other not in page.content()
     # By link: typing ward B's addresses answers 404 and shows none of ward B's data.
     for path, secret in (
         (f"/console/reports/{objects.report_b}", "đèn hỏng ở b"),
@@ -104,9 +107,12 @@ def test_a_province_admin_sees_both_wards(
     assert "Phường Mẫu A" in table.inner_text() and "Xã Mẫu B" in table.inner_text()
     assert page.locator("tr[data-ward='xa-mau-b'] .open-reports").inner_text() == "1"
     page.get_by_role("link", name="Phường/xã", exact=True).click()
+    page.wait_for_url("**/console/wards")
     assert OA_B in page.locator("#wards").inner_text()
     page.get_by_role("banner").get_by_role("link", name="Phản ánh", exact=True).click()
-    assert "đèn hỏng ở a" in page.content() and "đèn hỏng ở b" in page.content()
+    page.wait_for_url("**/console/reports")
+    page.get_by_text("đèn hỏng ở a").wait_for()
+    page.get_by_text("đèn hỏng ở b").wait_for()
     for path, text in (
         (f"/console/reports/{objects.report_b}", "đèn hỏng ở b"),
         (f"/console/announcements/{objects.announcement_b}", "thông báo b"),
