@@ -47,6 +47,7 @@ from app.web import (
     admin,
     announcements,
     console,
+    residents,
     simulator,
     zalo_oauth,
 )
@@ -443,6 +444,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(simulator.router)
     app.include_router(announcements.router)
+    app.include_router(residents.router)
     app.include_router(console.router)
     app.include_router(zalo_oauth.router)
 

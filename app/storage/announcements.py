@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -501,14 +501,20 @@ def delivery_rows(db: Database, announcement_id: int) -> Sequence[Delivery]:
         ).all()
 
 
-def recent_announcement_ids(db: Database, limit: int = 50) -> list[int]:
-    """The newest announcements first: the console's history."""
+def recent_announcement_ids(
+    db: Database, limit: int = 50, oa_ids: Collection[str] | None = None
+) -> list[int]:
+    """The newest announcements first, of the given OAs (None: every OA): the console's
+    history."""
     with db.session() as session:
-        ids = session.exec(
+        query = (
             select(Announcement.id)
             # Notices to one resident (a dossier's status) are not the ward's announcements.
             .where(col(Announcement.target_all) | (col(Announcement.target_groups) != PERSONAL))
             .order_by(col(Announcement.id).desc())
             .limit(limit)
-        ).all()
+        )
+        if oa_ids is not None:
+            query = query.where(col(Announcement.oa_id).in_(oa_ids))
+        ids = session.exec(query).all()
         return [i for i in ids if i is not None]

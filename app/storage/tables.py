@@ -357,7 +357,10 @@ class StaffAccount(SQLModel, table=True):
     username: str = Field(unique=True, index=True)
     password_hash: str
     role: str
-    """`admin` or `staff` (app.staff.Role)."""
+    """`admin`, `staff` or `province` (app.staff.Role)."""
+    ward: str | None = Field(default=None, index=True)
+    """The ward's slug (app.wards); None for a province admin, and for the accounts of a
+    one-ward deployment made before wards existed (they belong to that one ward)."""
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 
