@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.catalogue.documents import DocumentPaths, documents_hash, text_hash
-from app.catalogue_store import CatalogueStore, Origin, UnknownVersion, VersionInfo
+from app.catalogue_store import (
+    CatalogueStore,
+    Origin,
+    UnknownVersion,
+    VersionInfo,
+    merge_files,
+)
 from app.errors import CatalogueConflict, CatalogueError, Problem, WardbotError
 from app.knowledge import Knowledge, Snapshot
 from app.storage.catalogue import file_sync, record_file_sync, stored_texts
@@ -82,7 +88,12 @@ class CatalogueFiles:
         remember that they were imported: their file watch will not import them again."""
         files = paths.read()
         info = self.store.import_documents(
-            files, author=author, reason=reason, origin=origin, labels=paths.labels()
+            files,
+            author=author,
+            reason=reason,
+            origin=origin,
+            labels=paths.labels(),
+            owned_folders=paths.owned_folders,
         )
         version = info.version if info is not None else self.store.current_version()
         record_file_sync(self.db, self._location_of(paths), documents_hash(files), version)
@@ -190,7 +201,7 @@ class CatalogueFiles:
                 level=logging.WARNING,
             )
         files_hash = documents_hash(files)
-        if files_hash == served.content_hash:
+        if self._serves(files, current, served.content_hash):
             if watch_files:
                 record_file_sync(self.db, self.location, files_hash, current)
             return self._report(current, "same", f"serving {what}; the files hold the same")
@@ -240,6 +251,14 @@ class CatalogueFiles:
             level=logging.WARNING,
         )
 
+    def _serves(self, files: dict[str, str], version: int, content_hash: str) -> bool:
+        """Whether importing `files` would store what version `version` holds (documents the
+        files do not hold, e.g. ward files on a host without WARDBOT_WARDS, are kept)."""
+        if documents_hash(files) == content_hash:
+            return True
+        merged = merge_files(self.store.documents(version), files, self.paths.owned_folders)
+        return documents_hash(merged) == content_hash
+
     def _report(
         self,
         version: int,
@@ -264,7 +283,7 @@ class CatalogueFiles:
         for attempt in range(START_ATTEMPTS):
             current = self.store.current_version()
             served = self.store.info(current) if current is not None else None
-            if served is not None and served.content_hash == files_hash:
+            if served is not None and self._serves(files, served.version, served.content_hash):
                 record_file_sync(self.db, self.location, files_hash, current)
                 return None
             synced = file_sync(self.db, self.location)

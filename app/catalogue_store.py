@@ -274,19 +274,30 @@ class CatalogueStore:
         reason: str,
         origin: Origin = Origin.cli,
         labels: Mapping[str, str] | None = None,
+        owned_folders: tuple[str, ...] = (),
     ) -> VersionInfo | None:
         """Store documents read from files over the current version; documents not given
-        are kept from it. Raises CatalogueConflict only if a save lands in between."""
+        are kept from it, except in `owned_folders` (e.g. `wards/`: the files hold that
+        folder completely, so a deleted file is deleted). Raises CatalogueConflict only if a
+        save lands in between."""
         base = self.current_version()
         current = self.documents(base) if base is not None else {}
         return self.save(
-            {**current, **documents},
+            merge_files(current, documents, owned_folders),
             base=base,
             author=author,
             reason=reason,
             origin=origin,
             labels=labels,
         )
+
+
+def merge_files(
+    current: Mapping[str, str], files: Mapping[str, str], owned_folders: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The bundle that importing `files` over `current` stores."""
+    kept = {n: t for n, t in current.items() if not n.startswith(owned_folders)}
+    return {**kept, **files}
 
 
 def save_and_follow(

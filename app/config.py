@@ -71,6 +71,9 @@ class Settings(BaseSettings):
         Path("procedures.yaml"), validation_alias=_env("WARDBOT_PROCEDURES")
     )
     intents_path: Path = Field(Path("intents"), validation_alias=_env("WARDBOT_INTENTS"))
+    wards_path: Path | None = Field(None, validation_alias=_env("WARDBOT_WARDS"))
+    """A folder with one `<slug>.yaml` per ward (its OA id and profile): one deployment for
+    many wards' OAs. Unset: the one ward of procedures.yaml, on ZALO_OA_ID."""
 
     api_token: SecretStr = Field(SecretStr(""), validation_alias=_env("WARDBOT_API_TOKEN"))
     app_rate_per_minute: int = Field(
@@ -152,16 +155,6 @@ class Settings(BaseSettings):
         """ZALO_OA_ID, or None when unset: the process then speaks for whichever single OA
         its webhook events come from."""
         return None if self.zalo_oa_id == UNSET_OA_ID else self.zalo_oa_id
-
-    def is_own_oa(self, oa_id: str) -> bool:
-        """Whether events of `oa_id` are answered. The app's webhook receives the events of
-        every OA that authorised the app (reference §1.1): with ZALO_OA_ID set, only that OA's
-        are answered through our token; others are recorded, never answered. Unset (or in
-        simulator mode, which has no token): the single OA the events come from.
-
-        The one place that decides it: per-ward OA ids will replace ZALO_OA_ID here."""
-        own = self.own_oa_id
-        return self.simulator or own is None or oa_id == own
 
     @property
     def watch_catalogue_files(self) -> bool:

@@ -23,7 +23,7 @@ from app.announcements.service import ResidentAnnouncements
 from app.booking.dialogue import parse as parse_booking
 from app.booking.service import ResidentBookings
 from app.catalogue import Procedure
-from app.dialogue.conversation import ConversationState, Turn
+from app.dialogue.conversation import ConversationState, Dialogue, Turn
 from app.dialogue.reply import Reply
 from app.knowledge import Knowledge
 from app.outbox import Outbox
@@ -77,7 +77,7 @@ class Inbox:
         knowledge: Knowledge,
         outbox: Outbox,
         *,
-        answers_oa: Callable[[str], bool] = lambda oa_id: True,
+        answers_oa: Callable[[str], bool] | None = None,
         policy: InboxPolicy = InboxPolicy(),
         clock: Callable[[], datetime] = _now,
         announcements: ResidentAnnouncements | None = None,
@@ -90,8 +90,10 @@ class Inbox:
         self.db = db
         self.knowledge = knowledge
         self.outbox = outbox
-        self.answers_oa = answers_oa
-        """Whether events of this OA are answered (app.config.Settings.is_own_oa)."""
+        self.answers_oa: Callable[[str], bool] = answers_oa or (
+            lambda oa_id: knowledge.current.ward_of(oa_id) is not None
+        )
+        """Whether events of this OA are answered: a ward claims it (default)."""
         self.policy = policy
         self.clock = clock
         self.announcements = announcements
@@ -160,13 +162,16 @@ class Inbox:
         name, user_id, now = event.event_name, event.user_id, self.clock()
         if user_id is None:
             return EventStatus.ignored
-        if not self.answers_oa(event.oa_id):
-            # Another OA's event (the app's webhook serves every OA that authorised it):
-            # recorded, never answered through our token.
-            log.info("event of another OA", extra={"event_id": event.id, "event": name})
+        snapshot = self.knowledge.current
+        ward = snapshot.ward_of(event.oa_id)
+        if ward is None:
+            # An OA no ward claims (the app's webhook serves every OA that authorised it):
+            # recorded, never answered.
+            log.info("event of an OA no ward claims", extra={"event_id": event.id, "event": name})
             return EventStatus.ignored
+        dialogue = snapshot.dialogue_for(ward)
         if name == "user_send_text":
-            await self._answer_text(event, user_id, _text_of(payload), now)
+            await self._answer_text(event, user_id, _text_of(payload), now, dialogue)
             return EventStatus.done
         if name.startswith("user_send_"):
             with self.db.unit():
@@ -182,7 +187,7 @@ class Inbox:
         if name == "follow":
             with self.db.unit():
                 mark_followed(self.db, event.oa_id, user_id, now)
-                welcome = self.knowledge.current.dialogue.welcome()
+                welcome = dialogue.welcome()
                 messages = self._record(event, user_id, (welcome,), now)
             await self.outbox.deliver(messages, now=now)
             return EventStatus.done
@@ -190,21 +195,25 @@ class Inbox:
             mark_unfollowed(self.db, event.oa_id, user_id, now)
             return EventStatus.done
         if name.startswith("oa_send_"):
-            return self._echo(event, user_id, payload, now)
+            return self._echo(event, user_id, payload, now, dialogue)
         if name == "user_click_chatnow":
             touch_interaction(self.db, event.oa_id, user_id, now)
             return EventStatus.done
         return EventStatus.ignored
 
     def _echo(
-        self, event: InboundEvent, user_id: str, payload: dict[str, Any], now: datetime
+        self,
+        event: InboundEvent,
+        user_id: str,
+        payload: dict[str, Any],
+        now: datetime,
+        dialogue: Dialogue,
     ) -> EventStatus:
         """Our own messages come back as echoes; one typed by a staff member means a takeover."""
         sender = payload.get("sender")
         admin = sender.get("admin_id") if isinstance(sender, dict) else None
         if not admin:
             return EventStatus.ignored
-        dialogue = self.knowledge.current.dialogue
         state = ConversationState.from_json(load_conversation(self.db, event.oa_id, user_id))
         state = dialogue.staff_replied(state, now, self.policy.staff_takeover)
         save_conversation(self.db, event.oa_id, user_id, state.to_json())
@@ -212,11 +221,11 @@ class Inbox:
         return EventStatus.done
 
     async def _answer_text(
-        self, event: InboundEvent, user_id: str, text: str, now: datetime
+        self, event: InboundEvent, user_id: str, text: str, now: datetime, dialogue: Dialogue
     ) -> None:
         # A booking writes in transactions of its own (the database decides who gets the last
         # place), before the unit.
-        booking_reply = self._booking_reply(event, user_id, text, now)
+        booking_reply = self._booking_reply(event, user_id, text, now, dialogue)
         # Everything decided and stored in one transaction (one flush to disk, not five);
         # the sends, which wait on the network, come after it.
         replies: tuple[Reply, ...]
@@ -224,7 +233,7 @@ class Inbox:
             if booking_reply is not None:
                 replies, reports_follow_up = (booking_reply,), True
             else:
-                replies, reports_follow_up = self._decide_text(event, user_id, text, now)
+                replies, reports_follow_up = self._decide_text(event, user_id, text, now, dialogue)
             # Last: from its first write the unit holds SQLite's write lock, which the webhook
             # needs too, and deciding (matching the text) is the slow part.
             messages = self._record(event, user_id, replies, now)
@@ -239,23 +248,22 @@ class Inbox:
             await self.announcements.after_message(event.oa_id, user_id, now)
 
     def _booking_reply(
-        self, event: InboundEvent, user_id: str, text: str, now: datetime
+        self, event: InboundEvent, user_id: str, text: str, now: datetime, dialogue: Dialogue
     ) -> Reply | None:
-        """The answer to a booking message ("đặt lịch", its buttons, "lịch hẹn của tôi"...)."""
+        """The answer to a booking message ("đặt lịch", its buttons, "lịch hẹn của tôi"...),
+        with the procedures of the event's ward (`dialogue` is that ward's)."""
         text = text[: self.policy.max_message_chars]
         if self.bookings is None or parse_booking(text) is None:
             return None
-        snapshot = self.knowledge.current
-        catalogue = snapshot.content.catalogue
+        catalogue = dialogue.catalogue
+        matcher = dialogue.matcher
         state = ConversationState.from_json(load_conversation(self.db, event.oa_id, user_id))
-        recent = state.updated_at is not None and now - state.updated_at <= (
-            snapshot.dialogue.state_ttl
-        )
+        recent = state.updated_at is not None and now - state.updated_at <= dialogue.state_ttl
 
         def find_procedure(words: str) -> Procedure | None:
-            code = snapshot.matcher.lookup_name(words)
+            code = matcher.lookup_name(words)
             if code is None:
-                result = snapshot.matcher.match(words)
+                result = matcher.match(words)
                 code = result.id if result.kind == "procedure" else None
                 named = [c for c in result.alternatives if c.kind == "procedure"]
                 if result.kind == "clarify" and len(named) == 1:
@@ -277,7 +285,7 @@ class Inbox:
         return reply
 
     def _decide_text(
-        self, event: InboundEvent, user_id: str, text: str, now: datetime
+        self, event: InboundEvent, user_id: str, text: str, now: datetime, dialogue: Dialogue
     ) -> tuple[tuple[Reply, ...], bool]:
         """The replies to a text, with what it changes stored; and whether staff answers to
         the resident's reports may follow (not after a group command)."""
@@ -296,7 +304,6 @@ class Inbox:
             group_reply = self.announcements.answer(event.oa_id, user_id, text, now)
             if group_reply is not None:
                 return (group_reply,), False
-        dialogue = self.knowledge.current.dialogue
         state = ConversationState.from_json(load_conversation(self.db, event.oa_id, user_id))
         turn = dialogue.respond(text, state, now)
         if self.observe_turn is not None:

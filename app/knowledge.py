@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
@@ -18,6 +18,7 @@ from app.catalogue import Content
 from app.dialogue.conversation import Dialogue
 from app.errors import CatalogueError, Problem
 from app.matching.matcher import Matcher
+from app.wards import Ward, Wards, wards_of
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +32,56 @@ class Snapshot:
     content: Content
     matcher: Matcher
     dialogue: Dialogue
+    """The shared catalogue's dialogue (the single ward of procedures.yaml)."""
+    wards: Wards = field(repr=False)
+    """Which OA is which ward in this version."""
     version: int | None = None
     """The catalogue version it was built from (None: built from files, e.g. `wardbot ask`)."""
+    _dialogues: dict[str, Dialogue] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def ward_of(self, oa_id: str) -> Ward | None:
+        """The ward whose OA this is in this version; None: no ward claims it."""
+        return self.wards.by_oa(oa_id)
+
+    def dialogue_for(self, ward: Ward) -> Dialogue:
+        """The ward's dialogue, built on first use and kept for this version: its profile
+        over the shared matcher when it offers exactly the shared procedures (most wards),
+        its own matcher when it hides or adds some."""
+        if ward.definition is None:
+            return self.dialogue
+        with self._lock:
+            found = self._dialogues.get(ward.slug)
+            if found is None:
+                catalogue = ward.catalogue
+                content = Content(catalogue, self.content.intents, self.content.wards)
+                matcher = (
+                    self.matcher
+                    if ward.shares_procedures
+                    else Matcher(catalogue, self.content.intents)
+                )
+                found = Dialogue(content, matcher, state_ttl=self.dialogue.state_ttl)
+                self._dialogues[ward.slug] = found
+            return found
 
 
-def build_snapshot(content: Content, state_ttl: timedelta, version: int | None = None) -> Snapshot:
+def build_snapshot(
+    content: Content,
+    state_ttl: timedelta,
+    version: int | None = None,
+    *,
+    single_oa_id: str | None = None,
+) -> Snapshot:
+    """`single_oa_id`: ZALO_OA_ID, the OA of procedures.yaml's ward when there are no ward
+    files (None: whichever OA the events come from)."""
     matcher = Matcher(content.catalogue, content.intents)
-    return Snapshot(content, matcher, Dialogue(content, matcher, state_ttl=state_ttl), version)
+    return Snapshot(
+        content,
+        matcher,
+        Dialogue(content, matcher, state_ttl=state_ttl),
+        wards_of(content, single_oa_id=single_oa_id),
+        version,
+    )
 
 
 class CatalogueSource(Protocol):
@@ -63,11 +107,14 @@ class Refused:
 class Knowledge:
     """Holds the current snapshot. Readers take `current` once per message and keep it."""
 
-    def __init__(self, source: CatalogueSource, state_ttl: timedelta) -> None:
+    def __init__(
+        self, source: CatalogueSource, state_ttl: timedelta, *, single_oa_id: str | None = None
+    ) -> None:
         """Load the current version. Raises CatalogueError when neither it nor one of the
-        versions just before loads."""
+        versions just before loads. `single_oa_id`: see `build_snapshot`."""
         self.source = source
         self.state_ttl = state_ttl
+        self.single_oa_id = single_oa_id
         self._lock = threading.Lock()
         self.refused: Refused | None = None
         """The newest version that did not load; None once a newer one loads."""
@@ -112,7 +159,7 @@ class Knowledge:
                     current,
                     version,
                 )
-            return build_snapshot(content, self.state_ttl, version)
+            return build_snapshot(content, self.state_ttl, version, single_oa_id=self.single_oa_id)
         assert first_error is not None
         raise first_error
 
@@ -148,7 +195,9 @@ class Knowledge:
                 self.refused = Refused(version, tuple(exc.problems))
                 self._log_refused(self.refused, serving=self.version)
                 raise
-            snapshot = build_snapshot(content, self.state_ttl, version)
+            snapshot = build_snapshot(
+                content, self.state_ttl, version, single_oa_id=self.single_oa_id
+            )
             self._current, self.refused = snapshot, None
         log.info(
             "catalogue version loaded",
@@ -167,7 +216,14 @@ class Knowledge:
         )
 
     def _warn_sample_data(self) -> None:
-        if self._current.content.catalogue.ward.sample_data:
+        wards = self._current.wards
+        if not wards.from_files and self._current.content.catalogue.ward.sample_data:
             log.warning(
                 "procedures.yaml still holds the SAMPLE ward profile: replace it before going live"
+            )
+        samples = [w.slug for w in wards if wards.from_files and w.profile.sample_data]
+        if samples:
+            log.warning(
+                "ward files still hold SAMPLE profiles: %s; replace them before going live",
+                ", ".join(samples[:20]),
             )

@@ -22,7 +22,7 @@ from app.announcements.delivery import (
 from app.announcements.service import ResidentAnnouncements
 from app.booking.service import ResidentBookings, ServedListener, VisitServed
 from app.catalogue.documents import DocumentPaths
-from app.catalogue.models import ResidentialGroup
+from app.catalogue.models import ResidentialGroup, WardProfile
 from app.catalogue_files import CatalogueFiles
 from app.catalogue_store import CatalogueStore
 from app.config import Settings
@@ -37,7 +37,7 @@ from app.outbox import Outbox
 from app.outbox.held import HeldReplies
 from app.ratings.service import Ratings, Resident, Subject, SubjectKind
 from app.reports.service import ResidentReports
-from app.services import Services, services_of
+from app.services import Services, services_of, ward_labels
 from app.storage.budget import Bucket, DatabaseBudget
 from app.storage.connection import record_connection
 from app.storage.database import Database
@@ -47,9 +47,11 @@ from app.web import (
     admin,
     announcements,
     console,
+    residents,
     simulator,
     zalo_oauth,
 )
+from app.zalo.accounts import OaClients, OaTokens
 from app.zalo.budget import BudgetLane, BudgetShape, BudgetTime, Priority, RateBudget
 from app.zalo.client import RetryPolicy, ZaloClient
 from app.zalo.sender import MessageSender, RecordingSender
@@ -60,30 +62,58 @@ from webhooks.routes import router as webhook_router
 log = logging.getLogger(__name__)
 
 
-def build_tokens(settings: Settings, db: Database, http: httpx.AsyncClient) -> TokenManager:
-    """The one token manager of the process: every Zalo client must share it (single-use
-    refresh tokens, reference §6.7)."""
+def build_oa_tokens(
+    settings: Settings,
+    db: Database,
+    http: httpx.AsyncClient,
+    *,
+    key_of: Callable[[str], str] = lambda oa_id: oa_id,
+) -> OaTokens:
+    """One token manager per OA, shared by every Zalo client of the process (single-use
+    refresh tokens, reference §6.7). ZALO_ACCESS_TOKEN / ZALO_REFRESH_TOKEN seed the pair of
+    ZALO_OA_ID only; every other OA's pair comes from its consent or `wardbot zalo tokens set`."""
     oauth = OAuthClient(
         http,
         oauth_base_url=settings.zalo_oauth_base_url,
         app_id=settings.zalo_app_id,
         app_secret=settings.zalo_app_secret.get_secret_value(),
     )
-    initial = TokenPair(
+    seed = TokenPair(
         settings.zalo_access_token.get_secret_value(),
         settings.zalo_refresh_token.get_secret_value(),
     )
-    oa_id = settings.zalo_oa_id
 
-    def share_health(health: TokenHealth) -> None:
-        # Every process (and /readyz, the console's banner) sees the latest refresh outcome.
-        record_connection(
-            db, oa_id, ok=health.ok, error_code=health.last_error_code, error=health.last_error
+    def make(key: str) -> TokenManager:
+        def share_health(health: TokenHealth) -> None:
+            # Every process (and /readyz, the console's banner) sees the latest refresh outcome.
+            record_connection(
+                db, key, ok=health.ok, error_code=health.last_error_code, error=health.last_error
+            )
+
+        return TokenManager(
+            DatabaseTokenStore(db, key),
+            oauth,
+            initial=seed if key == settings.zalo_oa_id else None,
+            on_health=share_health,
+            oa_id=key,
         )
 
-    return TokenManager(
-        DatabaseTokenStore(db, oa_id), oauth, initial=initial, on_health=share_health
-    )
+    return OaTokens(make, key_of=key_of)
+
+
+def build_tokens(settings: Settings, db: Database, http: httpx.AsyncClient) -> TokenManager:
+    """The token manager of ZALO_OA_ID (the single OA of a one-ward deployment)."""
+    return build_oa_tokens(settings, db, http).for_key(settings.zalo_oa_id)
+
+
+def token_key_of(settings: Settings, knowledge: Knowledge) -> Callable[[str], str]:
+    """The key an OA's token pair is stored under: its id when ward files name the OAs;
+    ZALO_OA_ID (or "default" when unset) for today's single ward, as before."""
+
+    def key_of(oa_id: str) -> str:
+        return oa_id if knowledge.current.wards.from_files else settings.zalo_oa_id
+
+    return key_of
 
 
 def build_budget(settings: Settings, db: Database, time: BudgetTime | None = None) -> RateBudget:
@@ -119,30 +149,53 @@ def build_sender(
     )
 
 
+def build_senders(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    accounts: OaTokens | None,
+    *,
+    budget: BudgetLane | None,
+    retry: RetryPolicy | None = None,
+) -> MessageSender | OaClients[ZaloClient]:
+    """Each OA's Zalo client (its own token), or a recorder in simulator mode. Every OA's
+    client spends the same `budget` lane: the request budget is the app's, not an OA's."""
+    if settings.simulator or accounts is None:
+        return RecordingSender()
+    return OaClients(
+        accounts,
+        lambda manager: ZaloClient(
+            http,
+            api_base_url=settings.zalo_api_base_url,
+            tokens=manager,
+            retry=retry,
+            budget=budget,
+        ),
+    )
+
+
 def build_announcements(
     settings: Settings,
     db: Database,
-    groups: Callable[[], Sequence[ResidentialGroup]],
+    groups: Callable[[str], Sequence[ResidentialGroup]],
     http: httpx.AsyncClient,
-    tokens: TokenManager | None,
+    accounts: OaTokens | None,
     budget: RateBudget | None = None,
 ) -> tuple[ResidentAnnouncements, AnnouncementWorker]:
     """The inbox's side of announcements and the delivery worker.
 
-    Their Zalo client does not retry by itself: the worker retries, after looking for the
-    echo of an attempt that may have gone through (see app.announcements.delivery). It
-    spends the app's budget in the bulk lane, behind replies.
+    Their Zalo clients (one per OA) do not retry by themselves: the worker retries, after
+    looking for the echo of an attempt that may have gone through (see
+    app.announcements.delivery). They spend the app's budget in the bulk lane, behind replies.
     """
     shared = None if settings.simulator else (budget or build_budget(settings, db))
-    sender = build_sender(
+    sender = build_senders(
         settings,
-        db,
         http,
-        tokens=tokens,
+        accounts,
         retry=RetryPolicy(attempts=1),
         budget=shared.lane(Priority.bulk) if shared is not None else None,
     )
-    tags = TagMirror(db, sender, groups) if isinstance(sender, ZaloClient) else None
+    tags = TagMirror(db, sender, groups) if isinstance(sender, OaClients) else None
     # The same outbox (tables, guarantees) over a client that does not retry by itself.
     outbox = Outbox(db, sender, simulated=settings.simulator)
     rate = settings.send_rate
@@ -176,11 +229,16 @@ def build_dossiers(
         procedure = knowledge.current.content.catalogue.procedure(code)
         return procedure.name if procedure is not None else None
 
+    def ward_profile(oa_id: str) -> WardProfile:
+        # The profile of the OA's ward; the catalogue's own when no ward claims the OA.
+        snapshot = knowledge.current
+        ward = snapshot.ward_of(oa_id)
+        return ward.profile if ward is not None else snapshot.content.catalogue.ward
+
     ratings = Ratings(db, outbox)
     dossiers = DossierDesk(
         db,
-        # One ward profile for every OA today; per-OA profiles come with issue 15.
-        lambda oa_id: knowledge.current.content.catalogue.ward,
+        ward_profile,
         provider=provider,
         ratings=ratings,
         wake_announcer=announcer.wake,
@@ -191,7 +249,10 @@ def build_dossiers(
         # A dossier code, or a question the bot can answer, is never swallowed as a comment.
         if dossiers.recognises(oa_id, text):
             return True
-        found = knowledge.current.matcher.match(text)
+        snapshot = knowledge.current
+        ward = snapshot.ward_of(oa_id)
+        matcher = snapshot.dialogue_for(ward).matcher if ward is not None else snapshot.matcher
+        found = matcher.match(text)
         return found.kind == "procedure" or (
             found.kind == "intent" and found.id in QUESTION_INTENTS
         )
@@ -211,9 +272,12 @@ def rating_of_served_visits(knowledge: Knowledge, ratings: Ratings) -> ServedLis
     """A visit marked served asks the resident, once, to rate it (issue 16 part 3)."""
 
     async def ask(visit: VisitServed) -> None:
-        catalogue = knowledge.current.content.catalogue
+        # The visit's ward: its procedures and its counters.
+        snapshot = knowledge.current
+        ward = snapshot.ward_of(visit.oa_id)
+        catalogue = ward.catalogue if ward is not None else snapshot.content.catalogue
         procedure = catalogue.procedure(visit.procedure_code) if visit.procedure_code else None
-        booking = catalogue.ward.booking
+        booking = ward.profile.booking if ward is not None else catalogue.ward.booking
         counters = {c.id: c.name for c in booking.counters} if booking is not None else {}
         subject = Subject(
             SubjectKind.visit,
@@ -232,9 +296,16 @@ def build_knowledge(settings: Settings, db: Database) -> tuple[CatalogueFiles, K
     rules (app.catalogue_files: the files seed an empty database, and are imported when the
     file watch is on and they changed). Raises CatalogueError when there is none to serve."""
     store = CatalogueStore(db)
-    files = CatalogueFiles(store, DocumentPaths(settings.procedures_path, settings.intents_path))
+    files = CatalogueFiles(
+        store, DocumentPaths(settings.procedures_path, settings.intents_path, settings.wards_path)
+    )
     report = files.start(watch_files=settings.watch_catalogue_files)
-    knowledge = Knowledge(store, timedelta(minutes=settings.conversation_ttl_minutes))
+    knowledge = Knowledge(
+        store,
+        timedelta(minutes=settings.conversation_ttl_minutes),
+        # The simulator answers whichever OA its events name, as before.
+        single_oa_id=None if settings.simulator else settings.own_oa_id,
+    )
     knowledge.file_problems = report.file_problems
     return files, knowledge
 
@@ -250,22 +321,27 @@ def build_services(
     except BaseException:
         db.close()
         raise
-    tokens = None if settings.simulator else build_tokens(settings, db, http)
-    budget = None if settings.simulator else build_budget(settings, db, budget_time)
-    residents, announcer = build_announcements(
-        settings,
-        db,
-        lambda: knowledge.current.content.catalogue.ward.residential_groups,
-        http,
-        tokens,
-        budget,
+    accounts = (
+        None
+        if settings.simulator
+        else build_oa_tokens(settings, db, http, key_of=token_key_of(settings, knowledge))
     )
-    metrics = Metrics(db)
-    # Every reply, "slow down", staff answer and held reply is recorded and sent by one outbox.
+    tokens = None if accounts is None else accounts.for_key(settings.zalo_oa_id)
+
+    def ward_groups(oa_id: str) -> Sequence[ResidentialGroup]:
+        ward = knowledge.current.ward_of(oa_id)
+        return ward.profile.residential_groups if ward is not None else ()
+
+    # One budget for the whole app: every OA's clients spend it (replies before announcements).
+    budget = None if settings.simulator else build_budget(settings, db, budget_time)
+    residents, announcer = build_announcements(settings, db, ward_groups, http, accounts, budget)
+    metrics = Metrics(db, lambda: ward_labels(settings, knowledge))
+    # Every reply, "slow down", staff answer and held reply is recorded and sent by one outbox,
+    # each OA's with its own token.
     replies = budget.lane(Priority.reply) if budget is not None else None
     outbox = Outbox(
         db,
-        build_sender(settings, db, http, tokens=tokens, budget=replies),
+        build_senders(settings, http, accounts, budget=replies),
         simulated=settings.simulator,
     )
     reports = ResidentReports(db, outbox)
@@ -281,7 +357,8 @@ def build_services(
         db,
         knowledge,
         outbox,
-        answers_oa=settings.is_own_oa,
+        # Events of an OA no ward claims are recorded, never answered (nor throttled).
+        answers_oa=lambda oa_id: knowledge.current.ward_of(oa_id) is not None,
         policy=InboxPolicy(
             staff_takeover=timedelta(minutes=settings.staff_takeover_minutes),
             max_message_chars=settings.max_message_chars,
@@ -306,6 +383,7 @@ def build_services(
         queue,
         announcer,
         tokens=tokens,
+        accounts=accounts,
         metrics=metrics,
         held_replies=held,
         budget=budget,
@@ -366,6 +444,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(simulator.router)
     app.include_router(announcements.router)
+    app.include_router(residents.router)
     app.include_router(console.router)
     app.include_router(zalo_oauth.router)
 
@@ -411,7 +490,14 @@ def create_app(settings: Settings) -> FastAPI:
         if services.tokens is None:
             body["zalo"] = "simulator"  # no credentials: replies are recorded, not sent
         # The connection's state is shared through the database: unknown while it is down.
-        connection = services.zalo_connection() if database_ok else None
+        per_oa = services.ward_tokens() if database_ok else None
+        if per_oa is not None:
+            # One OA's failing token degrades that ward only: the others answer on.
+            body["zalo_oas"] = per_oa
+            checks["zalo_token"] = not per_oa["token_failing"]
+            if per_oa["token_failing"] and ready:
+                body["status"] = "degraded"
+        connection = services.zalo_connection() if database_ok and per_oa is None else None
         if connection is not None:
             # A failed refresh degrades the service but keeps it in rotation: webhooks must
             # still be recorded, and replies are held until an admin reconnects the OA.

@@ -3,20 +3,25 @@ database at scrape time, which are the same whichever process answers the scrape
 
 Process-local: webhook latency and outcome, match outcomes by kind, token state.
 From the database: messages in by event, messages out by outcome, Zalo errors by code,
-announcement deliveries by status.
+announcement deliveries by status; and per ward (label `ward`: the ward's slug, bounded by
+MAX_WARD_LABELS, the rest and OAs no ward claims counted as "other"): messages in, messages
+out by outcome, Zalo errors, and whether its OA's token works.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from app.storage.connection import all_connections
 from app.storage.database import Database
 from app.storage.stats import DatabaseTotals, totals
 
@@ -34,10 +39,30 @@ ASGIApp = Callable[
 ]
 
 
+MAX_WARD_LABELS = 500
+"""Wards with a label of their own (a province has a few hundred); the rest share OTHER."""
+OTHER = "other"
+
+
+@dataclass(frozen=True)
+class WardLabels:
+    """The bounded `ward` label of each OA, and where each ward's token state is kept."""
+
+    by_oa: Mapping[str, str]
+    """OA id -> ward slug (at most MAX_WARD_LABELS wards)."""
+    token_keys: Mapping[str, str]
+    """The key of each ward's OA token pair -> the ward's label."""
+    any_oa: str | None = None
+    """The ward that answers whichever OA writes (one ward without ZALO_OA_ID)."""
+
+    def label(self, oa_id: str) -> str:
+        return self.by_oa.get(oa_id) or self.any_oa or OTHER
+
+
 class Metrics:
     """One registry per app (no import-time global), rendered by GET /metrics."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, ward_labels: Callable[[], WardLabels] | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.webhook_seconds = Histogram(
             "wardbot_webhook_seconds",
@@ -73,7 +98,7 @@ class Metrics:
             "Replies waiting for the Zalo connection to come back.",
             registry=self.registry,
         )
-        self.registry.register(_DatabaseCollector(db))
+        self.registry.register(_DatabaseCollector(db, ward_labels))
         self._webhook_by_status: dict[int, Any] = {}
 
     def webhook_answered(self, status: int, seconds: float) -> None:
@@ -126,8 +151,9 @@ class WebhookTimer:
 
 
 class _DatabaseCollector(Collector):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, ward_labels: Callable[[], WardLabels] | None) -> None:
         self._db = db
+        self._ward_labels = ward_labels
 
     def describe(self) -> list[Metric]:
         return []  # read at scrape time only; nothing to query at registration
@@ -169,3 +195,50 @@ class _DatabaseCollector(Collector):
         for status, count in data.deliveries.items():
             deliveries.add_metric([status], count)
         yield deliveries
+        if self._ward_labels is not None:
+            yield from self._per_ward(data, self._ward_labels())
+
+    def _per_ward(self, data: DatabaseTotals, labels: WardLabels) -> Iterator[Metric]:
+        messages_in: dict[str, int] = defaultdict(int)
+        for oa_id, count in data.events_in_by_oa.items():
+            messages_in[labels.label(oa_id)] += count
+        family = CounterMetricFamily(
+            "wardbot_ward_messages_in", "Webhook events recorded, by ward.", labels=["ward"]
+        )
+        for ward, count in sorted(messages_in.items()):
+            family.add_metric([ward], count)
+        yield family
+        messages_out: dict[tuple[str, str], int] = defaultdict(int)
+        for (oa_id, outcome), count in data.messages_out_by_oa.items():
+            messages_out[(labels.label(oa_id), outcome)] += count
+        family = CounterMetricFamily(
+            "wardbot_ward_messages_out",
+            "Replies sent or attempted, by ward and outcome.",
+            labels=["ward", "outcome"],
+        )
+        for (ward, outcome), count in sorted(messages_out.items()):
+            family.add_metric([ward, outcome], count)
+        yield family
+        errors: dict[str, int] = defaultdict(int)
+        for oa_id, count in data.zalo_errors_by_oa.items():
+            errors[labels.label(oa_id)] += count
+        family = CounterMetricFamily(
+            "wardbot_ward_zalo_errors", "Replies Zalo refused, by ward.", labels=["ward"]
+        )
+        for ward, count in sorted(errors.items()):
+            family.add_metric([ward], count)
+        yield family
+        connections = all_connections(self._db)
+        token_ok: dict[str, int] = {}
+        for key, ward in labels.token_keys.items():
+            row = connections.get(key)
+            ok = 1 if row is None or row.ok else 0
+            token_ok[ward] = min(ok, token_ok.get(ward, 1))
+        gauge = GaugeMetricFamily(
+            "wardbot_ward_token_ok",
+            "1 while the ward's OA token works (its last refresh, by any process, succeeded).",
+            labels=["ward"],
+        )
+        for ward, ok in sorted(token_ok.items()):
+            gauge.add_metric([ward], ok)
+        yield gauge

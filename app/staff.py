@@ -48,6 +48,9 @@ class Role(StrEnum):
     """Catalogue, unanswered questions, staff accounts, and everything staff do."""
     staff = "staff"
     """Announcements, residential groups, reports."""
+    province = "province"
+    """A province admin: every ward (read and act), the province dashboard and the ward
+    list; belongs to no ward."""
 
 
 class AccountInvalid(ValueError):
@@ -59,10 +62,17 @@ class StaffUser:
     id: int
     username: str
     role: Role
+    ward: str | None = None
+    """The ward's slug; None for a province admin (and for a one-ward deployment's accounts
+    made before wards existed)."""
 
     @property
     def is_admin(self) -> bool:
-        return self.role is Role.admin
+        return self.role in (Role.admin, Role.province)
+
+    @property
+    def is_province(self) -> bool:
+        return self.role is Role.province
 
 
 @dataclass(frozen=True)
@@ -79,15 +89,20 @@ class ConsoleSession:
 
 def _user(account: StaffAccount) -> StaffUser:
     assert account.id is not None
-    return StaffUser(account.id, account.username, Role(account.role))
+    return StaffUser(account.id, account.username, Role(account.role), account.ward)
 
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add_staff(db: Database, username: str, password: str, role: Role) -> StaffUser:
-    """Create an account (or reset its password and role)."""
+def add_staff(
+    db: Database, username: str, password: str, role: Role, ward: str | None = None
+) -> StaffUser:
+    """Create an account (or reset its password, role and ward). A province admin has no
+    ward; a ward's account names its ward's slug (None only in a one-ward deployment)."""
+    if role is Role.province and ward is not None:
+        raise AccountInvalid("ward: a province admin belongs to no ward")
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise AccountInvalid(
@@ -95,7 +110,7 @@ def add_staff(db: Database, username: str, password: str, role: Role) -> StaffUs
         )
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountInvalid(f"password: at least {MIN_PASSWORD_LENGTH} characters")
-    return _user(save_staff(db, username, _hasher.hash(password), role.value))
+    return _user(save_staff(db, username, _hasher.hash(password), role.value, ward))
 
 
 def authenticate(db: Database, username: str, password: str, now: datetime) -> LoginResult:

@@ -37,7 +37,7 @@ async def test_a_rate_limit_met_by_an_announcement_holds_back_the_replies_too(
         services.queue.start()
         try:
             # The announcements' client (the bulk lane) meets Zalo's limit.
-            announcements = services.announcer.outbox.sender
+            announcements = services.announcer.outbox.sender_for(OA_ID)  # this OA's client
             assert isinstance(announcements, ZaloClient)
             fake_zalo.queue_error(MESSAGE_CS_PATH, -32)
             with pytest.raises(ZaloRateLimited):

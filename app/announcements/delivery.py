@@ -372,8 +372,8 @@ class TagMirror:
     def __init__(
         self,
         db: Database,
-        tagger: Tagger,
-        groups: Callable[[], Sequence[ResidentialGroup]],
+        tagger: Callable[[str], Tagger],
+        groups: Callable[[str], Sequence[ResidentialGroup]],
         *,
         policy: DeliveryPolicy = DeliveryPolicy(),
         clock: Clock = utcnow,
@@ -398,15 +398,16 @@ class TagMirror:
         return done
 
     async def sync(self, sync: TagSync) -> bool:
-        group = directory(tuple(self.groups())).by_id(sync.group_id)
+        group = directory(tuple(self.groups(sync.oa_id))).by_id(sync.group_id)
+        tagger = self.tagger(sync.oa_id)  # the client with this OA's token
         wanted = zalo_tag_name(group) if group is not None else None
         applied = sync.applied_tag
         try:
             if applied is not None and applied != wanted:
-                await self.tagger.remove_from_tag(sync.user_id, applied)
+                await tagger.remove_from_tag(sync.user_id, applied)
                 applied = None
             if wanted is not None and applied != wanted:
-                await self.tagger.tag_follower(sync.user_id, wanted)
+                await tagger.tag_follower(sync.user_id, wanted)
                 applied = wanted
         except ZaloError as exc:
             now = self.clock()

@@ -152,7 +152,7 @@ class ResidentAnnouncements:
         self,
         db: Database,
         outbox: Outbox,
-        groups: Callable[[], Sequence[ResidentialGroup]],
+        groups: Callable[[str], Sequence[ResidentialGroup]],
         *,
         tags: TagMirror | None = None,
         policy: DeliveryPolicy | None = None,
@@ -164,7 +164,7 @@ class ResidentAnnouncements:
         self.policy = policy or DeliveryPolicy()
 
     def answer(self, oa_id: str, user_id: str, text: str, now: datetime) -> Reply | None:
-        groups = self.groups()
+        groups = self.groups(oa_id)  # the residential groups of this OA's ward
         command = parse_group_command(text, groups)
         if command is None:
             return None

@@ -26,6 +26,8 @@ REQUIRED_DOCUMENTS = (PROCEDURES, INTENTS, LEXICON, PHRASINGS)
 """What the loader needs; a version may hold more (names are open-ended)."""
 
 _INTENTS_FOLDER = "intents/"
+WARDS_FOLDER = "wards/"
+"""Ward files: `wards/<slug>.yaml` (app.catalogue.wards), in the WARDBOT_WARDS folder."""
 
 
 def valid_name(name: str) -> bool:
@@ -60,19 +62,24 @@ def text_hash(text: str) -> str:
 
 @dataclass(frozen=True)
 class DocumentPaths:
-    """The files of a catalogue on disk: procedures.yaml and the intents/ folder.
+    """The files of a catalogue on disk: procedures.yaml, the intents/ folder and, when
+    configured, the folder of ward files.
 
-    Names under `intents/` live in the intents folder (WARDBOT_INTENTS), every other name
-    beside procedures.yaml (e.g. `wards/<slug>.yaml`).
+    Names under `intents/` live in the intents folder (WARDBOT_INTENTS), names under `wards/`
+    in the wards folder (WARDBOT_WARDS; unset: `wards/` beside procedures.yaml, which is then
+    neither read nor watched), every other name beside procedures.yaml.
     """
 
     procedures: Path
     intents: Path
+    wards: Path | None = None
 
     @classmethod
-    def under(cls, root: Path) -> DocumentPaths:
-        """The layout of a checkout or an export folder: root/procedures.yaml, root/intents/."""
-        return cls(root / PROCEDURES, root / _INTENTS_FOLDER.rstrip("/"))
+    def under(cls, root: Path, *, with_wards: bool = False) -> DocumentPaths:
+        """The layout of a checkout or an export folder: root/procedures.yaml, root/intents/
+        (and root/wards/ when `with_wards`)."""
+        wards = root / WARDS_FOLDER.rstrip("/") if with_wards else None
+        return cls(root / PROCEDURES, root / _INTENTS_FOLDER.rstrip("/"), wards)
 
     def path_of(self, name: str) -> Path:
         if not valid_name(name):
@@ -81,17 +88,39 @@ class DocumentPaths:
             return self.procedures
         if name.startswith(_INTENTS_FOLDER):
             return self.intents / name.removeprefix(_INTENTS_FOLDER)
+        if name.startswith(WARDS_FOLDER) and self.wards is not None:
+            return self.wards / name.removeprefix(WARDS_FOLDER)
         return self.procedures.parent / name
 
-    def labels(self, names: tuple[str, ...] = REQUIRED_DOCUMENTS) -> dict[str, str]:
+    @property
+    def owned_folders(self) -> tuple[str, ...]:
+        """Folders of documents these files hold completely: a document missing from the
+        files (a deleted ward file) is missing from what they import."""
+        return (WARDS_FOLDER,) if self.wards is not None else ()
+
+    def ward_names(self) -> list[str]:
+        """`wards/<slug>.yaml` for every .yaml file in the wards folder (none when unset)."""
+        if self.wards is None:
+            return []
+        try:
+            files = sorted(p.name for p in self.wards.iterdir() if p.suffix == ".yaml")
+        except FileNotFoundError:
+            return []
+        return [f"{WARDS_FOLDER}{name}" for name in files if not name.startswith(".")]
+
+    def labels(self, names: tuple[str, ...] | None = None) -> dict[str, str]:
         """Document name -> the file name errors should show (today's line-numbered errors)."""
+        if names is None:
+            names = (*REQUIRED_DOCUMENTS, *self.ward_names())
         return {name: str(self.path_of(name)) for name in names}
 
     def read(self) -> dict[str, str]:
         """The texts of every document on disk; a CatalogueError names each unreadable file."""
         texts: dict[str, str] = {}
         problems: list[Problem] = []
-        for name in REQUIRED_DOCUMENTS:
+        if self.wards is not None and not self.wards.is_dir():
+            problems.append(Problem(str(self.wards), None, "", "folder of ward files not found"))
+        for name in (*REQUIRED_DOCUMENTS, *self.ward_names()):
             path = self.path_of(name)
             try:
                 texts[name] = path.read_text(encoding="utf-8")
@@ -105,6 +134,8 @@ class DocumentPaths:
 
     def watched(self) -> tuple[Path, ...]:
         """What a file watch should look at for changes."""
+        if self.wards is not None:
+            return (self.procedures, self.intents, self.wards)
         return (self.procedures, self.intents)
 
     def write(self, documents: Mapping[str, str]) -> list[Path]:

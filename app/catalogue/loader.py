@@ -22,7 +22,7 @@ import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,6 +42,14 @@ from app.catalogue.fastyaml import NotFast, fast_load
 from app.catalogue.intents import Intent, IntentSet, Lexicon, Phrasings
 from app.catalogue.lint import Location, lint_catalogue, lint_intent, lint_phrasings
 from app.catalogue.models import Catalogue
+from app.catalogue.wards import (
+    WardDefinition,
+    WardFile,
+    duplicate_oa_ids,
+    is_ward_document,
+    slug_of,
+    ward_problems,
+)
 from app.errors import CatalogueError, Problem
 
 M = TypeVar("M", bound=BaseModel)
@@ -58,6 +66,8 @@ class Content:
 
     catalogue: Catalogue
     intents: IntentSet
+    wards: tuple[WardDefinition, ...] = field(default=())
+    """The ward files (`wards/<slug>.yaml`), by slug; none: the one ward of procedures.yaml."""
 
 
 def _read_text(path: Path) -> str:
@@ -401,8 +411,57 @@ def _load_documents(documents: Mapping[str, str], labels: Mapping[str, str] | No
             problems += _unknown_codes(
                 intent_set, catalogue, documents.get(PHRASINGS), label(PHRASINGS)
             )
+        wards: list[WardDefinition] = []
+        if catalogue is not None:
+            wards = _ward_definitions(documents, catalogue, parse, label, problems)
         if problems or catalogue is None or intent_set is None:
             raise CatalogueError(problems)
-        return Content(catalogue=catalogue, intents=intent_set)
+        return Content(catalogue=catalogue, intents=intent_set, wards=tuple(wards))
 
     return _fast_then_exact(build)
+
+
+def _ward_definitions(
+    documents: Mapping[str, str],
+    catalogue: Catalogue,
+    parse: Parse,
+    label: Callable[[str], str],
+    problems: list[Problem],
+) -> list[WardDefinition]:
+    """Every `wards/<slug>.yaml` document validated against the shared catalogue (app.catalogue
+    .wards); problems are added to `problems`, each with its file and line."""
+    wards: list[WardDefinition] = []
+    parsed_by_slug: dict[str, Any] = {}
+    for name in sorted(n for n in documents if is_ward_document(n)):
+        slug = slug_of(name)
+        if slug is None:
+            message = "a ward file is wards/<slug>.yaml, slug in a-z, 0-9 and '-'"
+            problems.append(Problem(label(name), None, "", message))
+            continue
+        try:
+            data = parse(documents[name], label(name))
+            ward_file = _validate(WardFile, data, label(name))
+        except CatalogueError as exc:
+            problems.extend(exc.problems)
+            continue
+        found = _lint_problems(data, label(name), lint_catalogue(data))
+        definition = WardDefinition(
+            slug, ward_file.oa_id, ward_file.ward, ward_file.hide, ward_file.procedures
+        )
+        found += _lint_problems(data, label(name), ward_problems(definition, catalogue))
+        problems.extend(found)
+        parsed_by_slug[slug] = data
+        wards.append(definition)
+    for oa_id, slugs in duplicate_oa_ids(wards).items():
+        for slug in slugs[1:]:
+            line, _ = _line_of(parsed_by_slug[slug], ("oa_id",))
+            others = ", ".join(s for s in slugs if s != slug)
+            problems.append(
+                Problem(
+                    label(f"wards/{slug}.yaml"),
+                    line,
+                    "oa_id",
+                    f"OA {oa_id} already belongs to ward {others}",
+                )
+            )
+    return wards

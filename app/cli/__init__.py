@@ -13,13 +13,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.catalogue import Content, load_content
+from app.catalogue import Content, load_content, load_documents
 from app.catalogue.completeness import summary as completeness_summary
+from app.catalogue.documents import DocumentPaths
 from app.cli.announce import register as register_announcements
 from app.cli.bookings import register as register_bookings
 from app.cli.catalogue import register as register_catalogue
 from app.cli.ops import register as register_ops
 from app.cli.staff import register as register_staff
+from app.cli.wards import register as register_wards
 from app.cli.worker import register as register_worker
 from app.config import Settings
 from app.dialogue.conversation import ConversationState
@@ -43,6 +45,7 @@ register_catalogue(cli)  # catalogue import|export|history|diff|rollback
 register_ops(cli)  # db upgrade
 register_staff(cli)  # staff add|list
 register_worker(cli)  # worker: the background work without the web server
+register_wards(cli)  # wards list
 
 
 def _settings() -> Settings:
@@ -51,6 +54,12 @@ def _settings() -> Settings:
 
 def _content(settings: Settings, procedures: Path | None = None) -> Content:
     try:
+        if settings.wards_path is not None and procedures is None:
+            # The ward files too (WARDBOT_WARDS), checked against procedures.yaml.
+            paths = DocumentPaths(
+                settings.procedures_path, settings.intents_path, settings.wards_path
+            )
+            return load_documents(paths.read(), paths.labels())
         return load_content(procedures or settings.procedures_path, settings.intents_path)
     except CatalogueError as exc:
         typer.echo(str(exc), err=True)
@@ -170,7 +179,12 @@ def validate(
         + (", ".join(untaught) if untaught else "none")
     )
     typer.echo("\n".join(completeness_summary(catalogue)))
-    if catalogue.ward.sample_data:
+    if content.wards:
+        samples = [w.slug for w in content.wards if w.profile.sample_data]
+        typer.echo(f"Wards: {len(content.wards)} ward files (WARDBOT_WARDS).")
+        if samples:
+            typer.echo(f"Note: SAMPLE ward profiles (sample_data: true): {', '.join(samples)}")
+    elif catalogue.ward.sample_data:
         typer.echo("Note: the ward profile is still SAMPLE data (sample_data: true).")
 
 

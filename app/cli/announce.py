@@ -12,6 +12,7 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,10 +31,9 @@ from app.announcements.service import (
     import_csv,
     prepare_announcement,
 )
-from app.catalogue import load_catalogue
-from app.catalogue.models import WardProfile
+from app.catalogue.models import ResidentialGroup, WardProfile
+from app.cli.wards import pick_ward, served_wards
 from app.config import Settings
-from app.errors import CatalogueError
 from app.storage.announcements import AnnouncementStatus, announcement_status, create_announcement
 from app.storage.database import Database
 from app.storage.groups import members_per_group
@@ -53,12 +53,22 @@ def register(cli: typer.Typer) -> None:
     announce_cli.command("worker")(worker)
 
 
-def _ward(settings: Settings) -> WardProfile:
-    try:
-        return load_catalogue(settings.procedures_path).ward
-    except CatalogueError as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(1) from exc
+WardOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ward", help="Phường/xã (slug, xem: wardbot wards list); bắt buộc khi có nhiều."
+    ),
+]
+
+
+def _target(settings: Settings, db: Database, slug: str | None) -> tuple[str, WardProfile]:
+    """The OA whose residents the command concerns and its ward's profile, as served (the
+    database's current catalogue version, not this host's files)."""
+    wards = served_wards(settings, db)
+    ward = pick_ward(wards, slug)
+    if wards.from_files and ward.oa_id is not None:
+        return ward.oa_id, ward.profile
+    return announcing_oa_id(settings), ward.profile
 
 
 def _database(settings: Settings) -> Database:
@@ -104,17 +114,23 @@ def create(
     created_by: Annotated[
         str | None, typer.Option("--by", help="Người tạo (mặc định: tài khoản máy).")
     ] = None,
+    ward_slug: WardOption = None,
 ) -> None:
-    """Create an announcement; prints only its id on stdout."""
+    """Create an announcement for one ward's residents; prints only its id on stdout."""
     settings = Settings()
     try:
         text = sys.stdin.read() if str(text_file) == "-" else text_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise _fail(f"Không đọc được tệp nội dung {text_file}: {exc}") from exc
-    ward = _ward(settings)
+    db = _database(settings)
+    try:
+        oa_id, ward = _target(settings, db, ward_slug)
+    except BaseException:
+        db.close()
+        raise
     try:
         draft = prepare_announcement(
-            oa_id=announcing_oa_id(settings),
+            oa_id=oa_id,
             text=text,
             groups=group or [],
             all_followers=all_followers,
@@ -128,8 +144,8 @@ def create(
             created_by=created_by or _user(),
         )
     except AnnouncementInvalid as exc:
+        db.close()
         raise _fail(str(exc)) from exc
-    db = _database(settings)
     try:
         announcement_id = create_announcement(db, draft, datetime.now(UTC))
         status = announcement_status(db, announcement_id)
@@ -175,7 +191,8 @@ def status(
             return
         if (sys.stdout.isatty() if follow is None else follow) and not current.done:
             current = _follow(db, current, interval)
-        _print_report(current, _ward(settings))
+        ward = served_wards(settings, db).by_oa(current.announcement.oa_id)
+        _print_report(current, ward.profile.residential_groups if ward is not None else ())
     finally:
         db.close()
 
@@ -220,9 +237,9 @@ def _fields(current: AnnouncementStatus) -> dict[str, Any]:
     }
 
 
-def _print_report(current: AnnouncementStatus, ward: WardProfile) -> None:
+def _print_report(current: AnnouncementStatus, groups: Sequence[ResidentialGroup]) -> None:
     data = current.as_json()
-    names = {g.id: g.name for g in ward.residential_groups}
+    names = {g.id: g.name for g in groups}
     target = (
         "tất cả"
         if data["target"]["all"]
@@ -244,13 +261,13 @@ def _print_report(current: AnnouncementStatus, ward: WardProfile) -> None:
 
 
 @groups_cli.command("list")
-def list_groups() -> None:
+def list_groups(ward_slug: WardOption = None) -> None:
     """Members per residential group."""
     settings = Settings()
-    ward = _ward(settings)
     db = _database(settings)
     try:
-        counts = members_per_group(db, announcing_oa_id(settings))
+        oa_id, ward = _target(settings, db, ward_slug)
+        counts = members_per_group(db, oa_id)
     finally:
         db.close()
     table = Table(show_header=True)
@@ -262,13 +279,16 @@ def list_groups() -> None:
 
 
 @groups_cli.command("export")
-def export(file: Annotated[Path, typer.Argument(help="Tệp CSV ghi ra ('-' = stdout).")]) -> None:
+def export(
+    file: Annotated[Path, typer.Argument(help="Tệp CSV ghi ra ('-' = stdout).")],
+    ward_slug: WardOption = None,
+) -> None:
     """Write membership as CSV (columns user_id,group)."""
     settings = Settings()
-    ward = _ward(settings)
     db = _database(settings)
     try:
-        body = export_csv(db, announcing_oa_id(settings), ward.residential_groups)
+        oa_id, ward = _target(settings, db, ward_slug)
+        body = export_csv(db, oa_id, ward.residential_groups)
     finally:
         db.close()
     if str(file) == "-":
@@ -279,19 +299,20 @@ def export(file: Annotated[Path, typer.Argument(help="Tệp CSV ghi ra ('-' = st
 
 
 @groups_cli.command("import")
-def import_(file: Annotated[Path, typer.Argument(help="Tệp CSV (user_id,group), UTF-8.")]) -> None:
+def import_(
+    file: Annotated[Path, typer.Argument(help="Tệp CSV (user_id,group), UTF-8.")],
+    ward_slug: WardOption = None,
+) -> None:
     """Add or move members from a CSV; nothing is imported if any line is wrong."""
     settings = Settings()
-    ward = _ward(settings)
     try:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise _fail(f"Không đọc được {file}: {exc}", code=1) from exc
     db = _database(settings)
     try:
-        counts = import_csv(
-            db, announcing_oa_id(settings), text, ward.residential_groups, datetime.now(UTC)
-        )
+        oa_id, ward = _target(settings, db, ward_slug)
+        counts = import_csv(db, oa_id, text, ward.residential_groups, datetime.now(UTC))
     except CsvInvalid as exc:
         raise _fail("Chưa nhập gì, vì:\n" + "\n".join(exc.problems), code=1) from exc
     finally:
@@ -309,27 +330,35 @@ def import_(file: Annotated[Path, typer.Argument(help="Tệp CSV (user_id,group)
 def worker() -> None:
     """Run only the announcement deliveries until Ctrl-C (`wardbot worker` runs them too)."""
     settings = Settings()
-    ward = _ward(settings)
     from app.logs import configure_logging
 
     configure_logging()
     if settings.simulator:
         err.print("Chế độ mô phỏng (chưa cấu hình Zalo): tin được ghi lại, không gửi thật.")
-    asyncio.run(_run_worker(settings, ward))
+    asyncio.run(_run_worker(settings))
 
 
-async def _run_worker(settings: Settings, ward: WardProfile) -> None:
+async def _run_worker(settings: Settings) -> None:
     import httpx
 
-    from app.main import build_announcements, build_tokens
+    from app.main import build_announcements, build_oa_tokens
 
     db = _database(settings)
     try:
+        wards = served_wards(settings, db)  # the wards at start: restart to follow changes
+
+        def groups(oa_id: str) -> Sequence[ResidentialGroup]:
+            ward = wards.by_oa(oa_id)
+            return ward.profile.residential_groups if ward is not None else ()
+
+        def key_of(oa_id: str) -> str:
+            return oa_id if wards.from_files else settings.zalo_oa_id
+
         async with httpx.AsyncClient(timeout=settings.zalo_timeout_seconds) as http:
-            tokens = None if settings.simulator else build_tokens(settings, db, http)
-            _, announcer = build_announcements(
-                settings, db, lambda: ward.residential_groups, http, tokens
+            accounts = (
+                None if settings.simulator else build_oa_tokens(settings, db, http, key_of=key_of)
             )
+            _, announcer = build_announcements(settings, db, groups, http, accounts)
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 # The current deliveries finish and are recorded before the loop ends.

@@ -42,7 +42,7 @@ def _catalogue() -> Iterator[CatalogueFiles]:
     db = Database(settings.database_url)
     try:
         db.create_schema()
-        paths = DocumentPaths(settings.procedures_path, settings.intents_path)
+        paths = DocumentPaths(settings.procedures_path, settings.intents_path, settings.wards_path)
         yield CatalogueFiles(CatalogueStore(db), paths)
     finally:
         db.close()
@@ -96,7 +96,9 @@ def import_command(
         elif path == STDIO:
             where = "standard input"
         elif Path(path).is_dir():
-            files, where = DocumentPaths.under(Path(path)), path
+            folder = Path(path)
+            files = DocumentPaths.under(folder, with_wards=(folder / "wards").is_dir())
+            where = path
         else:
             where = path
         who, why = _author(author), reason or f"import from {where}"

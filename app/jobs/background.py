@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from app.catalogue import Catalogue
 from app.config import Settings
 from app.jobs.booking_reminders import BookingReminders
 from app.jobs.catalogue_watch import CatalogueWatcher
@@ -66,19 +67,25 @@ class Background:
         bookings = services.inbox.bookings
         if bookings is not None and settings.booking_reminder_seconds > 0:
             knowledge = services.knowledge
-            # One ward profile for every OA today; a province deployment looks it up by OA.
+
+            def catalogue_of(oa_id: str) -> Catalogue:
+                # The catalogue of the OA's ward (its procedures and booking counters).
+                snapshot = knowledge.current
+                ward = snapshot.ward_of(oa_id)
+                return ward.catalogue if ward is not None else snapshot.content.catalogue
+
             self.reminders = BookingReminders(
                 bookings,
-                lambda oa_id: knowledge.current.content.catalogue,
+                catalogue_of,
                 settings.booking_reminder_seconds,
             )
             self.reminders.start()
         if services.tokens is not None:
             held = services.held_replies
             self.refresher = TokenRefresher(
-                services.tokens,
+                services.token_managers,
                 settings.token_refresh_interval_seconds,
-                when_healthy=held.resend if held is not None else None,
+                when_oa_healthy=services.resend_held if held is not None else None,
             )
             self.refresher.start()
 

@@ -71,13 +71,15 @@ class HeldReplies:
         self._max_age = max_age
         self._clock = clock
 
-    async def resend(self, batch: int = 200) -> ResendCounts:
-        """Send up to `batch` held messages; stops at the first sign the connection is down."""
+    async def resend(self, batch: int = 200, *, oa_id: str | None = None) -> ResendCounts:
+        """Send up to `batch` held messages (of `oa_id` when given, else of the OA this was
+        built for); stops at the first sign the connection is down."""
+        only = oa_id if oa_id is not None else self._oa_id
         counts = ResendCounts()
         now = self._clock()
         self._outbox.hold_stale(now)
         held_store.adopt_unsplit_held(self._db, now, split_reply)
-        for message_id in held_store.held_message_ids(self._db, self._oa_id, batch):
+        for message_id in held_store.held_message_ids(self._db, only, batch):
             message = store.message(self._db, message_id)
             if message is None:
                 continue

@@ -35,10 +35,11 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import cast
 
 from app.dialogue.reply import Button, ButtonKind, Reply
 from app.errors import ZaloError, ZaloRecipientError, ZaloTransportError, connection_down
@@ -145,15 +146,25 @@ class Outbox:
     def __init__(
         self,
         db: Database,
-        sender: MessageSender,
+        sender: MessageSender | Callable[[str], MessageSender],
         *,
         simulated: bool = False,
         policy: OutboxPolicy = OutboxPolicy(),
     ) -> None:
+        """`sender`: one sender, or `oa_id -> sender` (each OA's messages with its token)."""
         self.db = db
         self.sender = sender
+        if hasattr(sender, "send_text"):
+            single = cast(MessageSender, sender)
+            self._sender_for: Callable[[str], MessageSender] = lambda oa_id: single
+        else:
+            self._sender_for = sender
         self.simulated = simulated
         self.policy = policy
+
+    def sender_for(self, oa_id: str) -> MessageSender:
+        """The sender of this OA's messages (with this OA's token)."""
+        return self._sender_for(oa_id)
 
     # --- the intent -----------------------------------------------------------------------
 
@@ -391,7 +402,8 @@ class Outbox:
                 )
             resend = True
         try:
-            sent = await self.sender.send_text(part.user_id, part.text, buttons_of(part.buttons))
+            sender = self.sender_for(part.oa_id)
+            sent = await sender.send_text(part.user_id, part.text, buttons_of(part.buttons))
         except ZaloError as exc:
             if connection_down(exc):
                 # Held: sent again by the held-replies job (or an announcement's worker).

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -99,6 +99,7 @@ def create_announcement(db: Database, draft: AnnouncementDraft, now: datetime) -
                 [
                     {
                         "announcement_id": row.id,
+                        "oa_id": draft.oa_id,
                         "user_id": user_id,
                         "group_id": group_id,
                         "status": DeliveryStatus.pending,
@@ -143,6 +144,7 @@ def create_personal_notice(
         assert row.id is not None
         delivery = Delivery(
             announcement_id=row.id,
+            oa_id=oa_id,  # the resident's OA: their next message there brings it if deferred
             user_id=user_id,
             status=DeliveryStatus.pending,
             next_attempt_at=now,
@@ -482,8 +484,7 @@ def deferred_delivery_ids(db: Database, oa_id: str, user_id: str) -> list[int]:
     with db.session() as session:
         ids = session.exec(
             select(Delivery.id)
-            .join(Announcement, col(Announcement.id) == col(Delivery.announcement_id))
-            .where(Announcement.oa_id == oa_id)
+            .where(Delivery.oa_id == oa_id)
             .where(Delivery.user_id == user_id)
             .where(Delivery.status == DeliveryStatus.deferred)
             .order_by(col(Delivery.id))
@@ -500,14 +501,20 @@ def delivery_rows(db: Database, announcement_id: int) -> Sequence[Delivery]:
         ).all()
 
 
-def recent_announcement_ids(db: Database, limit: int = 50) -> list[int]:
-    """The newest announcements first: the console's history."""
+def recent_announcement_ids(
+    db: Database, limit: int = 50, oa_ids: Collection[str] | None = None
+) -> list[int]:
+    """The newest announcements first, of the given OAs (None: every OA): the console's
+    history."""
     with db.session() as session:
-        ids = session.exec(
+        query = (
             select(Announcement.id)
             # Notices to one resident (a dossier's status) are not the ward's announcements.
             .where(col(Announcement.target_all) | (col(Announcement.target_groups) != PERSONAL))
             .order_by(col(Announcement.id).desc())
             .limit(limit)
-        ).all()
+        )
+        if oa_ids is not None:
+            query = query.where(col(Announcement.oa_id).in_(oa_ids))
+        ids = session.exec(query).all()
         return [i for i in ids if i is not None]

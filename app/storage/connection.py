@@ -3,6 +3,8 @@ while it was down are the outbox's: app.storage.outbox)."""
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from app.storage.database import Database
 from app.storage.tables import ZaloConnection, utcnow
 
@@ -26,3 +28,9 @@ def connection_status(db: Database, oa_id: str) -> ZaloConnection | None:
     """None until some process has talked to Zalo's OAuth or been connected."""
     with db.session() as session:
         return session.get(ZaloConnection, oa_id)
+
+
+def all_connections(db: Database) -> dict[str, ZaloConnection]:
+    """Every OA's latest state, by the key its token pair is stored under."""
+    with db.session() as session:
+        return {row.oa_id: row for row in session.exec(select(ZaloConnection)).all()}

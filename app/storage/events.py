@@ -6,7 +6,7 @@ Every datetime is UTC; SQLite hands them back naive, so reads go through `as_utc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -219,14 +219,28 @@ def resident_messages_before(
         ).one()
 
 
-def count_messages(db: Database, since: datetime) -> int:
-    """Messages residents sent since `since` (all OAs): the console's dashboard."""
+def count_messages(db: Database, since: datetime, oa_ids: Collection[str] | None = None) -> int:
+    """Messages residents sent since `since`, to the given OAs (None: every OA): the
+    console's dashboard."""
     with db.session() as session:
-        return int(
-            session.exec(
-                select(func.count())
-                .select_from(InboundEvent)
-                .where(col(InboundEvent.event_name).in_(RESIDENT_MESSAGES))
-                .where(col(InboundEvent.received_at) >= since)
-            ).one()
+        query = (
+            select(func.count())
+            .select_from(InboundEvent)
+            .where(col(InboundEvent.event_name).in_(RESIDENT_MESSAGES))
+            .where(col(InboundEvent.received_at) >= since)
         )
+        if oa_ids is not None:
+            query = query.where(col(InboundEvent.oa_id).in_(oa_ids))
+        return int(session.exec(query).one())
+
+
+def messages_per_oa(db: Database, since: datetime) -> dict[str, int]:
+    """Messages residents sent since `since`, per OA: the province dashboard."""
+    with db.session() as session:
+        rows = session.exec(
+            select(InboundEvent.oa_id, func.count())
+            .where(col(InboundEvent.event_name).in_(RESIDENT_MESSAGES))
+            .where(col(InboundEvent.received_at) >= since)
+            .group_by(col(InboundEvent.oa_id))
+        ).all()
+        return {oa_id: int(n) for oa_id, n in rows}

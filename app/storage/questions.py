@@ -4,7 +4,7 @@ which procedures are asked about (one row per answered procedure question, no te
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,23 +38,45 @@ def record_unanswered(
         session.commit()
 
 
-def unanswered_since(db: Database, since: datetime | None = None) -> Sequence[UnansweredQuestion]:
+def unanswered_since(
+    db: Database, since: datetime | None = None, oa_ids: Collection[str] | None = None
+) -> Sequence[UnansweredQuestion]:
+    """Oldest first; of the given OAs only (None: every OA)."""
     with db.session() as session:
         query = select(UnansweredQuestion).order_by(col(UnansweredQuestion.id))
         if since is not None:
             query = query.where(col(UnansweredQuestion.created_at) >= since)
+        if oa_ids is not None:
+            query = query.where(col(UnansweredQuestion.oa_id).in_(oa_ids))
         return session.exec(query).all()
 
 
-def count_unanswered(db: Database, since: datetime) -> int:
+def get_unanswered(db: Database, question_id: int) -> UnansweredQuestion | None:
     with db.session() as session:
-        return int(
-            session.exec(
-                select(func.count())
-                .select_from(UnansweredQuestion)
-                .where(col(UnansweredQuestion.created_at) >= since)
-            ).one()
+        return session.get(UnansweredQuestion, question_id)
+
+
+def count_unanswered(db: Database, since: datetime, oa_ids: Collection[str] | None = None) -> int:
+    with db.session() as session:
+        query = (
+            select(func.count())
+            .select_from(UnansweredQuestion)
+            .where(col(UnansweredQuestion.created_at) >= since)
         )
+        if oa_ids is not None:
+            query = query.where(col(UnansweredQuestion.oa_id).in_(oa_ids))
+        return int(session.exec(query).one())
+
+
+def unanswered_per_oa(db: Database, since: datetime) -> dict[str, int]:
+    """Unanswered questions since `since`, per OA: the province dashboard."""
+    with db.session() as session:
+        rows = session.exec(
+            select(UnansweredQuestion.oa_id, func.count())
+            .where(col(UnansweredQuestion.created_at) >= since)
+            .group_by(col(UnansweredQuestion.oa_id))
+        ).all()
+        return {oa_id: int(n) for oa_id, n in rows}
 
 
 # --- procedures asked about ---------------------------------------------------------------
@@ -66,13 +88,16 @@ def record_procedure_ask(db: Database, oa_id: str, code: str, at: datetime) -> N
         session.commit()
 
 
-def top_asked(db: Database, since: datetime, limit: int = 5) -> list[tuple[str, int]]:
+def top_asked(
+    db: Database, since: datetime, limit: int = 5, oa_ids: Collection[str] | None = None
+) -> list[tuple[str, int]]:
     with db.session() as session:
         count = func.count().label("asks")
+        query = select(ProcedureAsk.code, count).where(col(ProcedureAsk.asked_at) >= since)
+        if oa_ids is not None:
+            query = query.where(col(ProcedureAsk.oa_id).in_(oa_ids))
         rows = session.exec(
-            select(ProcedureAsk.code, count)
-            .where(col(ProcedureAsk.asked_at) >= since)
-            .group_by(col(ProcedureAsk.code))
+            query.group_by(col(ProcedureAsk.code))
             .order_by(count.desc(), col(ProcedureAsk.code))
             .limit(limit)
         ).all()

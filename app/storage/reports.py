@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,11 +33,19 @@ def get_report(db: Database, report_id: int) -> Report | None:
         return session.get(Report, report_id)
 
 
-def list_reports(db: Database, status: str | None = None, limit: int = 200) -> Sequence[Report]:
+def list_reports(
+    db: Database,
+    status: str | None = None,
+    limit: int = 200,
+    oa_ids: Collection[str] | None = None,
+) -> Sequence[Report]:
+    """The newest reports first; of the given OAs only (None: every OA)."""
     with db.session() as session:
         query = select(Report).order_by(col(Report.id).desc()).limit(limit)
         if status:
             query = query.where(Report.status == status)
+        if oa_ids is not None:
+            query = query.where(col(Report.oa_id).in_(oa_ids))
         return session.exec(query).all()
 
 
@@ -105,9 +113,26 @@ def awaiting_rating(db: Database, oa_id: str, user_id: str) -> Report | None:
         ).first()
 
 
-def counts_by(db: Database, column: str) -> dict[str, int]:
-    """Reports per status or per rating."""
+def counts_by(db: Database, column: str, oa_ids: Collection[str] | None = None) -> dict[str, int]:
+    """Reports per status or per rating, of the given OAs (None: every OA)."""
     field = getattr(Report, column)
     with db.session() as session:
-        rows = session.exec(select(field, func.count()).group_by(field)).all()
+        query = select(field, func.count()).group_by(field)
+        if oa_ids is not None:
+            query = query.where(col(Report.oa_id).in_(oa_ids))
+        rows = session.exec(query).all()
         return {str(key): int(count) for key, count in rows if key is not None}
+
+
+def counts_per_oa(db: Database, column: str) -> dict[str, dict[str, int]]:
+    """Reports per OA, then per status or per rating: the province dashboard."""
+    field = getattr(Report, column)
+    with db.session() as session:
+        rows = session.exec(
+            select(Report.oa_id, field, func.count()).group_by(col(Report.oa_id), field)
+        ).all()
+    counts: dict[str, dict[str, int]] = {}
+    for oa_id, key, count in rows:
+        if key is not None:
+            counts.setdefault(oa_id, {})[str(key)] = int(count)
+    return counts

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, delete, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
@@ -13,15 +14,17 @@ from app.storage.database import Database, as_utc
 from app.storage.tables import LoginAttempt, LoginGate, StaffAccount, StaffSession
 
 
-def save_staff(db: Database, username: str, password_hash: str, role: str) -> StaffAccount:
-    """Create the account, or replace the password and role of an existing one."""
+def save_staff(
+    db: Database, username: str, password_hash: str, role: str, ward: str | None = None
+) -> StaffAccount:
+    """Create the account, or replace the password, role and ward of an existing one."""
     with db.session() as session:
         row = session.exec(select(StaffAccount).where(StaffAccount.username == username)).first()
         if row is None:
-            row = StaffAccount(username=username, password_hash=password_hash, role=role)
+            row = StaffAccount(username=username, password_hash=password_hash, role=role, ward=ward)
             session.add(row)
         else:
-            row.password_hash, row.role, row.active = password_hash, role, True
+            row.password_hash, row.role, row.ward, row.active = password_hash, role, ward, True
         session.commit()
         return row
 
@@ -36,9 +39,17 @@ def staff_by_id(db: Database, staff_id: int) -> StaffAccount | None:
         return session.get(StaffAccount, staff_id)
 
 
-def list_staff(db: Database) -> list[StaffAccount]:
+def list_staff(db: Database, wards: Collection[str | None] | None = None) -> list[StaffAccount]:
+    """Every account, or those of the given ward slugs (None in it: accounts without one)."""
     with db.session() as session:
-        return list(session.exec(select(StaffAccount).order_by(col(StaffAccount.username))).all())
+        query = select(StaffAccount).order_by(col(StaffAccount.username))
+        if wards is not None:
+            slugs = [w for w in wards if w is not None]
+            matches: ColumnElement[bool] = col(StaffAccount.ward).in_(slugs)
+            if None in wards:
+                matches = or_(matches, col(StaffAccount.ward).is_(None))
+            query = query.where(matches)
+        return list(session.exec(query).all())
 
 
 def update_password_hash(db: Database, staff_id: int, password_hash: str) -> None:

@@ -191,6 +191,7 @@ class UnansweredQuestion(SQLModel, table=True):
     """A message the bot was not sure about: fallback, clarification or low confidence."""
 
     __tablename__ = "unanswered_questions"
+    __table_args__ = (Index("ix_unanswered_oa_created", "oa_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     oa_id: str = Field(index=True)
@@ -205,6 +206,7 @@ class UnansweredQuestion(SQLModel, table=True):
 
 class ProcedureAsk(SQLModel, table=True):
     __tablename__ = "procedure_asks"
+    __table_args__ = (Index("ix_procedure_asks_oa_asked", "oa_id", "asked_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     oa_id: str
@@ -216,6 +218,7 @@ class GroupMembership(SQLModel, table=True):
     """The resident's tổ dân phố; the local truth that the Zalo tag mirrors."""
 
     __tablename__ = "group_memberships"
+    __table_args__ = (Index("ix_group_memberships_oa_group", "oa_id", "group_id"),)
 
     oa_id: str = Field(primary_key=True)
     user_id: str = Field(primary_key=True)
@@ -248,6 +251,7 @@ class DeliveryStatus(StrEnum):
 
 class Announcement(SQLModel, table=True):
     __tablename__ = "announcements"
+    __table_args__ = (Index("ix_announcements_oa_created", "oa_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     oa_id: str = Field(index=True)
@@ -272,10 +276,13 @@ class Delivery(SQLModel, table=True):
         UniqueConstraint("announcement_id", "user_id", name="uq_delivery_recipient"),
         Index("ix_delivery_due", "status", "next_attempt_at"),
         Index("ix_delivery_resident", "user_id", "status"),
+        Index("ix_delivery_oa_resident", "oa_id", "user_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     announcement_id: int = Field(foreign_key="announcements.id", index=True)
+    oa_id: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    """The announcement's OA (its ward): a resident's deliveries are looked up per OA."""
     user_id: str
     group_id: str | None = None
     """The resident's group when the announcement was created (None: a follower of "all")."""
@@ -294,6 +301,10 @@ class Delivery(SQLModel, table=True):
 
 class Report(SQLModel, table=True):
     __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_oa_created", "oa_id", "created_at"),
+        Index("ix_reports_oa_status", "oa_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     oa_id: str = Field(index=True)
@@ -346,7 +357,10 @@ class StaffAccount(SQLModel, table=True):
     username: str = Field(unique=True, index=True)
     password_hash: str
     role: str
-    """`admin` or `staff` (app.staff.Role)."""
+    """`admin`, `staff` or `province` (app.staff.Role)."""
+    ward: str | None = Field(default=None, index=True)
+    """The ward's slug (app.wards); None for a province admin, and for the accounts of a
+    one-ward deployment made before wards existed (they belong to that one ward)."""
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -1,9 +1,11 @@
 """Staff API for announcements and residential groups. Every route needs the bearer token or a
-console session (with its CSRF token on POST).
+console session (with its CSRF token on POST), and keeps to the caller's wards: a ward's staff
+their own ward (another ward's announcement is a 404), a province admin or the token every
+ward, naming the one to act in with `ward` (a slug) when there are several.
 
 POST /api/announcements          create; answers the status (as `wardbot announce status --json`)
 GET  /api/announcements/{id}     the status: total, pending, sent, deferred, failed, reasons
-GET  /api/groups                 members per group
+GET  /api/groups?ward=           members per group
 GET  /api/groups/members.csv     membership as CSV (user_id,group)
 POST /api/groups/members.csv     import membership from a CSV body (all or nothing)
 """
@@ -17,7 +19,6 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.announcements.delivery import announcing_oa_id
 from app.announcements.groups import zalo_tag_name
 from app.announcements.service import (
     MAX_CSV_BYTES,
@@ -27,12 +28,12 @@ from app.announcements.service import (
     import_csv,
     prepare_announcement,
 )
-from app.catalogue.models import WardProfile
 from app.services import Services
 from app.storage.announcements import announcement_status, create_announcement
 from app.storage.groups import members_per_group
+from app.ward_access import WardAccess
 from app.web.auth import ServicesDep
-from app.web.console.auth import StaffOrToken
+from app.web.console.auth import ApiWards, StaffOrToken, check_visible, choose_ward, ward_oa_id
 
 router = APIRouter(prefix="/api", dependencies=[StaffOrToken])
 
@@ -49,30 +50,32 @@ class AnnouncementRequest(BaseModel):
     urgent: bool = False
     scheduled_at: datetime | None = None
     """ISO 8601; without an offset it is the ward's local time."""
+    ward: Annotated[str | None, Field(max_length=100)] = None
+    """The ward's slug; needed only by a caller who sees several wards."""
 
 
-def _ward(services: Services) -> WardProfile:
-    return services.knowledge.current.content.catalogue.ward
-
-
-def _status_or_404(services: Services, announcement_id: int) -> dict[str, Any]:
+def _status_or_404(services: Services, access: WardAccess, announcement_id: int) -> dict[str, Any]:
+    missing = f"Không có thông báo số {announcement_id}."
     status = announcement_status(services.db, announcement_id)
     if status is None:
-        raise HTTPException(404, f"Không có thông báo số {announcement_id}.")
+        raise HTTPException(404, missing)
+    check_visible(access, status.announcement.oa_id, missing)
     return status.as_json()
 
 
 @router.post("/announcements", status_code=201)
-async def create(body: AnnouncementRequest, services: ServicesDep) -> dict[str, Any]:
-    ward = _ward(services)
+async def create(
+    body: AnnouncementRequest, services: ServicesDep, access: ApiWards
+) -> dict[str, Any]:
+    ward = choose_ward(access, body.ward)
     try:
         draft = prepare_announcement(
-            oa_id=announcing_oa_id(services.settings),
+            oa_id=ward_oa_id(services, access, ward),
             text=body.text,
             groups=body.groups,
             all_followers=body.all,
-            ward_groups=ward.residential_groups,
-            timezone=ward.timezone,
+            ward_groups=ward.profile.residential_groups,
+            timezone=ward.profile.timezone,
             image_url=body.image_url,
             link_url=body.link_url,
             link_title=body.link_title,
@@ -85,17 +88,18 @@ async def create(body: AnnouncementRequest, services: ServicesDep) -> dict[str, 
     announcement_id = create_announcement(services.db, draft, datetime.now(UTC))
     if services.announcer is not None:
         services.announcer.wake()
-    return _status_or_404(services, announcement_id)
+    return _status_or_404(services, access, announcement_id)
 
 
 @router.get("/announcements/{announcement_id}")
-async def status(announcement_id: int, services: ServicesDep) -> dict[str, Any]:
-    return _status_or_404(services, announcement_id)
+async def status(announcement_id: int, services: ServicesDep, access: ApiWards) -> dict[str, Any]:
+    return _status_or_404(services, access, announcement_id)
 
 
 @router.get("/groups")
-async def groups(services: ServicesDep) -> dict[str, Any]:
-    counts = members_per_group(services.db, announcing_oa_id(services.settings))
+async def groups(services: ServicesDep, access: ApiWards, ward: str = "") -> dict[str, Any]:
+    chosen = choose_ward(access, ward)
+    counts = members_per_group(services.db, ward_oa_id(services, access, chosen))
     listed = [
         {
             "id": g.id,
@@ -104,7 +108,7 @@ async def groups(services: ServicesDep) -> dict[str, Any]:
             "zalo_tag": zalo_tag_name(g),
             "members": counts.get(g.id, 0),
         }
-        for g in _ward(services).residential_groups
+        for g in chosen.profile.residential_groups
     ]
     known = {g["id"] for g in listed}
     # Members of a group since removed from procedures.yaml still count, visibly.
@@ -113,9 +117,10 @@ async def groups(services: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/groups/members.csv")
-async def export_members(services: ServicesDep) -> Response:
+async def export_members(services: ServicesDep, access: ApiWards, ward: str = "") -> Response:
+    chosen = choose_ward(access, ward)
     body = export_csv(
-        services.db, announcing_oa_id(services.settings), _ward(services).residential_groups
+        services.db, ward_oa_id(services, access, chosen), chosen.profile.residential_groups
     )
     return Response(
         body,
@@ -125,7 +130,10 @@ async def export_members(services: ServicesDep) -> Response:
 
 
 @router.post("/groups/members.csv")
-async def import_members(request: Request, services: ServicesDep) -> JSONResponse:
+async def import_members(
+    request: Request, services: ServicesDep, access: ApiWards, ward: str = ""
+) -> JSONResponse:
+    chosen = choose_ward(access, ward)
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:
         raise HTTPException(413, "Tệp CSV quá lớn (tối đa 5 MB).")
@@ -136,9 +144,9 @@ async def import_members(request: Request, services: ServicesDep) -> JSONRespons
     try:
         counts = import_csv(
             services.db,
-            announcing_oa_id(services.settings),
+            ward_oa_id(services, access, chosen),
             text,
-            _ward(services).residential_groups,
+            chosen.profile.residential_groups,
             datetime.now(UTC),
         )
     except CsvInvalid as exc:

@@ -3,6 +3,7 @@ for a token pair, which is stored before anything uses it (reference §6.3-6.4).
 
 from __future__ import annotations
 
+import html
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -11,6 +12,7 @@ import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from app.config import UNSET_OA_ID
 from app.errors import ZaloError
 from app.services import Services, services_of
 from app.storage.connection import record_connection
@@ -47,6 +49,15 @@ async def zalo_oauth_callback(
         return _page(
             400, "Liên kết đã hết hạn hoặc đã được dùng. Hãy chạy lại: wardbot zalo connect"
         )
+    if oa_id and pending.oa_id != UNSET_OA_ID and oa_id != pending.oa_id:
+        # The admin consented for another OA than the link was made for: its pair must not
+        # be stored as this OA's (its messages would go out with the wrong token).
+        log.warning("zalo.oauth.callback.other_oa", extra={"oa": oa_id, "expected": pending.oa_id})
+        return _page(
+            400,
+            "Tài khoản OA vừa cấp quyền không phải OA của liên kết này. Hãy đăng nhập đúng OA "
+            f"rồi chạy lại: wardbot zalo connect --oa {html.escape(pending.oa_id)}",
+        )
     async with httpx.AsyncClient(timeout=settings.zalo_timeout_seconds) as http:
         oauth = OAuthClient(
             http,
@@ -62,8 +73,8 @@ async def zalo_oauth_callback(
     store = DatabaseTokenStore(services.db, pending.oa_id)
     async with store.refresh_lock() as locked:
         locked.save(pair)
-    if services.tokens is not None:
-        services.tokens.health = TokenHealth(datetime.now(UTC))
+    if services.accounts is not None:
+        services.accounts.for_key(pending.oa_id).health = TokenHealth(datetime.now(UTC))
     # Shared at once: /readyz and the console stop showing the failure, and the process that
     # sends holds no more replies (its next token check also sees the new pair).
     record_connection(services.db, pending.oa_id, ok=True)

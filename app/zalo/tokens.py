@@ -254,7 +254,10 @@ class TokenManager:
         refresh_margin: timedelta = timedelta(minutes=10),
         clock: Clock = utc_now,
         on_health: Callable[[TokenHealth], None] | None = None,
+        oa_id: str | None = None,
     ) -> None:
+        self.oa_id = oa_id
+        """The OA (key of the stored pair) this manager serves, for logs and /readyz."""
         self._store = store
         self._oauth = oauth
         self._initial = initial

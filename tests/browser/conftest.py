@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from app.config import Settings
 from app.main import create_app
 from app.services import Services, services_of
 from app.staff import Role, add_staff
@@ -87,9 +89,31 @@ class Served:
             time.sleep(0.05)
         raise AssertionError("the fake Zalo never received the expected message")
 
-    def add_staff(self, username: str, role: Role) -> str:
-        add_staff(self.services.db, username, PASSWORD, role)
+    def add_staff(self, username: str, role: Role, ward: str | None = None) -> str:
+        add_staff(self.services.db, username, PASSWORD, role, ward)
         return username
+
+
+@contextmanager
+def serve(settings: Settings, fake: FakeZalo) -> Iterator[Served]:
+    """The app of `settings` served by uvicorn on a free loopback port, until the block ends."""
+    app = create_app(settings)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield Served(f"http://127.0.0.1:{port}", services_of(app.state), fake)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -99,23 +123,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     shutil.copy(ROOT / "procedures.yaml", procedures)
     with FakeZalo(app_id=APP_ID) as fake:
         settings = make_settings(tmp, fake, procedures_path=procedures, catalogue_poll_seconds=0)
-        app = create_app(settings)
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-        )
-        thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        try:
-            yield Served(f"http://127.0.0.1:{port}", services_of(app.state), fake)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=15)
+        with serve(settings, fake) as running:
+            yield running
 
 
 @pytest.fixture(scope="module")

@@ -155,3 +155,31 @@ def test_groups_export_import_round_trip(env: Path) -> None:
 def test_groups_list(env: Path) -> None:
     code, out, _ = _run("groups", "list")
     assert code == 0 and "Tổ dân phố số 5" in out and "2" in out
+
+
+def test_with_several_wards_create_targets_the_named_wards_groups(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WARDBOT_WARDS", str(ROOT / "wards"))
+    oa_b = "1000000000000000002"  # wards/xa-mau-b.yaml
+    db = Database(f"sqlite:///{env / 'wardbot.db'}")
+    set_membership(db, oa_b, "b-1", "thon-1", datetime.now(UTC))
+    set_membership(db, "1000000000000000001", "a-1", "tdp-1", datetime.now(UTC))
+    db.close()
+    notice = str(env / "notice.txt")
+    code, out, err = _run("announce", "create", "--all", "--text-file", notice)
+    said = " ".join(err.split())  # the console wraps long lines
+    assert (code, out) == (2, "") and "--ward" in said and "phuong-mau-a, xa-mau-b" in said
+    code, _, err = _run("announce", "create", "--all", "--ward", "nowhere", "--text-file", notice)
+    assert code == 2 and 'Không có phường/xã "nowhere"' in " ".join(err.split())
+    # Ward B's groups, not procedures.yaml's: "tổ 5" is not one of them.
+    code, _, err = _run(
+        "announce", "create", "-g", "tổ 5", "--ward", "xa-mau-b", "--text-file", notice
+    )
+    assert code == 2 and 'Không có tổ dân phố "tổ 5"' in err
+    code, out, _ = _run(
+        "announce", "create", "-g", "Thôn Đông", "--ward", "xa-mau-b", "--text-file", notice
+    )
+    assert code == 0
+    code, out, _ = _run("announce", "status", out.strip(), "--json")
+    assert json.loads(out)["total"] == 1  # b-1 of ward B, nobody of ward A

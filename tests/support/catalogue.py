@@ -19,12 +19,15 @@ ALIAS_CODE = "1.001193"
 """Đăng ký khai sinh: the procedure the tests give new aliases."""
 
 
-def copy_content(folder: Path) -> DocumentPaths:
-    """procedures.yaml and intents/ copied under `folder`, to edit freely."""
+def copy_content(folder: Path, *, with_wards: bool = False) -> DocumentPaths:
+    """procedures.yaml and intents/ (and with `with_wards` the sample wards/) copied under
+    `folder`, to edit freely."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "procedures.yaml", folder / "procedures.yaml")
     shutil.copytree(ROOT / "intents", folder / "intents", dirs_exist_ok=True)
-    return DocumentPaths.under(folder)
+    if with_wards:
+        shutil.copytree(ROOT / "wards", folder / "wards", dirs_exist_ok=True)
+    return DocumentPaths.under(folder, with_wards=with_wards)
 
 
 def with_alias(text: str, alias: str, code: str = ALIAS_CODE) -> str:

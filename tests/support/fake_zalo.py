@@ -48,6 +48,14 @@ refresh with the valid refresh token (or a code exchange) issues "access-<n>"/"r
 old refresh token with -118 (single use, reference §6.7). `revoke_access_token()` makes the
 fake reject the current access token (models expiry) until the next refresh.
 
+Several OAs of one app (a province's deployment): `fake.add_oa(oa_id)` gives that OA its own
+pair ("access-<oa>-0"/"refresh-<oa>-0", returned as a `TokenPair`; `fake.pair_of(oa_id)` the
+current one). A request is answered as the OA whose valid access token it carries (recorded
+as `ZaloRequest.oa_id` and `FakeMessage.oa_id`; DEFAULT_OA for the pair above); a refresh
+with an OA's refresh token renews that OA's pair only ("access-<oa>-<n>"), counted in
+`fake.refreshes_by_oa[oa_id]`. `revoke_access_token(oa_id, refresh_too=False)` revokes one
+OA's token.
+
 Inspecting:
     fake.requests                 every request, as `ZaloRequest(method, path, headers, json,
                                   form, query)`; `fake.requests_to(path)` filters by path
@@ -125,6 +133,8 @@ API_BASE_URL = "https://openapi.zalo.test"
 OAUTH_BASE_URL = "https://oauth.zalo.test"
 TOKEN_PATH = "/v4/oa/access_token"
 MESSAGE_CS_PATH = "/v3.0/oa/message/cs"
+DEFAULT_OA = "(default)"
+"""The OA of the fake's first pair (`valid_access_token`), in `ZaloRequest.oa_id`."""
 FAULT_KINDS = ("http_500", "timeout", "rate_limit", "lost_answer")
 
 Handler = Callable[[httpx.Request, "ZaloRequest"], dict[str, Any]]
@@ -138,6 +148,8 @@ class ZaloRequest:
     json: Any = None
     form: dict[str, str] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
+    oa_id: str | None = None
+    """The OA whose valid access token the request carries (None: no valid token)."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +159,8 @@ class FakeMessage:
     buttons: tuple[dict[str, Any], ...]
     message_id: str
     body: dict[str, Any]
+    oa_id: str | None = None
+    """The OA whose token sent it (DEFAULT_OA for the fake's first pair)."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +220,9 @@ class FakeZalo:
         self._script: list[_Scripted] = []
         self._codes: dict[str, str | None] = {}
         self._issued_pairs = 0
+        self._oa_pairs: dict[str, list[str | None]] = {}
+        """OA id -> [access token, refresh token] (None: revoked)."""
+        self.refreshes_by_oa: dict[str, int] = {}
 
         self.router = respx.MockRouter(assert_all_mocked=True, assert_all_called=False)
         api: dict[tuple[str, str], Handler] = {
@@ -255,6 +272,25 @@ class FakeZalo:
         assert self.valid_access_token and self.valid_refresh_token
         expires_at = datetime.now(UTC) + timedelta(seconds=int(self.expires_in))
         return TokenPair(self.valid_access_token, self.valid_refresh_token, expires_at)
+
+    def add_oa(self, oa_id: str) -> TokenPair:
+        """Another OA of the app, with its own token pair (returned)."""
+        self._oa_pairs[oa_id] = [f"access-{oa_id}-0", f"refresh-{oa_id}-0"]
+        self.refreshes_by_oa[oa_id] = 0
+        return self.pair_of(oa_id)
+
+    def pair_of(self, oa_id: str) -> TokenPair:
+        access, refresh = self._oa_pairs[oa_id]
+        assert access and refresh
+        expires_at = datetime.now(UTC) + timedelta(seconds=int(self.expires_in))
+        return TokenPair(access, refresh, expires_at)
+
+    def _token_owner(self, token: str | None) -> str | None:
+        if token is None:
+            return None
+        if token == self.valid_access_token:
+            return DEFAULT_OA
+        return next((oa for oa, pair in self._oa_pairs.items() if pair[0] == token), None)
 
     def oauth_client(self, http: httpx.AsyncClient) -> OAuthClient:
         return OAuthClient(
@@ -332,7 +368,14 @@ class FakeZalo:
             counts[message.user_id] = counts.get(message.user_id, 0) + 1
         return counts
 
-    def revoke_access_token(self) -> None:
+    def revoke_access_token(self, oa_id: str | None = None, *, refresh_too: bool = False) -> None:
+        """`oa_id`: that OA's token only; `refresh_too`: its refresh token as well (an admin
+        must consent again)."""
+        if oa_id is not None:
+            self._oa_pairs[oa_id][0] = None
+            if refresh_too:
+                self._oa_pairs[oa_id][1] = None
+            return
         self.valid_access_token = None
 
     def grant_code(self, code: str, code_challenge: str | None = None) -> None:
@@ -377,6 +420,7 @@ class FakeZalo:
             json=json_body,
             form=form,
             query=json.loads(data) if data else {},
+            oa_id=self._token_owner(request.headers.get("access_token")),
         )
         self.requests.append(recorded)
         return recorded
@@ -391,7 +435,7 @@ class FakeZalo:
             if (failure := self._scripted("network", request)) is not None:
                 return failure
             token = recorded.headers.get("access_token")
-            if token is None or token != self.valid_access_token:
+            if recorded.oa_id is None:
                 self.rejected_tokens.append(token or "")
                 return _envelope_error(-216, "Access token is invalid")
             if self._latency is not None and recorded.path == MESSAGE_CS_PATH:
@@ -458,6 +502,12 @@ class FakeZalo:
             return _token_error(-14002, "FakeZalo: wrong secret_key header or app_id")
         grant = form.get("grant_type")
         if grant == "refresh_token":
+            owner = next(
+                (oa for oa, pair in self._oa_pairs.items() if pair[1] == form.get("refresh_token")),
+                None,
+            )
+            if owner is not None:
+                return self._issue_oa_pair(owner)
             if not form.get("refresh_token") or form["refresh_token"] != self.valid_refresh_token:
                 return _token_error(-118, "Invalid grant")
             self.refresh_count += 1
@@ -486,6 +536,17 @@ class FakeZalo:
             },
         )
 
+    def _issue_oa_pair(self, oa_id: str) -> httpx.Response:
+        self.refresh_count += 1
+        self.refreshes_by_oa[oa_id] += 1
+        n = self.refreshes_by_oa[oa_id]
+        access, refresh = f"access-{oa_id}-{n}", f"refresh-{oa_id}-{n}"
+        self._oa_pairs[oa_id] = [access, refresh]
+        return httpx.Response(
+            200,
+            json={"access_token": access, "refresh_token": refresh, "expires_in": self.expires_in},
+        )
+
     def _unexpected(self, request: httpx.Request) -> httpx.Response:
         self.unexpected_requests.append(request)
         raise AssertionError(f"FakeZalo: unexpected request {request.method} {request.url}")
@@ -511,7 +572,8 @@ class FakeZalo:
             return {"error": refusal, "message": f"FakeZalo: user refused ({refusal})"}
         payload = (message.get("attachment") or {}).get("payload") or {}
         message_id = f"fake-msg-{next(self._message_ids)}"
-        accepted = FakeMessage(user_id, text, tuple(payload.get("buttons") or ()), message_id, body)
+        buttons = tuple(payload.get("buttons") or ())
+        accepted = FakeMessage(user_id, text, buttons, message_id, body, recorded.oa_id)
         self.sent_messages.append(accepted)
         self.outcomes.append(FakeOutcome(user_id, "accepted"))
         if self.on_accept is not None:

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.storage.database import Database
 from app.storage.tokens import DatabaseTokenStore
 from tests.conftest import RunningApp
 from tests.support.fake_zalo import FakeZalo
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.anyio
 
 
 def _connect(
-    running: RunningApp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    running: RunningApp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str
 ) -> dict[str, str]:
     settings = running.services.settings
     monkeypatch.chdir(tmp_path)  # no stray .env
@@ -30,7 +31,7 @@ def _connect(
         "ZALO_OAUTH_REDIRECT_URI": "https://ward.example/zalo/oauth/callback",
     }.items():
         monkeypatch.setenv(name, value)
-    result = CliRunner().invoke(cli, ["zalo", "connect"])
+    result = CliRunner().invoke(cli, ["zalo", "connect", *args])
     assert result.exit_code == 0, result.output
     url = urlsplit(result.output.strip())
     assert url.path == "/v4/oa/permission"
@@ -70,3 +71,56 @@ async def test_unknown_state_is_refused(running: RunningApp, fake_zalo: FakeZalo
     )
     assert response.status_code == 400
     assert fake_zalo.requests == []
+
+
+async def test_connect_for_one_oa_stores_that_oas_pair_only(
+    running: RunningApp, fake_zalo: FakeZalo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    db = running.services.db
+    query = _connect(running, monkeypatch, tmp_path, "--oa", "5550001")
+    fake_zalo.grant_code("code-1", query["code_challenge"])
+    response = await running.client.get(
+        "/zalo/oauth/callback",
+        params={"code": "code-1", "state": query["state"], "oa_id": "5550001"},
+    )
+    assert response.status_code == 200, response.text
+    stored = DatabaseTokenStore(db, "5550001").load()
+    assert stored is not None and stored.access_token == fake_zalo.valid_access_token
+
+    # A consent given by another OA's admin is not stored as this OA's pair.
+    query = _connect(running, monkeypatch, tmp_path, "--oa", "5550001")
+    fake_zalo.grant_code("code-2", query["code_challenge"])
+    refused = await running.client.get(
+        "/zalo/oauth/callback",
+        params={"code": "code-2", "state": query["state"], "oa_id": "6660002"},
+    )
+    assert refused.status_code == 400
+    assert "wardbot zalo connect --oa 5550001" in refused.text
+    assert DatabaseTokenStore(db, "6660002").load() is None
+    assert DatabaseTokenStore(db, "5550001").load() == stored
+
+
+def test_tokens_set_reads_two_tokens_from_stdin_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    env = {"DATABASE_URL": url}
+    one = CliRunner().invoke(cli, ["zalo", "tokens", "set", "--oa", "777"], input="x\n", env=env)
+    assert one.exit_code == 2 and "nothing stored" in one.stderr
+    extra = CliRunner().invoke(cli, ["zalo", "tokens", "set", "--oa", "777", "acc", "ref"], env=env)
+    assert extra.exit_code != 0  # never as arguments
+    bad_oa = CliRunner().invoke(cli, ["zalo", "tokens", "set", "--oa", "7 7"], input="a b", env=env)
+    assert bad_oa.exit_code == 2
+    done = CliRunner().invoke(
+        cli, ["zalo", "tokens", "set", "--oa", "777"], input="acc-1 \n ref-1\n", env=env
+    )
+    assert done.exit_code == 0, done.output
+    assert "acc-1" not in done.output
+    db = Database(url)
+    try:
+        pair = DatabaseTokenStore(db, "777").load()
+        assert pair is not None and (pair.access_token, pair.refresh_token) == ("acc-1", "ref-1")
+        assert DatabaseTokenStore(db, "778").load() is None
+    finally:
+        db.close()

@@ -56,10 +56,16 @@ async def test_another_oas_events_are_recorded_not_answered(
     assert fake_zalo.sent_texts("neighbour")
 
 
-def test_whose_oa_is_decided_in_one_place(tmp_path: Path, fake_zalo: FakeZalo) -> None:
-    own = make_settings(tmp_path, fake_zalo, zalo_oa_id=OA_ID)
-    assert own.is_own_oa(OA_ID) and not own.is_own_oa(OTHER_OA)
-    unset = make_settings(tmp_path, fake_zalo)
-    assert unset.is_own_oa(OTHER_OA)  # one OA per deployment: whichever writes
-    simulator = make_settings(tmp_path, zalo_oa_id=OA_ID)
-    assert simulator.simulator and simulator.is_own_oa("simulator-oa")
+async def test_whose_oa_is_decided_by_the_wards(app: RunningApp) -> None:
+    # One place decides: the served version's wards (app.wards). With ZALO_OA_ID set and no
+    # ward files, the ward of procedures.yaml claims that OA only.
+    snapshot = app.services.knowledge.current
+    assert snapshot.ward_of(OA_ID) is not None
+    assert snapshot.ward_of(OTHER_OA) is None
+
+
+async def test_without_zalo_oa_id_the_one_ward_answers_whichever_oa(
+    tmp_path: Path, fake_zalo: FakeZalo
+) -> None:
+    async for running in start_app(make_settings(tmp_path, fake_zalo)):
+        assert running.services.knowledge.current.ward_of(OTHER_OA) is not None

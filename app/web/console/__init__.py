@@ -1,7 +1,9 @@
 """The staff console: server-rendered Vietnamese pages under /console, one module per page area.
 
-Every page needs a signed-in staff member (auth); admin pages need the admin role. Every form
-carries the session's CSRF token. `router` holds every page's routes; app.main mounts it.
+Every page needs a signed-in staff member (auth); admin pages need the admin role. Every page
+shows and acts on the staff member's own ward only (auth.PageWards; a province admin: every
+ward). Every form carries the session's CSRF token. `router` holds every page's routes;
+app.main mounts it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from app.web.console import (
     simulator,
     staff,
     unanswered,
+    wards,
 )
 
 router = APIRouter()
@@ -41,6 +44,7 @@ for page in (
     dossiers,
     ratings,
     bookings,
+    wards,
 ):
     router.include_router(page.router)
 

@@ -1,5 +1,6 @@
 """Announcements: the form (preview, then send or schedule), the history and one
-announcement's delivery status."""
+announcement's delivery status. Staff announce to their own ward's residents and see their
+ward's history; a province admin picks the ward (`ward`), and sees every ward's."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.announcements.delivery import announcing_oa_id
 from app.announcements.notices import announcement_reply, reason_label
 from app.announcements.service import AnnouncementInvalid, prepare_announcement
 from app.dialogue.reply import Reply
@@ -21,9 +21,13 @@ from app.storage.announcements import (
     recent_announcement_ids,
 )
 from app.storage.groups import members_per_group
+from app.ward_access import WardAccess
+from app.wards import Ward
 from app.web.auth import ServicesDep
-from app.web.console.auth import PageSession
+from app.web.console.auth import PageSession, PageWards, check_visible, choose_ward, ward_oa_id
 from app.web.console.rendering import render
+
+NO_ANNOUNCEMENT = "Không có thông báo này."
 
 router = APIRouter(prefix="/console")
 
@@ -32,17 +36,22 @@ def _announcement_form(
     request: Request,
     services: Services,
     session: ConsoleSession,
+    access: WardAccess,
+    ward: Ward | None,
     *,
     form: dict[str, Any] | None = None,
     preview: Reply | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    ward = services.knowledge.current.content.catalogue.ward
-    counts = members_per_group(services.db, announcing_oa_id(services.settings))
+    """The form for `ward`; without one (a province admin yet to pick), the ward list."""
+    groups = []
+    if ward is not None:
+        counts = members_per_group(services.db, ward_oa_id(services, access, ward))
+        groups = [(g, counts.get(g.id, 0)) for g in ward.profile.residential_groups]
     history = [
         s
-        for i in recent_announcement_ids(services.db)
+        for i in recent_announcement_ids(services.db, oa_ids=access.oa_ids)
         if (s := announcement_status(services.db, i)) is not None
     ]
     return render(
@@ -50,20 +59,27 @@ def _announcement_form(
         "announcements.html",
         session,
         status_code,
-        groups=[(g, counts.get(g.id, 0)) for g in ward.residential_groups],
+        ward=ward,
+        wards=access.wards if access.only is None else (),
+        groups=groups,
         form=form or {"groups": []},
         preview=preview,
         error=error,
         history=history,
-        group_names={g.id: g.name for g in ward.residential_groups},
+        group_names=_group_names(access),
     )
+
+
+def _group_names(access: WardAccess) -> dict[str, str]:
+    return {g.id: g.name for w in access.wards for g in w.profile.residential_groups}
 
 
 @router.get("/announcements", response_class=HTMLResponse)
 async def announcements_page(
-    request: Request, services: ServicesDep, session: PageSession
+    request: Request, services: ServicesDep, session: PageSession, access: PageWards, ward: str = ""
 ) -> Response:
-    return _announcement_form(request, services, session)
+    chosen = choose_ward(access, ward) if ward or access.only is not None else None
+    return _announcement_form(request, services, session, access, chosen)
 
 
 @router.post("/announcements", response_class=HTMLResponse)
@@ -71,6 +87,8 @@ async def announcements_submit(
     request: Request,
     services: ServicesDep,
     session: PageSession,
+    access: PageWards,
+    ward: Annotated[str, Form(max_length=100)] = "",
     text: Annotated[str, Form(max_length=10_000)] = "",
     groups: Annotated[list[str] | None, Form()] = None,
     everyone: Annotated[bool, Form()] = False,
@@ -81,7 +99,8 @@ async def announcements_submit(
     urgent: Annotated[bool, Form()] = False,
     action: Annotated[str, Form(max_length=20)] = "preview",
 ) -> Response:
-    ward = services.knowledge.current.content.catalogue.ward
+    chosen = choose_ward(access, ward)
+    profile = chosen.profile
     form = {
         "text": text,
         "groups": groups or [],
@@ -94,12 +113,12 @@ async def announcements_submit(
     }
     try:
         draft = prepare_announcement(
-            oa_id=announcing_oa_id(services.settings),
+            oa_id=ward_oa_id(services, access, chosen),
             text=text,
             groups=groups or [],
             all_followers=everyone,
-            ward_groups=ward.residential_groups,
-            timezone=ward.timezone,
+            ward_groups=profile.residential_groups,
+            timezone=profile.timezone,
             image_url=image_url or None,
             link_url=link_url or None,
             link_title=link_title or None,
@@ -109,7 +128,7 @@ async def announcements_submit(
         )
     except AnnouncementInvalid as exc:
         return _announcement_form(
-            request, services, session, form=form, error=str(exc), status_code=422
+            request, services, session, access, chosen, form=form, error=str(exc), status_code=422
         )
     if action != "send":
         preview = announcement_reply(
@@ -118,7 +137,9 @@ async def announcements_submit(
             link_title=draft.link_title,
             image_url=draft.image_url,
         )
-        return _announcement_form(request, services, session, form=form, preview=preview)
+        return _announcement_form(
+            request, services, session, access, chosen, form=form, preview=preview
+        )
     announcement_id = create_announcement(services.db, draft, datetime.now(UTC))
     if services.announcer is not None:
         services.announcer.wake()
@@ -127,12 +148,17 @@ async def announcements_submit(
 
 @router.get("/announcements/{announcement_id}", response_class=HTMLResponse)
 async def announcement_page(
-    request: Request, services: ServicesDep, session: PageSession, announcement_id: int
+    request: Request,
+    services: ServicesDep,
+    session: PageSession,
+    access: PageWards,
+    announcement_id: int,
 ) -> Response:
     status = announcement_status(services.db, announcement_id)
     if status is None:
-        raise HTTPException(404, "Không có thông báo này.")
-    ward = services.knowledge.current.content.catalogue.ward
+        raise HTTPException(404, NO_ANNOUNCEMENT)
+    check_visible(access, status.announcement.oa_id, NO_ANNOUNCEMENT)
+    ward = access.ward_of(status.announcement.oa_id)
     return render(
         request,
         "announcement.html",
@@ -140,5 +166,5 @@ async def announcement_page(
         status=status,
         data=status.as_json(),
         reason_label=reason_label,
-        group_names={g.id: g.name for g in ward.residential_groups},
+        group_names={g.id: g.name for g in ward.profile.residential_groups} if ward else {},
     )

@@ -15,8 +15,12 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.announcements.delivery import announcing_oa_id
 from app.config import Settings
-from app.staff import SESSION_LIFETIME, ConsoleSession, find_session, same_token
+from app.services import Services
+from app.staff import SESSION_LIFETIME, ConsoleSession, StaffUser, find_session, same_token
+from app.ward_access import NoWard, WardAccess, WardNotVisible, WardRequired, access_for
+from app.wards import Ward, Wards, wards_of
 from app.web.auth import ServicesDep
 
 SESSION_COOKIE = "wardbot_session"
@@ -111,12 +115,13 @@ async def require_staff_or_token(
     services: ServicesDep,
     session: OptionalSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """The staff API: the bearer token (scripts, `wardbot`) or a console session."""
+) -> StaffUser | None:
+    """The staff API: the bearer token (scripts, `wardbot`: None) or a console session (its
+    staff member)."""
     if credentials is not None:
         expected = services.settings.api_token.get_secret_value()
         if expected and hmac.compare_digest(credentials.credentials.encode(), expected.encode()):
-            return
+            return None
         raise HTTPException(
             401, "invalid or missing bearer token", headers={"WWW-Authenticate": "Bearer"}
         )
@@ -125,6 +130,75 @@ async def require_staff_or_token(
             401, "invalid or missing credentials", headers={"WWW-Authenticate": "Bearer"}
         )
     await _check_csrf(request, session)
+    return session.user
 
 
 StaffOrToken = Depends(require_staff_or_token)
+
+
+# --- wards: what each staff member may see ----------------------------------------------------
+
+
+def deployment_wards(services: Services) -> Wards:
+    """The wards of the catalogue version being served."""
+    return wards_of(services.knowledge.current.content, single_oa_id=services.settings.own_oa_id)
+
+
+def ward_access(services: Services, user: StaffUser | None) -> WardAccess:
+    """The one guard: every console page and staff API route scopes its queries by this,
+    and answers 404 for another ward's object. 403 for an account of no served ward."""
+    try:
+        return access_for(user, deployment_wards(services))
+    except NoWard as exc:
+        raise HTTPException(
+            403, "Tài khoản chưa được gán cho phường/xã nào; liên hệ quản trị viên."
+        ) from exc
+
+
+def ward_oa_id(services: Services, access: WardAccess, ward: Ward) -> str:
+    """The OA whose residents a ward's announcements and groups are: the ward's own; the
+    deployment's (ZALO_OA_ID, or the simulator's) for the one ward of procedures.yaml."""
+    if access.from_files and ward.oa_id is not None:
+        return ward.oa_id
+    return announcing_oa_id(services.settings)
+
+
+def check_visible(access: WardAccess, oa_id: str, missing: str) -> None:
+    """404, with the page's own "no such ..." message, for another ward's object."""
+    try:
+        access.check(oa_id)
+    except WardNotVisible as exc:
+        raise HTTPException(404, missing) from exc
+
+
+def choose_ward(access: WardAccess, slug: str | None) -> Ward:
+    """The ward to act in (a form's or query's `ward`): 404 for one not visible, 422 when
+    a province admin did not say which."""
+    try:
+        return access.choose(slug)
+    except WardNotVisible as exc:
+        raise HTTPException(404, "Không có phường/xã này.") from exc
+    except WardRequired as exc:
+        raise HTTPException(422, "Hãy chọn phường/xã (tham số ward).") from exc
+
+
+async def page_ward_access(services: ServicesDep, session: PageSession) -> WardAccess:
+    return ward_access(services, session.user)
+
+
+async def admin_ward_access(services: ServicesDep, session: AdminSession) -> WardAccess:
+    return ward_access(services, session.user)
+
+
+async def api_ward_access(
+    services: ServicesDep,
+    user: Annotated[StaffUser | None, Depends(require_staff_or_token)],
+) -> WardAccess:
+    return ward_access(services, user)
+
+
+PageWards = Annotated[WardAccess, Depends(page_ward_access)]
+"""The wards a console page's staff member sees."""
+AdminWards = Annotated[WardAccess, Depends(admin_ward_access)]
+ApiWards = Annotated[WardAccess, Depends(api_ward_access)]
+"""The wards a staff API caller sees (the API token: every ward)."""

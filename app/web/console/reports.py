@@ -1,9 +1,10 @@
-"""Residents' reports: the list, one report, assigning it, replying to the resident."""
+"""Residents' reports: the list, one report, assigning it, replying to the resident. Each
+staff member sees their own ward's reports; another ward's report is a 404."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -11,12 +12,14 @@ from fastapi.responses import HTMLResponse, Response
 from app.reports.dialogue import Status, report_code
 from app.reports.service import ReportNotFound, ResidentReports
 from app.services import Services
-from app.staff import ConsoleSession
+from app.staff import ConsoleSession, Role
 from app.storage.followers import get_follower
 from app.storage.reports import get_report, list_reports, replies_of
 from app.storage.staff import list_staff
+from app.storage.tables import Report
+from app.ward_access import WardAccess
 from app.web.auth import ServicesDep
-from app.web.console.auth import PageSession
+from app.web.console.auth import PageSession, PageWards, check_visible, choose_ward
 from app.web.console.rendering import render
 
 router = APIRouter(prefix="/console")
@@ -37,33 +40,68 @@ def _reports(services: Services) -> ResidentReports:
     return reports
 
 
+NO_REPORT = "Không có phản ánh này."
+
+
+def visible_report(services: Services, access: WardAccess, report_id: int) -> Report:
+    """The report, if it exists and belongs to a ward `access` sees; 404 otherwise."""
+    report = get_report(services.db, report_id)
+    if report is None:
+        raise HTTPException(404, NO_REPORT)
+    check_visible(access, report.oa_id, NO_REPORT)
+    return report
+
+
 @router.get("/reports", response_class=HTMLResponse)
 async def reports_page(
-    request: Request, services: ServicesDep, session: PageSession, status: str = ""
+    request: Request,
+    services: ServicesDep,
+    session: PageSession,
+    access: PageWards,
+    status: str = "",
+    ward: str = "",
 ) -> Response:
     chosen = status if status in {s.value for s in Status} else None
+    oa_ids = access.oa_ids
+    if ward:  # a province admin narrowing the list to one ward
+        only = choose_ward(access, ward)
+        oa_ids = frozenset({only.oa_id}) if access.from_files and only.oa_id else oa_ids
     return render(
         request,
         "reports.html",
         session,
-        reports=list_reports(services.db, chosen),
+        reports=list_reports(services.db, chosen, oa_ids=oa_ids),
         status=chosen or "",
         labels=STATUS_LABELS,
         code=report_code,
+        ward=ward,
+        ward_name=_ward_name(access),
     )
+
+
+def _ward_name(access: WardAccess) -> Any:
+    """The ward column of a province admin's lists (None: one ward, no column)."""
+    if access.only is not None:
+        return None
+    return lambda oa_id: w.name if (w := access.ward_of(oa_id)) is not None else oa_id
 
 
 def _report_page(
     request: Request,
     services: Services,
     session: ConsoleSession,
+    access: WardAccess,
     report_id: int,
     message: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    report = get_report(services.db, report_id)
-    if report is None:
-        raise HTTPException(404, "Không có phản ánh này.")
+    report = visible_report(services, access, report_id)
+    ward = access.ward_of(report.oa_id)
+    # Reports are assigned within their ward: that ward's accounts (and in a one-ward
+    # deployment, those made before wards existed).
+    slugs: set[str | None] = {ward.slug} if ward is not None else set()
+    if access.single:
+        slugs.add(None)
     return render(
         request,
         "report.html",
@@ -74,15 +112,19 @@ def _report_page(
         labels=STATUS_LABELS,
         code=report_code(report_id),
         message=message,
-        staff=[a.username for a in list_staff(services.db) if a.active],
+        staff=[
+            a.username
+            for a in list_staff(services.db, slugs)
+            if a.active and a.role != Role.province.value
+        ],
     )
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 async def report_page(
-    request: Request, services: ServicesDep, session: PageSession, report_id: int
+    request: Request, services: ServicesDep, session: PageSession, access: PageWards, report_id: int
 ) -> Response:
-    return _report_page(request, services, session, report_id)
+    return _report_page(request, services, session, access, report_id)
 
 
 @router.post("/reports/{report_id}/assign", response_class=HTMLResponse)
@@ -90,15 +132,17 @@ async def report_assign(
     request: Request,
     services: ServicesDep,
     session: PageSession,
+    access: PageWards,
     report_id: int,
     assignee: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
+    visible_report(services, access, report_id)
     try:
         _reports(services).assign(report_id, assignee)
     except ReportNotFound as exc:
-        raise HTTPException(404, "Không có phản ánh này.") from exc
+        raise HTTPException(404, NO_REPORT) from exc
     who = assignee or "chưa ai"
-    return _report_page(request, services, session, report_id, f"Đã giao cho {who}.")
+    return _report_page(request, services, session, access, report_id, f"Đã giao cho {who}.")
 
 
 @router.post("/reports/{report_id}/reply", response_class=HTMLResponse)
@@ -106,13 +150,12 @@ async def report_reply(
     request: Request,
     services: ServicesDep,
     session: PageSession,
+    access: PageWards,
     report_id: int,
     text: Annotated[str, Form(min_length=1, max_length=2000)],
     close: Annotated[bool, Form()] = False,
 ) -> Response:
-    report = get_report(services.db, report_id)
-    if report is None:
-        raise HTTPException(404, "Không có phản ánh này.")
+    report = visible_report(services, access, report_id)
     follower = get_follower(services.db, report.oa_id, report.user_id)
     outcome = await _reports(services).reply(
         report_id,
@@ -142,4 +185,4 @@ async def report_reply(
         )
     if close:
         message += " Phản ánh đã được đóng và người dân được mời đánh giá."
-    return _report_page(request, services, session, report_id, message)
+    return _report_page(request, services, session, access, report_id, message)

@@ -1,10 +1,12 @@
 """Unanswered questions (admins): grouped by similarity, with a preview of what adding a
-phrase to a procedure would answer, and the addition as a new catalogue version."""
+phrase to a procedure would answer, and the addition as a new catalogue version. A ward's
+admin sees the questions asked to their ward's OA; another ward's question is a 404."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -21,9 +23,11 @@ from app.matching.matcher import Matcher
 from app.matching.preview import preview_change, with_phrase
 from app.services import Services
 from app.staff import ConsoleSession
-from app.storage.questions import unanswered_since
+from app.storage.questions import get_unanswered, unanswered_since
+from app.storage.tables import UnansweredQuestion
+from app.ward_access import WardAccess
 from app.web.auth import ServicesDep
-from app.web.console.auth import AdminSession
+from app.web.console.auth import AdminSession, AdminWards, check_visible
 from app.web.console.rendering import CATALOGUE_CONFLICT, render
 
 router = APIRouter(prefix="/console")
@@ -32,8 +36,16 @@ router = APIRouter(prefix="/console")
 UNANSWERED_DAYS = 30
 
 
-def _unanswered_groups(services: Services) -> list[QuestionGroup]:
-    rows = unanswered_since(services.db, since=datetime.now(UTC) - timedelta(days=UNANSWERED_DAYS))
+NO_QUESTION = "Không có câu hỏi này."
+
+
+def _recent_unanswered(services: Services, access: WardAccess) -> Sequence[UnansweredQuestion]:
+    since = datetime.now(UTC) - timedelta(days=UNANSWERED_DAYS)
+    return unanswered_since(services.db, since=since, oa_ids=access.oa_ids)
+
+
+def _unanswered_groups(services: Services, access: WardAccess) -> list[QuestionGroup]:
+    rows = _recent_unanswered(services, access)
     asked = [
         AskedQuestion(
             row.text, tuple((c["id"], float(c["score"])) for c in json.loads(row.candidates))
@@ -47,14 +59,16 @@ def _unanswered_page(
     request: Request,
     services: Services,
     session: ConsoleSession,
+    access: WardAccess,
     message: str | None = None,
     error: str | None = None,
     status_code: int = 200,
     preview: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     catalogue = services.knowledge.current.content.catalogue
+    newest = {q.text: q.id for q in _recent_unanswered(services, access)}
     groups = []
-    for group in _unanswered_groups(services)[:100]:
+    for group in _unanswered_groups(services, access)[:100]:
         nearest = [p for i in group.top_nearest() if (p := catalogue.procedure(i)) is not None]
         groups.append(
             {
@@ -62,6 +76,7 @@ def _unanswered_page(
                 "text": group.representative,
                 "others": sorted(set(group.texts) - {group.representative})[:3],
                 "nearest": nearest,
+                "id": newest.get(group.representative),
             }
         )
     return render(
@@ -79,13 +94,15 @@ def _unanswered_page(
     )
 
 
-def _preview_phrase(services: Services, code: str, text: str, kind: PhraseKind) -> dict[str, Any]:
+def _preview_phrase(
+    services: Services, access: WardAccess, code: str, text: str, kind: PhraseKind
+) -> dict[str, Any]:
     """What adding `text` to procedure `code` would answer and take away; nothing is saved."""
     snapshot = services.knowledge.current
     content = snapshot.content
     changed = with_phrase(content.catalogue, code, " ".join(text.split()), kind.value)
     after = Matcher(changed, content.intents)
-    groups = _unanswered_groups(services)
+    groups = _unanswered_groups(services, access)
     result = preview_change(snapshot.matcher, after, groups, example_questions(content.catalogue))
 
     def name(identifier: str | None) -> str:
@@ -121,6 +138,7 @@ async def unanswered_preview(
     request: Request,
     services: ServicesDep,
     session: AdminSession,
+    access: AdminWards,
     text: Annotated[str, Form(min_length=1, max_length=500)],
     code: Annotated[str, Form(min_length=1, max_length=40)],
     kind: Annotated[PhraseKind, Form()] = PhraseKind.alias,
@@ -128,17 +146,54 @@ async def unanswered_preview(
     """The effect of adding a phrase, shown before the admin saves it."""
     if services.knowledge.current.content.catalogue.procedure(code) is None:
         return _unanswered_page(
-            request, services, session, error=f"Không có thủ tục mã {code}.", status_code=422
+            request,
+            services,
+            session,
+            access,
+            error=f"Không có thủ tục mã {code}.",
+            status_code=422,
         )
-    preview = await asyncio.to_thread(_preview_phrase, services, code, text, kind)
-    return _unanswered_page(request, services, session, preview=preview)
+    preview = await asyncio.to_thread(_preview_phrase, services, access, code, text, kind)
+    return _unanswered_page(request, services, session, access, preview=preview)
 
 
 @router.get("/unanswered", response_class=HTMLResponse)
 async def unanswered_page(
-    request: Request, services: ServicesDep, session: AdminSession
+    request: Request, services: ServicesDep, session: AdminSession, access: AdminWards
 ) -> Response:
-    return _unanswered_page(request, services, session)
+    return _unanswered_page(request, services, session, access)
+
+
+@router.get("/unanswered/{question_id}", response_class=HTMLResponse)
+async def unanswered_question(
+    request: Request,
+    services: ServicesDep,
+    session: AdminSession,
+    access: AdminWards,
+    question_id: int,
+) -> Response:
+    """One question as the resident asked it, and the procedures nearest to it then."""
+    question = get_unanswered(services.db, question_id)
+    if question is None:
+        raise HTTPException(404, NO_QUESTION)
+    check_visible(access, question.oa_id, NO_QUESTION)
+    catalogue = services.knowledge.current.content.catalogue
+    nearest = [
+        p
+        for c in json.loads(question.candidates)
+        if (p := catalogue.procedure(str(c.get("id")))) is not None
+    ]
+    ward = access.ward_of(question.oa_id)
+    return render(
+        request,
+        "unanswered_question.html",
+        session,
+        question=question,
+        ward=ward.name if ward is not None else question.oa_id,
+        nearest=nearest,
+        procedures=catalogue.procedures,
+        version=services.knowledge.version,
+    )
 
 
 @router.post("/unanswered/add", response_class=HTMLResponse)
@@ -146,6 +201,7 @@ async def unanswered_add(
     request: Request,
     services: ServicesDep,
     session: AdminSession,
+    access: AdminWards,
     text: Annotated[str, Form(min_length=1, max_length=500)],
     code: Annotated[str, Form(min_length=1, max_length=40)],
     kind: Annotated[PhraseKind, Form()] = PhraseKind.alias,
@@ -173,16 +229,17 @@ async def unanswered_add(
             ),
         )
     except EditRefused as exc:
-        return _unanswered_page(request, services, session, error=str(exc), status_code=422)
+        return _unanswered_page(request, services, session, access, error=str(exc), status_code=422)
     except (CatalogueConflict, UnknownVersion):  # a version that does not exist: stale too
         return _unanswered_page(
-            request, services, session, error=CATALOGUE_CONFLICT, status_code=409
+            request, services, session, access, error=CATALOGUE_CONFLICT, status_code=409
         )
     except CatalogueError as exc:
         return _unanswered_page(
             request,
             services,
             session,
+            access,
             error="Không thể thêm vì danh mục sẽ không hợp lệ: "
             + "; ".join(str(p) for p in exc.problems),
             status_code=422,
@@ -193,4 +250,4 @@ async def unanswered_add(
         if saved is not None
         else f"“{text}” đã có sẵn trong thủ tục {code}."
     )
-    return _unanswered_page(request, services, session, message=message)
+    return _unanswered_page(request, services, session, access, message=message)
