@@ -50,6 +50,7 @@ from app.matching.learned import (
     Opinion,
 )
 from app.matching.normalize import normalize
+from app.matching.places import Places
 from app.matching.result import Candidate, CandidateKind, MatchResult
 
 NAME_FACTOR = 1.0
@@ -122,6 +123,11 @@ clarified)."""
 THANKS_INTENT = "thanks"
 CHOICE_WORDS = frozenset({"hay", "hoac"})
 """Or: "tạm trú hay thường trú", "kết hôn hoặc ly hôn"."""
+
+OFFICE_INTENTS = frozenset({"contact", "office_hours"})
+"""Answered with the ward's own phone, address and hours: never for a message that names another
+locality ("số điện thoại UBND xã Quỳnh Lưu bên Nghệ An", "phường Ninh Kiều ở Cần Thơ mấy giờ
+mở cửa"; places.py)."""
 
 SOCIAL_INTENTS = frozenset({"greeting", THANKS_INTENT})
 """Pleasantries around a question: "chào ad, cho hỏi làm khai sinh" is about khai sinh."""
@@ -338,6 +344,7 @@ class Matcher:
                 verbatim.setdefault(normalize(source.text), set()).add(source.owner)
         self._verbatim = frozenset(t for t, found in verbatim.items() if len(found) == 1)
         self._corrector = self._build_corrector(sources)
+        self._places = Places((catalogue.ward.name, catalogue.ward.province))
 
     def _build_learned(
         self,
@@ -473,6 +480,10 @@ class Matcher:
         if not self._names_a_procedure(best, learned):
             self._add_cues(scores, likeliest, learned)
         self._drop_social_with_a_topic(scores, likeliest)
+        if self._places.elsewhere(words):
+            for owner in [o for o in scores if self._owners[o].id in OFFICE_INTENTS]:
+                if self._is_intent(owner):
+                    del scores[owner]
         ranked = sorted(
             ((o, s) for o, s in scores.items() if s >= INTENT_FROM or not self._is_intent(o)),
             key=lambda item: (-item[1], item[0]),

@@ -1,0 +1,42 @@
+"""Another locality's office is not ours (places.py, matcher.OFFICE_INTENTS)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.catalogue import Content
+from app.matching.matcher import Matcher
+from app.matching.normalize import normalize
+from app.matching.places import Places
+
+
+def test_finds_a_province_by_its_folded_words() -> None:
+    places = Places(["Phường Mẫu", "Tỉnh Mẫu"])
+    assert places.elsewhere(normalize("ubnd xã ở Đắk Lắk").split())
+    assert places.elsewhere(normalize("bên TP.HCM").split())
+    assert not places.elsewhere(normalize("số điện thoại phường mình").split())
+    # "dak" alone is no place: every word of the name must follow in order
+    assert not places.elsewhere(normalize("đắk nông nghiệp").split()[:1])
+
+
+def test_the_wards_own_province_and_name_are_home() -> None:
+    places = Places(["Phường Hòa Bình", "Tỉnh Đắk Lắk"])
+    assert not places.elsewhere(normalize("phường Hòa Bình ở Đắk Lắk").split())
+    assert places.elsewhere(normalize("phường Ninh Kiều ở Cần Thơ").split())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cho hỏi số điện thoại UBND xã Quỳnh Lưu bên Nghệ An",
+        "Phường Ninh Kiều ở Cần Thơ giờ mở cửa mấy giờ vậy",
+    ],
+)
+def test_another_localitys_office_is_not_answered_as_ours(matcher: Matcher, text: str) -> None:
+    assert matcher.match(text).kind == "none"
+
+
+def test_our_own_office_still_is(matcher: Matcher, content: Content) -> None:
+    assert matcher.match("số điện thoại phường mình là bao nhiêu").id == "contact"
+    province = content.catalogue.ward.province
+    assert matcher.match(f"số điện thoại phường ở {province}").id == "contact"
