@@ -129,6 +129,12 @@ OFFICE_INTENTS = frozenset({"contact", "office_hours"})
 locality ("số điện thoại UBND xã Quỳnh Lưu bên Nghệ An", "phường Ninh Kiều ở Cần Thơ mấy giờ
 mở cửa"; places.py)."""
 
+RIVALS: tuple[frozenset[str], ...] = (frozenset({"thcs", "thpt"}),)
+"""Words of which a message names one at a time, as the lexicon reads them (school levels: cấp 2,
+lớp 6-9 are thcs; cấp 3, lớp 10-12 are thpt). A procedure whose phrases name only other members
+than the message does is not its procedure: an upper-secondary transfer is not the
+lower-secondary one, however much "chuyển trường" they share."""
+
 SOCIAL_INTENTS = frozenset({"greeting", THANKS_INTENT})
 """Pleasantries around a question: "chào ad, cho hỏi làm khai sinh" is about khai sinh."""
 
@@ -328,6 +334,11 @@ class Matcher:
             sources, read, owners, intents
         )
         self._cues, self._pleasantries = self._build_cues(owners, intents)
+        self._rivals = {
+            owner: frozenset(words & set().union(*RIVALS))
+            for owner, words in enumerate(owner_words)
+            if words & set().union(*RIVALS)
+        }
         self._elsewhere, self._elsewhere_postings = self._build_elsewhere(
             intents, set().union(*owner_words)
         )
@@ -480,6 +491,7 @@ class Matcher:
         if not self._names_a_procedure(best, learned):
             self._add_cues(scores, likeliest, learned)
         self._drop_social_with_a_topic(scores, likeliest)
+        self._drop_rivals(scores, likeliest)
         if self._places.elsewhere(words):
             for owner in [o for o in scores if self._owners[o].id in OFFICE_INTENTS]:
                 if self._is_intent(owner):
@@ -541,6 +553,19 @@ class Matcher:
         owner = min(fired, key=lambda o: (-scores.get(o, 0.0), o))
         cue_score = CUE_SCORE * (1 - NONE_PULL * learned[NONE]) if learned else CUE_SCORE
         scores[owner] = max(scores.get(owner, 0.0), cue_score)
+
+    def _drop_rivals(self, scores: dict[int, float], words: Words) -> None:
+        """A message naming one of RIVALS is not about a procedure whose phrases name only
+        other members of the same group."""
+        named = set(words)
+        for group in RIVALS:
+            asked = named & group
+            if not asked:
+                continue
+            for owner in [o for o in scores if o in self._rivals]:
+                own = self._rivals[owner] & group
+                if own and not own & asked:
+                    del scores[owner]
 
     def _drop_social_with_a_topic(self, scores: dict[int, float], words: Words) -> None:
         """A greeting or a thanks is one only when the message says nothing else, whether its

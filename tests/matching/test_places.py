@@ -1,4 +1,4 @@
-"""Another locality's office is not ours (places.py, matcher.OFFICE_INTENTS)."""
+"""Another locality's office is not ours (places.py); a school level not its rival (RIVALS)."""
 
 from __future__ import annotations
 
@@ -40,3 +40,16 @@ def test_our_own_office_still_is(matcher: Matcher, content: Content) -> None:
     assert matcher.match("số điện thoại phường mình là bao nhiêu").id == "contact"
     province = content.catalogue.ward.province
     assert matcher.match(f"số điện thoại phường ở {province}").id == "contact"
+
+
+LOWER_SECONDARY_TRANSFER = "2.002481"
+
+
+def test_an_upper_secondary_transfer_is_not_the_lower_secondary_one(matcher: Matcher) -> None:
+    result = matcher.match("xin chuyển trường cho con lên lớp 11 ở trường cấp 3 khác")
+    assert LOWER_SECONDARY_TRANSFER not in {c.id for c in result.alternatives}
+    assert result.id != LOWER_SECONDARY_TRANSFER
+
+
+def test_a_lower_secondary_transfer_still_is(matcher: Matcher) -> None:
+    assert matcher.match("xin chuyển trường cho con học lớp 7").id == LOWER_SECONDARY_TRANSFER
