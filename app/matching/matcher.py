@@ -50,7 +50,7 @@ from app.matching.learned import (
     Opinion,
 )
 from app.matching.normalize import normalize
-from app.matching.places import Places
+from app.matching.places import ELSEWHERE_FOR, Phrases, Places
 from app.matching.result import Candidate, CandidateKind, MatchResult
 
 NAME_FACTOR = 1.0
@@ -356,6 +356,7 @@ class Matcher:
         self._verbatim = frozenset(t for t, found in verbatim.items() if len(found) == 1)
         self._corrector = self._build_corrector(sources)
         self._places = Places((catalogue.ward.name, catalogue.ward.province))
+        self._services = {id: Phrases(phrases) for id, phrases in ELSEWHERE_FOR.items()}
 
     def _build_learned(
         self,
@@ -492,10 +493,7 @@ class Matcher:
             self._add_cues(scores, likeliest, learned)
         self._drop_social_with_a_topic(scores, likeliest)
         self._drop_rivals(scores, likeliest)
-        if self._places.elsewhere(words):
-            for owner in [o for o in scores if self._owners[o].id in OFFICE_INTENTS]:
-                if self._is_intent(owner):
-                    del scores[owner]
+        self._drop_elsewhere(scores, words)
         ranked = sorted(
             ((o, s) for o, s in scores.items() if s >= INTENT_FROM or not self._is_intent(o)),
             key=lambda item: (-item[1], item[0]),
@@ -553,6 +551,19 @@ class Matcher:
         owner = min(fired, key=lambda o: (-scores.get(o, 0.0), o))
         cue_score = CUE_SCORE * (1 - NONE_PULL * learned[NONE]) if learned else CUE_SCORE
         scores[owner] = max(scores.get(owner, 0.0), cue_score)
+
+    def _drop_elsewhere(self, scores: dict[int, float], words: Sequence[str]) -> None:
+        """Another locality's office is not ours (OFFICE_INTENTS); another service's account or
+        a company's bill is not the ward's online services or officers (places.ELSEWHERE_FOR)."""
+        place = None
+        for owner in [o for o in scores if self._is_intent(o)]:
+            intent = self._owners[owner].id
+            if intent in OFFICE_INTENTS:
+                place = self._places.elsewhere(words) if place is None else place
+                if place:
+                    del scores[owner]
+            elif intent in self._services and self._services[intent].found(words):
+                del scores[owner]
 
     def _drop_rivals(self, scores: dict[int, float], words: Words) -> None:
         """A message naming one of RIVALS is not about a procedure whose phrases name only

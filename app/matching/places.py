@@ -35,6 +35,43 @@ PLACES = (
 )  # fmt: skip
 
 
+ACCOUNTS = (
+    "zalo", "facebook", "fb", "messenger", "gmail", "google", "icloud", "apple id", "tiktok",
+    "youtube", "instagram", "shopee", "lazada", "tiki", "grab", "sim", "nha mang", "wifi", "4g",
+)  # fmt: skip
+"""Other services' apps and accounts: "cách đổi mật khẩu Zalo" is not the ward's online services
+(VNeID, the public-service portal). Payment channels (ngân hàng, momo) are left out: residents
+pay the ward's fees with them."""
+
+COMPANIES = (
+    "shopee", "lazada", "tiki", "grab", "shop", "don hang", "giao hang", "tien dien",
+    "dien luc", "tien nuoc", "cap nuoc", "nha mang", "wifi", "internet", "sim", "ngan hang",
+)  # fmt: skip
+"""Sellers, utilities, carriers and banks: a complaint about them ("tiền điện tháng này tăng
+gấp đôi, khiếu nại ở đâu") is not a complaint to the ward's officers."""
+
+ELSEWHERE_FOR = {"online_services": ACCOUNTS, "handoff": COMPANIES}
+"""Intents that a message naming one of these is not about."""
+
+
+class Phrases:
+    """Finds any of a set of folded phrases in a message's words."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in phrases:
+            words = tuple(normalize(phrase).split())
+            if words:
+                self._by_first.setdefault(words[0], []).append(words)
+
+    def found(self, words: Sequence[str]) -> bool:
+        for i, word in enumerate(words):
+            for phrase in self._by_first.get(word, ()):
+                if tuple(words[i : i + len(phrase)]) == phrase:
+                    return True
+        return False
+
+
 class Places:
     """Finds another locality's name in a message's words."""
 

@@ -53,3 +53,19 @@ def test_an_upper_secondary_transfer_is_not_the_lower_secondary_one(matcher: Mat
 
 def test_a_lower_secondary_transfer_still_is(matcher: Matcher) -> None:
     assert matcher.match("xin chuyển trường cho con học lớp 7").id == LOWER_SECONDARY_TRANSFER
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "quên mật khẩu facebook thì lấy lại sao",
+        "Tôi muốn khiếu nại tiền điện tháng này tăng gấp đôi",
+    ],
+)
+def test_another_services_account_or_bill_is_not_ours(matcher: Matcher, text: str) -> None:
+    assert matcher.match(text).kind == "none"
+
+
+def test_the_wards_own_services_still_are(matcher: Matcher) -> None:
+    assert matcher.match("quên mật khẩu vneid thì lấy lại sao").id == "online_services"
+    assert matcher.match("tôi muốn khiếu nại cán bộ một cửa").id == "handoff"
