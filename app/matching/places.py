@@ -38,10 +38,13 @@ PLACES = (
 ACCOUNTS = (
     "zalo", "facebook", "fb", "messenger", "gmail", "google", "icloud", "apple id", "tiktok",
     "youtube", "instagram", "shopee", "lazada", "tiki", "grab", "sim", "nha mang", "wifi", "4g",
+    # Other agencies' records, done online with them
+    "bien so", "bang lai", "giay phep lai xe", "ho chieu", "ma so thue",
 )  # fmt: skip
-"""Other services' apps and accounts: "cách đổi mật khẩu Zalo" is not the ward's online services
-(VNeID, the public-service portal). Payment channels (ngân hàng, momo) are left out: residents
-pay the ward's fees with them."""
+"""Other services' apps and accounts, and other agencies' records: "cách đổi mật khẩu Zalo" or
+"hộ chiếu gắn chip làm online" is not the ward's online services (VNeID, the public-service
+portal, the ward's dossiers). Payment channels (ngân hàng, momo) are left out: residents pay the
+ward's fees with them."""
 
 COMPANIES = (
     "shopee", "lazada", "tiki", "grab", "shop", "don hang", "giao hang", "tien dien",
