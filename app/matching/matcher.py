@@ -471,9 +471,16 @@ class Matcher:
         words = clause_words(text)
         if self._advertising.is_advertising(self._rules.rewrite(words)):
             return MatchResult(text=text, kind="none", id=None, score=0.0)
-        return self._decide(text, self._rank(words[:MAX_WORDS], normalised in self._verbatim))
+        ranking = self._rank(
+            words[:MAX_WORDS],
+            normalised in self._verbatim,
+            named_elsewhere=self._places.named_elsewhere(text),
+        )
+        return self._decide(text, ranking)
 
-    def _rank(self, words: Sequence[str], verbatim: bool = False) -> _Ranking:
+    def _rank(
+        self, words: Sequence[str], verbatim: bool = False, named_elsewhere: bool = False
+    ) -> _Ranking:
         """Owners by score, best first, and the learned scorer's probabilities when it had a
         say. Each owner scores its best phrase under any reading, then the learned opinion."""
         best: dict[int, float] = {}
@@ -493,7 +500,7 @@ class Matcher:
             self._add_cues(scores, likeliest, learned)
         self._drop_social_with_a_topic(scores, likeliest)
         self._drop_rivals(scores, likeliest)
-        self._drop_elsewhere(scores, words)
+        self._drop_elsewhere(scores, words, named_elsewhere)
         ranked = sorted(
             ((o, s) for o, s in scores.items() if s >= INTENT_FROM or not self._is_intent(o)),
             key=lambda item: (-item[1], item[0]),
@@ -552,17 +559,22 @@ class Matcher:
         cue_score = CUE_SCORE * (1 - NONE_PULL * learned[NONE]) if learned else CUE_SCORE
         scores[owner] = max(scores.get(owner, 0.0), cue_score)
 
-    def _drop_elsewhere(self, scores: dict[int, float], words: Sequence[str]) -> None:
-        """Another locality's office is not ours (OFFICE_INTENTS); another service's account or
-        a company's bill is not the ward's online services or officers (places.ELSEWHERE_FOR)."""
+    def _drop_elsewhere(
+        self, scores: dict[int, float], words: Sequence[str], named_elsewhere: bool = False
+    ) -> None:
+        """Another locality's office is not ours (OFFICE_INTENTS: a province's name, or a
+        ward, commune or district named in the message, `named_elsewhere`); another service's
+        account or a company's bill is not the ward's online services or officers, another
+        agency's phone or hours not the ward's (places.ELSEWHERE_FOR)."""
         place = None
         for owner in [o for o in scores if self._is_intent(o)]:
             intent = self._owners[owner].id
             if intent in OFFICE_INTENTS:
-                place = self._places.elsewhere(words) if place is None else place
+                place = named_elsewhere or self._places.elsewhere(words) if place is None else place
                 if place:
                     del scores[owner]
-            elif intent in self._services and self._services[intent].found(words):
+                    continue
+            if intent in self._services and self._services[intent].found(words):
                 del scores[owner]
 
     def _drop_rivals(self, scores: dict[int, float], words: Words) -> None:

@@ -12,6 +12,9 @@ profile) are never another locality.
 
 from __future__ import annotations
 
+import itertools
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from app.matching.normalize import normalize
@@ -53,7 +56,26 @@ COMPANIES = (
 """Sellers, utilities, carriers and banks: a complaint about them ("tiền điện tháng này tăng
 gấp đôi, khiếu nại ở đâu") is not a complaint to the ward's officers."""
 
-ELSEWHERE_FOR = {"online_services": ACCOUNTS, "handoff": COMPANIES}
+AGENCIES = (
+    "benh vien", "phong kham", "truong hoc", "nha truong", "truong mam non", "truong tieu hoc",
+    "truong thcs", "truong thpt", "truong dai hoc", "hieu truong", "ngan hang", "kho bac",
+    "chi cuc thue", "cuc thue", "toa an", "vien kiem sat", "thi hanh an", "dien luc",
+    "cap nuoc", "buu dien", "bao hiem xa hoi", "bhxh", "dai su quan", "lanh su quan",
+    "xuat nhap canh", "dang kiem", "ben xe", "san bay", "sieu thi",
+    "van phong cong chung", "phong cong chung", "so tu phap", "so tai nguyen",
+)  # fmt: skip
+"""Other bodies residents ask the phone or the hours of: "xin số tổng đài của bệnh viện tỉnh" is
+not the ward's phone. The ward's own police (công an phường, công an khu vực) is not among them:
+the ward profile gives its phone. School words are phrases ("trường" alone folds like "trưởng":
+tổ trưởng, trưởng công an). No "công ty": residents ask whether the office is open in their own
+company's lunch break."""
+
+ELSEWHERE_FOR = {
+    "online_services": ACCOUNTS,
+    "handoff": COMPANIES,
+    "contact": AGENCIES,
+    "office_hours": AGENCIES,
+}
 """Intents that a message naming one of these is not about."""
 
 
@@ -75,17 +97,58 @@ class Phrases:
         return False
 
 
+LOCALITY_WORDS = frozenset({"phuong", "xa", "quan", "huyen", "tran"})
+"""Words before a ward's, commune's or district's name (thị trấn: "tran"), folded."""
+_TOKEN = re.compile(r"[\w']+")
+_SPANS = frozenset({"gio", "h", "phut", "ngay", "tuan", "thang", "nam", "lan", "buoi"})
+
+
+def named_localities(text: str) -> list[str]:
+    """Localities a message names as "phường Bến Nghé", "xã Ea Tul", "quận 1", folded. Only
+    capitalised names count ("phường mình", "xã này" name none), and a message written in
+    capitals names none (every word looks like a name)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters or sum(c.isupper() for c in letters) > len(letters) / 2:
+        return []
+    tokens = _TOKEN.findall(unicodedata.normalize("NFC", text))
+    found: list[str] = []
+    for i, token in enumerate(tokens):
+        kind = normalize(token)
+        if kind not in LOCALITY_WORDS or i + 1 >= len(tokens):
+            continue
+        following = tokens[i + 1 :]
+        if following[0].isdigit():
+            if len(following) > 1 and normalize(following[1]) in _SPANS:
+                continue  # "lên phường 2 tháng rồi": a span of time, not "phường 2"
+            found.append(f"{kind} {following[0]}")
+            continue
+        name = list(itertools.takewhile(lambda w: w[:1].isupper(), following))
+        if name:
+            found.append(normalize(" ".join([kind, *name])))
+    return found
+
+
 class Places:
     """Finds another locality's name in a message's words."""
 
     def __init__(self, home: Iterable[str], places: Iterable[str] = PLACES) -> None:
         """`home`: the ward's own name and province, as written in its profile."""
         own = [f" {normalize(text)} " for text in home]
+        self._own = own
         self._by_first: dict[str, list[tuple[str, ...]]] = {}
         for place in places:
             words = tuple(normalize(place).split())
             if words and not any(f" {' '.join(words)} " in text for text in own):
                 self._by_first.setdefault(words[0], []).append(words)
+
+    def named_elsewhere(self, text: str) -> bool:
+        """`text` names a ward, commune or district ("phường Bến Nghé ở quận 1", "xã Tân Phú")
+        that is not the ward's own."""
+        for named in named_localities(text):
+            name = named.split(maxsplit=1)[1] if " " in named else named
+            if not any(f" {named} " in own or f" {name} " in own for own in self._own):
+                return True
+        return False
 
     def elsewhere(self, words: Sequence[str]) -> bool:
         """The words name a locality other than the ward's own."""
