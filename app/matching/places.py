@@ -70,11 +70,18 @@ the ward profile gives its phone. School words are phrases ("trường" alone fo
 tổ trưởng, trưởng công an). No "công ty": residents ask whether the office is open in their own
 company's lunch break."""
 
+JOBS = (
+    "tuyen dung", "tuyen nhan vien", "tuyen nguoi", "tuyen cong chuc", "thi cong chuc",
+    "tuyen vien chuc", "xin viec", "viec lam", "thuc tap",
+)  # fmt: skip
+"""Looking for a job: "ủy ban có đang tuyển nhân viên không" asks for work, not for the ward's
+phone, hours or an officer."""
+
 ELSEWHERE_FOR = {
     "online_services": ACCOUNTS,
-    "handoff": COMPANIES,
-    "contact": AGENCIES,
-    "office_hours": AGENCIES,
+    "handoff": (*COMPANIES, *JOBS),
+    "contact": (*AGENCIES, *JOBS),
+    "office_hours": (*AGENCIES, *JOBS),
 }
 """Intents that a message naming one of these is not about."""
 
