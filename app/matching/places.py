@@ -77,14 +77,9 @@ JOBS = (
 """Looking for a job: "ủy ban có đang tuyển nhân viên không" asks for work, not for the ward's
 phone, hours or an officer."""
 
-COMPLAINTS = ("khieu nai", "phan anh", "to cao", "to giac", "kien nghi")
-"""A complaint or a denunciation: the blind writers, given the handoff intent as "a person, a
-human officer", label every complaint about a topic out of scope; it is a petition the ward
-receives in writing (tiếp công dân), not a chat with an officer."""
-
 ELSEWHERE_FOR = {
     "online_services": ACCOUNTS,
-    "handoff": (*COMPANIES, *JOBS, *COMPLAINTS),
+    "handoff": (*COMPANIES, *JOBS),
     "contact": (*AGENCIES, *JOBS),
     "office_hours": (*AGENCIES, *JOBS),
 }
