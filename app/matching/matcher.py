@@ -471,16 +471,10 @@ class Matcher:
         words = clause_words(text)
         if self._advertising.is_advertising(self._rules.rewrite(words)):
             return MatchResult(text=text, kind="none", id=None, score=0.0)
-        ranking = self._rank(
-            words[:MAX_WORDS],
-            normalised in self._verbatim,
-            named_elsewhere=self._places.named_elsewhere(text),
-        )
+        ranking = self._rank(words[:MAX_WORDS], normalised in self._verbatim, text)
         return self._decide(text, ranking)
 
-    def _rank(
-        self, words: Sequence[str], verbatim: bool = False, named_elsewhere: bool = False
-    ) -> _Ranking:
+    def _rank(self, words: Sequence[str], verbatim: bool = False, text: str = "") -> _Ranking:
         """Owners by score, best first, and the learned scorer's probabilities when it had a
         say. Each owner scores its best phrase under any reading, then the learned opinion."""
         best: dict[int, float] = {}
@@ -500,7 +494,7 @@ class Matcher:
             self._add_cues(scores, likeliest, learned)
         self._drop_social_with_a_topic(scores, likeliest)
         self._drop_rivals(scores, likeliest)
-        self._drop_elsewhere(scores, words, named_elsewhere)
+        self._drop_elsewhere(scores, words, text)
         ranked = sorted(
             ((o, s) for o, s in scores.items() if s >= INTENT_FROM or not self._is_intent(o)),
             key=lambda item: (-item[1], item[0]),
@@ -559,18 +553,18 @@ class Matcher:
         cue_score = CUE_SCORE * (1 - NONE_PULL * learned[NONE]) if learned else CUE_SCORE
         scores[owner] = max(scores.get(owner, 0.0), cue_score)
 
-    def _drop_elsewhere(
-        self, scores: dict[int, float], words: Sequence[str], named_elsewhere: bool = False
-    ) -> None:
+    def _drop_elsewhere(self, scores: dict[int, float], words: Sequence[str], text: str) -> None:
         """Another locality's office is not ours (OFFICE_INTENTS: a province's name, or a
-        ward, commune or district named in the message, `named_elsewhere`); another service's
+        ward, commune or district named in `text`, the message as written); another service's
         account or a company's bill is not the ward's online services or officers, another
         agency's phone or hours not the ward's (places.ELSEWHERE_FOR)."""
         place = None
         for owner in [o for o in scores if self._is_intent(o)]:
             intent = self._owners[owner].id
             if intent in OFFICE_INTENTS:
-                place = named_elsewhere or self._places.elsewhere(words) if place is None else place
+                if place is None:
+                    places = self._places
+                    place = places.elsewhere(words) or places.named_elsewhere(text, words)
                 if place:
                     del scores[owner]
                     continue

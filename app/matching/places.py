@@ -148,9 +148,12 @@ class Places:
             if words and not any(f" {' '.join(words)} " in text for text in own):
                 self._by_first.setdefault(words[0], []).append(words)
 
-    def named_elsewhere(self, text: str) -> bool:
+    def named_elsewhere(self, text: str, words: Sequence[str] | None = None) -> bool:
         """`text` names a ward, commune or district ("phường Bến Nghé ở quận 1", "xã Tân Phú")
-        that is not the ward's own."""
+        that is not the ward's own. `words`, the text folded, lets most messages (no locality
+        word at all) skip reading the text again."""
+        if words is not None and LOCALITY_WORDS.isdisjoint(words):
+            return False
         for named in named_localities(text):
             name = named.split(maxsplit=1)[1] if " " in named else named
             if not any(f" {named} " in own or f" {name} " in own for own in self._own):
