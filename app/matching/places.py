@@ -58,7 +58,7 @@ ELSEWHERE_FOR = {"online_services": ACCOUNTS, "handoff": COMPANIES}
 
 
 class Phrases:
-    """Finds any of a set of folded phrases in a message's words."""
+    """Finds any of a set of phrases (folded as `normalize` folds them) in a message's words."""
 
     def __init__(self, phrases: Iterable[str]) -> None:
         self._by_first: dict[str, list[tuple[str, ...]]] = {}
@@ -68,6 +68,7 @@ class Phrases:
                 self._by_first.setdefault(words[0], []).append(words)
 
     def found(self, words: Sequence[str]) -> bool:
+        """One of the phrases is in `words`."""
         for i, word in enumerate(words):
             for phrase in self._by_first.get(word, ()):
                 if tuple(words[i : i + len(phrase)]) == phrase:
@@ -75,22 +76,8 @@ class Phrases:
         return False
 
 
-class Places:
-    """Finds another locality's name in a message's words."""
-
-    def __init__(self, home: Iterable[str], places: Iterable[str] = PLACES) -> None:
-        """`home`: the ward's own name and province, as written in its profile."""
-        own = [f" {normalize(text)} " for text in home]
-        self._by_first: dict[str, list[tuple[str, ...]]] = {}
-        for place in places:
-            words = tuple(normalize(place).split())
-            if words and not any(f" {' '.join(words)} " in text for text in own):
-                self._by_first.setdefault(words[0], []).append(words)
-
-    def elsewhere(self, words: Sequence[str]) -> bool:
-        """The words name a locality other than the ward's own."""
-        for i, word in enumerate(words):
-            for place in self._by_first.get(word, ()):
-                if tuple(words[i : i + len(place)]) == place:
-                    return True
-        return False
+def other_places(home: Iterable[str], places: Iterable[str] = PLACES) -> Phrases:
+    """The places of `places` that are not part of `home` (the ward's own name and province, as
+    written in its profile)."""
+    own = [f" {normalize(text)} " for text in home]
+    return Phrases(p for p in places if not any(f" {normalize(p)} " in text for text in own))

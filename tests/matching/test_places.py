@@ -7,22 +7,22 @@ import pytest
 from app.catalogue import Content
 from app.matching.matcher import Matcher
 from app.matching.normalize import normalize
-from app.matching.places import Places
+from app.matching.places import other_places
 
 
 def test_finds_a_province_by_its_folded_words() -> None:
-    places = Places(["Phường Mẫu", "Tỉnh Mẫu"])
-    assert places.elsewhere(normalize("ubnd xã ở Đắk Lắk").split())
-    assert places.elsewhere(normalize("bên TP.HCM").split())
-    assert not places.elsewhere(normalize("số điện thoại phường mình").split())
+    places = other_places(["Phường Mẫu", "Tỉnh Mẫu"])
+    assert places.found(normalize("ubnd xã ở Đắk Lắk").split())
+    assert places.found(normalize("bên TP.HCM").split())
+    assert not places.found(normalize("số điện thoại phường mình").split())
     # "dak" alone is no place: every word of the name must follow in order
-    assert not places.elsewhere(normalize("đắk nông nghiệp").split()[:1])
+    assert not places.found(normalize("đắk nông nghiệp").split()[:1])
 
 
 def test_the_wards_own_province_and_name_are_home() -> None:
-    places = Places(["Phường Hòa Bình", "Tỉnh Đắk Lắk"])
-    assert not places.elsewhere(normalize("phường Hòa Bình ở Đắk Lắk").split())
-    assert places.elsewhere(normalize("phường Ninh Kiều ở Cần Thơ").split())
+    places = other_places(["Phường Hòa Bình", "Tỉnh Đắk Lắk"])
+    assert not places.found(normalize("phường Hòa Bình ở Đắk Lắk").split())
+    assert places.found(normalize("phường Ninh Kiều ở Cần Thơ").split())
 
 
 @pytest.mark.parametrize(
