@@ -50,7 +50,7 @@ from app.matching.learned import (
     Opinion,
 )
 from app.matching.normalize import normalize
-from app.matching.places import ELSEWHERE_FOR, Phrases, Places
+from app.matching.places import ELSEWHERE_FOR, NamedLocalities, Phrases, other_places
 from app.matching.result import Candidate, CandidateKind, MatchResult
 
 NAME_FACTOR = 1.0
@@ -334,10 +334,11 @@ class Matcher:
             sources, read, owners, intents
         )
         self._cues, self._pleasantries = self._build_cues(owners, intents)
+        self._rival_words: frozenset[str] = frozenset().union(*RIVALS)
         self._rivals = {
-            owner: frozenset(words & set().union(*RIVALS))
+            owner: frozenset(words & self._rival_words)
             for owner, words in enumerate(owner_words)
-            if words & set().union(*RIVALS)
+            if words & self._rival_words
         }
         self._elsewhere, self._elsewhere_postings = self._build_elsewhere(
             intents, set().union(*owner_words)
@@ -355,8 +356,22 @@ class Matcher:
                 verbatim.setdefault(normalize(source.text), set()).add(source.owner)
         self._verbatim = frozenset(t for t, found in verbatim.items() if len(found) == 1)
         self._corrector = self._build_corrector(sources)
-        self._places = Places((catalogue.ward.name, catalogue.ward.province))
-        self._services = {id: Phrases(phrases) for id, phrases in ELSEWHERE_FOR.items()}
+        home = (catalogue.ward.name, catalogue.ward.province)
+        places = other_places(home)
+        self._named = NamedLocalities(home)
+        self._not_for: dict[int, Phrases] = {}
+        """An intent -> what a message it is not about names (another place, service...)."""
+        self._offices: set[int] = set()
+        """The OFFICE_INTENTS' owners: a ward, commune or district named is not ours either."""
+        for index, owner in enumerate(owners):
+            if owner.kind != "intent":
+                continue
+            if owner.id in OFFICE_INTENTS:
+                self._offices.add(index)
+                also = ELSEWHERE_FOR.get(owner.id, ())
+                self._not_for[index] = other_places(home, also=also) if also else places
+            elif owner.id in ELSEWHERE_FOR:
+                self._not_for[index] = Phrases(ELSEWHERE_FOR[owner.id])
 
     def _build_learned(
         self,
@@ -554,34 +569,32 @@ class Matcher:
         scores[owner] = max(scores.get(owner, 0.0), cue_score)
 
     def _drop_elsewhere(self, scores: dict[int, float], words: Sequence[str], text: str) -> None:
-        """Another locality's office is not ours (OFFICE_INTENTS: a province's name, or a
-        ward, commune or district named in `text`, the message as written); another service's
-        account or a company's bill is not the ward's online services or officers, another
-        agency's phone or hours not the ward's (places.ELSEWHERE_FOR)."""
-        place = None
-        for owner in [o for o in scores if self._is_intent(o)]:
-            intent = self._owners[owner].id
-            if intent in OFFICE_INTENTS:
-                if place is None:
-                    places = self._places
-                    place = places.elsewhere(words) or places.named_elsewhere(text, words)
-                if place:
-                    del scores[owner]
-                    continue
-            if intent in self._services and self._services[intent].found(words):
+        """Another locality's office is not ours (OFFICE_INTENTS: a province's name, or a ward,
+        commune or district named in `text`, the message as written); another service's account
+        or a company's bill is not the ward's online services, another agency's phone or hours
+        not the ward's, a job not a question for its officers (places.ELSEWHERE_FOR)."""
+        named: bool | None = None
+        for owner, elsewhere in self._not_for.items():
+            if owner not in scores:
+                continue
+            if elsewhere.found(words):
                 del scores[owner]
+            elif owner in self._offices:
+                named = self._named.found(text, words) if named is None else named
+                if named:
+                    del scores[owner]
 
     def _drop_rivals(self, scores: dict[int, float], words: Words) -> None:
         """A message naming one of RIVALS is not about a procedure whose phrases name only
         other members of the same group."""
-        named = set(words)
+        named = self._rival_words.intersection(words)
+        if not named:
+            return
         for group in RIVALS:
             asked = named & group
-            if not asked:
-                continue
-            for owner in [o for o in scores if o in self._rivals]:
-                own = self._rivals[owner] & group
-                if own and not own & asked:
+            for owner, own_words in self._rivals.items():
+                own = own_words & group
+                if asked and own and not own & asked and owner in scores:
                     del scores[owner]
 
     def _drop_social_with_a_topic(self, scores: dict[int, float], words: Words) -> None:

@@ -87,7 +87,7 @@ ELSEWHERE_FOR = {
 
 
 class Phrases:
-    """Finds any of a set of folded phrases in a message's words."""
+    """Finds any of a set of phrases (folded as `normalize` folds them) in a message's words."""
 
     def __init__(self, phrases: Iterable[str]) -> None:
         self._by_first: dict[str, list[tuple[str, ...]]] = {}
@@ -97,11 +97,22 @@ class Phrases:
                 self._by_first.setdefault(words[0], []).append(words)
 
     def found(self, words: Sequence[str]) -> bool:
+        """One of the phrases is in `words`."""
         for i, word in enumerate(words):
             for phrase in self._by_first.get(word, ()):
                 if tuple(words[i : i + len(phrase)]) == phrase:
                     return True
         return False
+
+
+def other_places(
+    home: Iterable[str], places: Iterable[str] = PLACES, also: Iterable[str] = ()
+) -> Phrases:
+    """The places of `places` that are not part of `home` (the ward's own name and province, as
+    written in its profile), and the phrases `also` (other agencies, jobs)."""
+    own = [f" {normalize(text)} " for text in home]
+    kept = [p for p in places if not any(f" {normalize(p)} " in text for text in own)]
+    return Phrases([*kept, *also])
 
 
 LOCALITY_WORDS = frozenset({"phuong", "xa", "quan", "huyen", "tran"})
@@ -135,35 +146,21 @@ def named_localities(text: str) -> list[str]:
     return found
 
 
-class Places:
-    """Finds another locality's name in a message's words."""
+class NamedLocalities:
+    """Finds a ward, commune or district a message names that is not the ward's own."""
 
-    def __init__(self, home: Iterable[str], places: Iterable[str] = PLACES) -> None:
+    def __init__(self, home: Iterable[str]) -> None:
         """`home`: the ward's own name and province, as written in its profile."""
-        own = [f" {normalize(text)} " for text in home]
-        self._own = own
-        self._by_first: dict[str, list[tuple[str, ...]]] = {}
-        for place in places:
-            words = tuple(normalize(place).split())
-            if words and not any(f" {' '.join(words)} " in text for text in own):
-                self._by_first.setdefault(words[0], []).append(words)
+        self._own = [f" {normalize(text)} " for text in home]
 
-    def named_elsewhere(self, text: str, words: Sequence[str] | None = None) -> bool:
-        """`text` names a ward, commune or district ("phường Bến Nghé ở quận 1", "xã Tân Phú")
-        that is not the ward's own. `words`, the text folded, lets most messages (no locality
-        word at all) skip reading the text again."""
-        if words is not None and LOCALITY_WORDS.isdisjoint(words):
+    def found(self, text: str, words: Sequence[str]) -> bool:
+        """`text` (as written; `words`, the same folded) names a ward, commune or district
+        ("phường Bến Nghé ở quận 1", "xã Tân Phú") that is not the ward's own. A message with no
+        locality word among `words` is not read again."""
+        if LOCALITY_WORDS.isdisjoint(words):
             return False
         for named in named_localities(text):
-            name = named.split(maxsplit=1)[1] if " " in named else named
+            name = named.split(maxsplit=1)[1]
             if not any(f" {named} " in own or f" {name} " in own for own in self._own):
                 return True
-        return False
-
-    def elsewhere(self, words: Sequence[str]) -> bool:
-        """The words name a locality other than the ward's own."""
-        for i, word in enumerate(words):
-            for place in self._by_first.get(word, ()):
-                if tuple(words[i : i + len(place)]) == place:
-                    return True
         return False

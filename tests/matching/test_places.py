@@ -7,22 +7,22 @@ import pytest
 from app.catalogue import Content
 from app.matching.matcher import Matcher
 from app.matching.normalize import normalize
-from app.matching.places import Places
+from app.matching.places import NamedLocalities, other_places
 
 
 def test_finds_a_province_by_its_folded_words() -> None:
-    places = Places(["Phường Mẫu", "Tỉnh Mẫu"])
-    assert places.elsewhere(normalize("ubnd xã ở Đắk Lắk").split())
-    assert places.elsewhere(normalize("bên TP.HCM").split())
-    assert not places.elsewhere(normalize("số điện thoại phường mình").split())
+    places = other_places(["Phường Mẫu", "Tỉnh Mẫu"])
+    assert places.found(normalize("ubnd xã ở Đắk Lắk").split())
+    assert places.found(normalize("bên TP.HCM").split())
+    assert not places.found(normalize("số điện thoại phường mình").split())
     # "dak" alone is no place: every word of the name must follow in order
-    assert not places.elsewhere(normalize("đắk nông nghiệp").split()[:1])
+    assert not places.found(normalize("đắk nông nghiệp").split()[:1])
 
 
 def test_the_wards_own_province_and_name_are_home() -> None:
-    places = Places(["Phường Hòa Bình", "Tỉnh Đắk Lắk"])
-    assert not places.elsewhere(normalize("phường Hòa Bình ở Đắk Lắk").split())
-    assert places.elsewhere(normalize("phường Ninh Kiều ở Cần Thơ").split())
+    places = other_places(["Phường Hòa Bình", "Tỉnh Đắk Lắk"])
+    assert not places.found(normalize("phường Hòa Bình ở Đắk Lắk").split())
+    assert places.found(normalize("phường Ninh Kiều ở Cần Thơ").split())
 
 
 @pytest.mark.parametrize(
@@ -72,15 +72,19 @@ def test_the_wards_own_services_still_are(matcher: Matcher) -> None:
 
 
 def test_names_a_ward_commune_or_district_by_its_capitalised_name() -> None:
-    places = Places(["Phường Mẫu", "Tỉnh Mẫu"])
-    assert places.named_elsewhere("Phường Bến Thành quận 1 thứ 7 có làm việc không")
-    assert places.named_elsewhere("số điện thoại UBND xã Tân Phú")
-    assert places.named_elsewhere("ủy ban quận 3 mấy giờ mở cửa")
+    named = NamedLocalities(["Phường Mẫu", "Tỉnh Mẫu"])
+
+    def found(text: str) -> bool:
+        return named.found(text, normalize(text).split())
+
+    assert found("Phường Bến Thành quận 1 thứ 7 có làm việc không")
+    assert found("số điện thoại UBND xã Tân Phú")
+    assert found("ủy ban quận 3 mấy giờ mở cửa")
     # the ward's own name, an unnamed "phường mình", a span of time, a message in capitals
-    assert not places.named_elsewhere("Trung tâm phường Mẫu ở đâu")
-    assert not places.named_elsewhere("Phường mình thứ 7 có làm không")
-    assert not places.named_elsewhere("tui gửi đơn lên phường 2 tháng rồi")
-    assert not places.named_elsewhere("PHƯỜNG CÓ LÀM THỨ 7 KHÔNG")
+    assert not found("Trung tâm phường Mẫu ở đâu")
+    assert not found("Phường mình thứ 7 có làm không")
+    assert not found("tui gửi đơn lên phường 2 tháng rồi")
+    assert not found("PHƯỜNG CÓ LÀM THỨ 7 KHÔNG")
 
 
 @pytest.mark.parametrize(
