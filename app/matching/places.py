@@ -63,6 +63,8 @@ AGENCIES = (
     "cap nuoc", "buu dien", "bao hiem xa hoi", "bhxh", "dai su quan", "lanh su quan",
     "xuat nhap canh", "dang kiem", "ben xe", "san bay", "sieu thi",
     "van phong cong chung", "phong cong chung", "so tu phap", "so tai nguyen",
+    # A school's calendar and staff: "lịch nghỉ tết của học sinh" is not the office's hours
+    "hoc sinh", "sinh vien", "giao vien", "co giao", "thay giao",
 )  # fmt: skip
 """Other bodies residents ask the phone or the hours of: "xin số tổng đài của bệnh viện tỉnh" is
 not the ward's phone. The ward's own police (công an phường, công an khu vực) is not among them:
