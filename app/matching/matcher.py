@@ -50,6 +50,7 @@ from app.matching.learned import (
     Opinion,
 )
 from app.matching.normalize import normalize
+from app.matching.places import ELSEWHERE_FOR, Phrases, other_places
 from app.matching.result import Candidate, CandidateKind, MatchResult
 
 NAME_FACTOR = 1.0
@@ -122,6 +123,17 @@ clarified)."""
 THANKS_INTENT = "thanks"
 CHOICE_WORDS = frozenset({"hay", "hoac"})
 """Or: "tạm trú hay thường trú", "kết hôn hoặc ly hôn"."""
+
+OFFICE_INTENTS = frozenset({"contact", "office_hours"})
+"""Answered with the ward's own phone, address and hours: never for a message that names another
+locality ("số điện thoại UBND xã Quỳnh Lưu bên Nghệ An", "phường Ninh Kiều ở Cần Thơ mấy giờ
+mở cửa"; places.py)."""
+
+RIVALS: tuple[frozenset[str], ...] = (frozenset({"thcs", "thpt"}),)
+"""Words of which a message names one at a time, as the lexicon reads them (school levels: cấp 2,
+lớp 6-9 are thcs; cấp 3, lớp 10-12 are thpt). A procedure whose phrases name only other members
+than the message does is not its procedure: an upper-secondary transfer is not the
+lower-secondary one, however much "chuyển trường" they share."""
 
 SOCIAL_INTENTS = frozenset({"greeting", THANKS_INTENT})
 """Pleasantries around a question: "chào ad, cho hỏi làm khai sinh" is about khai sinh."""
@@ -322,6 +334,12 @@ class Matcher:
             sources, read, owners, intents
         )
         self._cues, self._pleasantries = self._build_cues(owners, intents)
+        self._rival_words: frozenset[str] = frozenset().union(*RIVALS)
+        self._rivals = {
+            owner: frozenset(words & self._rival_words)
+            for owner, words in enumerate(owner_words)
+            if words & self._rival_words
+        }
         self._elsewhere, self._elsewhere_postings = self._build_elsewhere(
             intents, set().union(*owner_words)
         )
@@ -338,6 +356,14 @@ class Matcher:
                 verbatim.setdefault(normalize(source.text), set()).add(source.owner)
         self._verbatim = frozenset(t for t, found in verbatim.items() if len(found) == 1)
         self._corrector = self._build_corrector(sources)
+        places = other_places((catalogue.ward.name, catalogue.ward.province))
+        self._not_for: dict[int, Phrases] = {}
+        """An intent -> what a message it is not about names (another place, service...)."""
+        for index, owner in enumerate(owners):
+            if owner.kind == "intent" and owner.id in OFFICE_INTENTS:
+                self._not_for[index] = places
+            elif owner.kind == "intent" and owner.id in ELSEWHERE_FOR:
+                self._not_for[index] = Phrases(ELSEWHERE_FOR[owner.id])
 
     def _build_learned(
         self,
@@ -473,6 +499,8 @@ class Matcher:
         if not self._names_a_procedure(best, learned):
             self._add_cues(scores, likeliest, learned)
         self._drop_social_with_a_topic(scores, likeliest)
+        self._drop_rivals(scores, likeliest)
+        self._drop_elsewhere(scores, words)
         ranked = sorted(
             ((o, s) for o, s in scores.items() if s >= INTENT_FROM or not self._is_intent(o)),
             key=lambda item: (-item[1], item[0]),
@@ -530,6 +558,26 @@ class Matcher:
         owner = min(fired, key=lambda o: (-scores.get(o, 0.0), o))
         cue_score = CUE_SCORE * (1 - NONE_PULL * learned[NONE]) if learned else CUE_SCORE
         scores[owner] = max(scores.get(owner, 0.0), cue_score)
+
+    def _drop_elsewhere(self, scores: dict[int, float], words: Sequence[str]) -> None:
+        """Another locality's office is not ours (OFFICE_INTENTS); another service's account or
+        a company's bill is not the ward's online services or officers (places.ELSEWHERE_FOR)."""
+        for owner, elsewhere in self._not_for.items():
+            if owner in scores and elsewhere.found(words):
+                del scores[owner]
+
+    def _drop_rivals(self, scores: dict[int, float], words: Words) -> None:
+        """A message naming one of RIVALS is not about a procedure whose phrases name only
+        other members of the same group."""
+        named = self._rival_words.intersection(words)
+        if not named:
+            return
+        for group in RIVALS:
+            asked = named & group
+            for owner, own_words in self._rivals.items():
+                own = own_words & group
+                if asked and own and not own & asked and owner in scores:
+                    del scores[owner]
 
     def _drop_social_with_a_topic(self, scores: dict[int, float], words: Words) -> None:
         """A greeting or a thanks is one only when the message says nothing else, whether its

@@ -129,11 +129,11 @@ def test_heldout_questions(matcher: Matcher) -> None:
 BLIND_SETS = {
     # file: (min accuracy, max wrong and confident, min out-of-scope rejected)
     "blind-1.tsv": (0.96, 0.009, 1.0),
-    "blind-2.tsv": (0.945, 0.006, 0.97),
+    "blind-2.tsv": (0.945, 0.006, 1.0),
     "blind-3.tsv": (0.96, 0.01, 1.0),
     "blind-4.tsv": (0.962, 0.006, 0.986),
-    "blind-5.tsv": (0.932, 0.0131, 0.959),
-    "blind-6.tsv": (0.955, 0.0155, 0.938),  # untouched: written after round 5, never tuned on
+    "blind-5.tsv": (0.932, 0.008, 1.0),
+    "blind-6.tsv": (0.955, 0.004, 0.987),  # round 6 tuned on it (untouched: 0.955, 0.0155, 0.938)
 }
 
 
