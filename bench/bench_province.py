@@ -554,7 +554,7 @@ async def measure(
     stop = asyncio.Event()
 
     async def fan_out() -> tuple[float | None, float, int, bool]:
-        await asyncio.sleep(3)  # a few replies with nothing else going on
+        await asyncio.sleep(args.warmup_seconds)  # a few replies with nothing else going on
         draft = AnnouncementDraft(
             oa_id=oa_of(0), text=ANNOUNCEMENT, group_ids=tuple(group_ids(0)), urgent=True
         )
@@ -583,7 +583,7 @@ async def measure(
         fan_out(),
     )
     loads.append(load_average())
-    await asyncio.sleep(5)  # the last questions' replies
+    await asyncio.sleep(args.tail_seconds)  # the last questions' replies
     cpu = {p.name: p.cpu_seconds() for p in processes}
     return report(args, seen, asked, failed_posts, (first or end, end), settled, done, cpu, loads)
 
@@ -665,6 +665,12 @@ def main() -> None:
         "--database-url",
         default=os.environ.get("WARDBOT_BENCH_DATABASE_URL", DEFAULT_SERVER),
         help="a PostgreSQL server (any database on it): the benchmark creates its own there",
+    )
+    parser.add_argument(
+        "--warmup-seconds", type=float, default=3.0, help="questions before the announcement"
+    )
+    parser.add_argument(
+        "--tail-seconds", type=float, default=5.0, help="wait for the last replies at the end"
     )
     parser.add_argument(
         "--profile-worker",
