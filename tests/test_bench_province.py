@@ -28,22 +28,22 @@ pytestmark = [
 def test_the_province_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     figures_file = tmp_path / "figures.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WARDBOT_", "ZALO_"))}
+    options = {
+        "--wards": "3",
+        "--recipients": "50",
+        "--web": "1",
+        "--workers": "1",
+        "--questions-per-minute": "120",
+        "--minutes": "0.5",
+        "--inbox-poll-seconds": "0.2",
+        "--warmup-seconds": "0",
+        "--tail-seconds": "1",
+        "--database-url": os.environ[ENV],
+        "--json": str(figures_file),
+    }
     completed = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "bench_province.py"),
-            "--wards", "3",
-            "--recipients", "50",
-            "--web", "1",
-            "--workers", "1",
-            "--questions-per-minute", "120",
-            "--minutes", "0.5",
-            "--inbox-poll-seconds", "0.2",
-            "--warmup-seconds", "0",
-            "--tail-seconds", "1",
-            "--database-url", os.environ[ENV],
-            "--json", str(figures_file),
-        ],  # fmt: skip
+        [sys.executable, str(ROOT / "bench" / "bench_province.py")]
+        + [word for option in options.items() for word in option],
         cwd=tmp_path,
         env=env,
         capture_output=True,
