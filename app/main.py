@@ -61,6 +61,11 @@ from webhooks.routes import router as webhook_router
 
 log = logging.getLogger(__name__)
 
+REPLIES_FIRST_MAX_WAIT_SECONDS = 2.0
+"""How long the announcement worker of a process waits, before each delivery, for that
+process's residents' answers in hand to be done (replies first; the wait is bounded so a
+steady stream of questions slows an announcement down without stopping it)."""
+
 
 def build_oa_tokens(
     settings: Settings,
@@ -375,6 +380,7 @@ def build_services(
         ),
     )
     queue = EventQueue(inbox.handle)
+    announcer.replies_first = lambda: queue.wait_idle(REPLIES_FIRST_MAX_WAIT_SECONDS)
     return Services(
         settings,
         db,

@@ -459,6 +459,7 @@ class AnnouncementWorker:
         concurrency: int = 8,
         batch_size: int = 500,
         poll_interval: float = 1.0,
+        replies_first: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.db = db
         self.outbox = outbox
@@ -469,6 +470,12 @@ class AnnouncementWorker:
         self.concurrency = max(1, concurrency)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.replies_first = replies_first
+        """Awaited before each delivery is claimed: in a process that also answers residents,
+        it waits (a bounded time) while answers are in hand. The database calls of a delivery
+        run on the event loop, so sixteen deliveries in flight would otherwise make each step
+        of a resident's answer wait behind them (seconds under load: bench/bench_province.py).
+        The app's budget (replies first) then decides who gets Zalo's requests."""
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -561,6 +568,10 @@ class AnnouncementWorker:
         async def consume() -> None:
             nonlocal processed
             while queue and not self._stopping.is_set():
+                if self.replies_first is not None:
+                    await self.replies_first()
+                    if not queue or self._stopping.is_set():
+                        break
                 if await self._deliver_one(queue.popleft()):
                     processed += 1
 

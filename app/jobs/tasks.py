@@ -25,6 +25,8 @@ class EventQueue:
         self._workers: list[asyncio.Task[None]] = []
         self._pending: set[int] = set()
         """Ids queued or being handled."""
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def running(self) -> bool:
@@ -35,6 +37,18 @@ class EventQueue:
     def pending(self) -> int:
         """How many ids wait or are being handled."""
         return len(self._pending)
+
+    async def wait_idle(self, seconds: float) -> bool:
+        """Wait until no id waits or is being handled, at most `timeout` seconds; True if
+        idle. The announcement worker calls it before each delivery: residents' answers
+        first (see `AnnouncementWorker`'s `replies_first`)."""
+        if self._idle.is_set():
+            return True
+        try:
+            await asyncio.wait_for(self._idle.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
 
     def start(self) -> None:
         if self._workers:
@@ -49,6 +63,7 @@ class EventQueue:
         if item in self._pending:
             return False
         self._pending.add(item)
+        self._idle.clear()
         self._queue.put_nowait(item)
         return True
 
@@ -74,6 +89,12 @@ class EventQueue:
             # Their claims expire after the lease (EVENT_CLAIM_LEASE) and are released then.
             log.warning("shutdown: event handlers cancelled after the grace period")
         self._pending.clear()
+        self._idle.set()
+
+    def _discard(self, item: int) -> None:
+        self._pending.discard(item)
+        if not self._pending:
+            self._idle.set()
 
     def _drop_waiting(self) -> int:
         dropped = 0
@@ -83,7 +104,7 @@ class EventQueue:
             except asyncio.QueueEmpty:
                 return dropped
             if item is not None:
-                self._pending.discard(item)
+                self._discard(item)
                 dropped += 1
             self._queue.task_done()
 
@@ -98,5 +119,5 @@ class EventQueue:
                 log.exception("background handler failed", extra={"item": item})
             finally:
                 if item is not None:
-                    self._pending.discard(item)
+                    self._discard(item)
                 self._queue.task_done()

@@ -3,6 +3,7 @@ failure (e.g. -118, the refresh token was spent or revoked) is noticed before it
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -59,10 +60,15 @@ class TokenRefresher(PeriodicJob):
             log.exception("zalo.token.background_refresh.error", extra={"oa": manager.oa_id})
 
     async def tick(self) -> None:
-        """One round: the token checks, then for each healthy connection `when_healthy`."""
+        """One round: the token checks, then for each healthy connection `when_healthy`.
+
+        It yields to the event loop after each OA: with a province's hundreds of OAs, a
+        round of database look-ups done in one go would hold up every resident's answer in
+        this process for seconds (bench/bench_province.py showed ~5 s with 200 wards)."""
         managers = self._managers()
         for manager in managers:
             await self._check(manager)
+            await asyncio.sleep(0)
         healthy = [m for m in managers if m.health.ok]
         if self._when_healthy is not None and healthy:
             await self._when_healthy()
@@ -70,6 +76,7 @@ class TokenRefresher(PeriodicJob):
             for manager in healthy:
                 if manager.oa_id is not None:
                     await self._when_oa_healthy(manager.oa_id)
+                    await asyncio.sleep(0)
 
     async def run_once(self) -> None:
         await self.tick()

@@ -343,14 +343,16 @@ class Outbox:
         Each part's outcome is written in one transaction with the claim of the next part
         (or, after the last, the message's outcome): one commit per part."""
         todo: list[PartRow] = []
-        for part in store.parts_of(self.db, message_id):
-            if part.status is PartStatus.sent:
-                result.first_message_id = result.first_message_id or part.zalo_message_id
-            elif part.status is not PartStatus.failed or retry_failed:
-                todo.append(part)
-        if not todo:
-            return _Step.next
-        claimed = self._claim(todo[0], now, retry_failed)
+        # The look-up and the first claim share one transaction (committed before the send).
+        with self.db.unit():
+            for part in store.parts_of(self.db, message_id):
+                if part.status is PartStatus.sent:
+                    result.first_message_id = result.first_message_id or part.zalo_message_id
+                elif part.status is not PartStatus.failed or retry_failed:
+                    todo.append(part)
+            if not todo:
+                return _Step.next
+            claimed = self._claim(todo[0], now, retry_failed)
         for index in range(len(todo)):
             if claimed is None:
                 result.busy = True  # another process is sending it: not ours to follow

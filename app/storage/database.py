@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine, select
 
 from app.storage.tables import Heartbeat, utcnow
@@ -53,11 +55,41 @@ def make_engine(url: str) -> Engine:
         return engine
     # Columns are `timestamp without time zone` holding UTC: make the session agree. A server
     # that does not answer fails a connection after a few seconds instead of libpq's forever.
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         connect_args={"options": "-c timezone=UTC", "connect_timeout": PG_CONNECT_TIMEOUT_SECONDS},
     )
+    event.listen(engine, "checkout", _ping_if_idle(engine))
+    event.listen(engine, "checkin", _remember_checkin)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 10.0
+"""A pooled PostgreSQL connection idle longer than this is pinged before it is handed out,
+and replaced if the server dropped it (a restart, a failover, an idle timeout); one used more
+recently is trusted. Pinging on every checkout (`pool_pre_ping`) cost one round trip per
+query function: a quarter of a worker's time in an announcement fan-out
+(bench/bench_province.py). If the server goes away within these seconds, the next query
+fails once and the pool starts again with new connections."""
+
+
+def _remember_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Any:
+    def ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("checked_in_at")
+        if last is not None and time.monotonic() - last < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the database connection was lost") from exc
+        if not alive:
+            raise DisconnectionError("the database connection was lost")
+
+    return ping
 
 
 class _UnitSession(Session):

@@ -335,6 +335,31 @@ async def test_two_workers_never_send_the_same_delivery(harness: Harness) -> Non
     assert h.fake.accepted_per_user() == dict.fromkeys(users, 1)
 
 
+async def test_replies_first_holds_each_claim_until_the_answers_in_hand_are_done(
+    harness: Harness,
+) -> None:
+    h = harness
+    add_residents(h.db, {f"u{i}": "tdp-2" for i in range(3)}, last_interaction=h.clock())
+    ann = h.announce(groups=["tdp-2"])
+    answering = asyncio.Event()  # a resident's answer is in hand until it is set
+    asked: list[int] = []
+
+    async def replies_first() -> None:
+        asked.append(len(h.fake.sent_messages))
+        await answering.wait()
+
+    worker = h.worker(concurrency=1, replies_first=replies_first)
+    passing = asyncio.create_task(worker.run_once())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert h.fake.sent_messages == []  # nothing claimed or sent while the answer is in hand
+    assert h.status(ann).count(DeliveryStatus.pending) == 3
+    answering.set()
+    await passing
+    assert h.status(ann).count(DeliveryStatus.sent) == 3
+    assert asked == [0, 1, 2]  # asked before each delivery
+
+
 async def test_stop_lets_claimed_deliveries_finish(harness: Harness) -> None:
     h = harness
     add_residents(h.db, {f"u{i}": "tdp-1" for i in range(200)}, last_interaction=h.clock())

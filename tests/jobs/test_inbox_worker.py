@@ -90,6 +90,29 @@ async def test_stopping_finishes_the_work_in_flight_and_leaves_the_rest() -> Non
     assert queue.pending == 0 and not queue.running
 
 
+async def test_wait_idle_returns_once_nothing_waits_or_is_handled() -> None:
+    release = asyncio.Event()
+
+    async def handler(item: int) -> None:
+        await release.wait()
+
+    queue = EventQueue(handler, workers=1)
+    queue.start()
+    try:
+        assert await queue.wait_idle(0) is True  # nothing queued
+        queue.put(1)
+        queue.put(2)
+        assert await queue.wait_idle(0.01) is False  # bounded: gives up while work is in hand
+        waiting = asyncio.create_task(queue.wait_idle(5))
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        release.set()
+        assert await waiting is True
+        assert queue.pending == 0
+    finally:
+        await queue.stop()
+
+
 # --- the poller ------------------------------------------------------------------------------
 
 

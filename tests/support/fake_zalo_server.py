@@ -8,25 +8,40 @@ the test reads `fake.sent_messages`, `fake.requests_to(...)` etc. directly::
         env = server.environment()   # ZALO_API_BASE_URL / ZALO_OAUTH_BASE_URL / tokens
         ...
         server.fake.sent_texts("u1")
+
+For a benchmark (bench/bench_province.py) the server can also play Zalo's app-wide request
+limit: `limit_per_minute` requests to the OA API per fixed minute of the wall clock ("reset
+every minute", reference §7), answered -32 beyond; `on_answer` is told of every API request
+(arrival time, path, recipient of a message, Zalo's error code); `keep_history=False` stops
+the fake from keeping every request and message (tens of thousands in a benchmark);
+`latency_seconds` delays every API answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 import httpx
 import uvicorn
 
-from tests.support.fake_zalo import TOKEN_PATH, FakeZalo
+from tests.support.fake_zalo import MESSAGE_CS_PATH, TOKEN_PATH, FakeZalo
 
 Scope = dict[str, Any]
 Receive = Any
 Send = Any
+
+AnswerHook = Callable[[float, str, "str | None", int], None]
+"""(arrival time in Unix seconds, path under the API base, message recipient, Zalo's error)."""
+RATE_LIMITED = {"error": -32, "message": "Your application/OA reached limit call api"}
+"""Zalo's answer over the app's limit (reference §3 error table, §7), with HTTP 200."""
 
 
 def free_port() -> int:
@@ -37,7 +52,16 @@ def free_port() -> int:
 
 
 class FakeZaloServer:
-    def __init__(self, *, app_id: str, token_delay_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        token_delay_seconds: float = 0.0,
+        limit_per_minute: int | None = None,
+        on_answer: AnswerHook | None = None,
+        keep_history: bool = True,
+        latency_seconds: float = 0.0,
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.fake = FakeZalo(
@@ -47,6 +71,14 @@ class FakeZaloServer:
         )
         self.token_delay_seconds = token_delay_seconds
         """A slow token endpoint widens the window in which two refreshes could overlap."""
+        self.limit_per_minute = limit_per_minute
+        self.requests_per_minute: Counter[int] = Counter()
+        """API requests received in each fixed minute (Unix time // 60), -32 ones included."""
+        self.rate_limited = 0
+        self.on_answer = on_answer
+        self.keep_history = keep_history
+        self.latency_seconds = latency_seconds
+        """How long each API answer takes (Zalo is across the internet)."""
         self._lock = asyncio.Lock()
         self._server = uvicorn.Server(
             uvicorn.Config(
@@ -114,12 +146,7 @@ class FakeZaloServer:
         )
         if scope["path"].endswith(TOKEN_PATH) and self.token_delay_seconds:
             await asyncio.sleep(self.token_delay_seconds)
-        # The fake's bookkeeping is not thread-safe; uvicorn runs it on one loop anyway.
-        async with self._lock:
-            try:
-                response = await self.fake.router.async_handler(request)
-            except AssertionError as exc:
-                response = httpx.Response(404, text=str(exc))
+        response = await self._answer(request, str(scope["path"]), body)
         payload = response.content
         headers = [(b"content-type", response.headers.get("content-type", "").encode())]
         headers.append((b"content-length", str(len(payload)).encode()))
@@ -127,3 +154,45 @@ class FakeZaloServer:
             {"type": "http.response.start", "status": response.status_code, "headers": headers}
         )
         await send({"type": "http.response.body", "body": payload})
+
+    async def _answer(self, request: httpx.Request, path: str, body: bytes) -> httpx.Response:
+        arrived = time.time()
+        api = request.url.host == httpx.URL(self.fake.api_base_url).host and path.startswith(
+            httpx.URL(self.fake.api_base_url).path
+        )
+        if api and self.limit_per_minute is not None:
+            minute = int(arrived // 60)
+            self.requests_per_minute[minute] += 1
+            if self.requests_per_minute[minute] > self.limit_per_minute:
+                self.rate_limited += 1
+                response = httpx.Response(200, json=RATE_LIMITED)
+                self._tell(arrived, path, body, response)
+                return response
+        if api and self.latency_seconds:
+            await asyncio.sleep(self.latency_seconds)
+        # The fake's bookkeeping is not thread-safe; uvicorn runs it on one loop anyway.
+        async with self._lock:
+            try:
+                response = await self.fake.router.async_handler(request)
+            except AssertionError as exc:
+                response = httpx.Response(404, text=str(exc))
+            if not self.keep_history:
+                self.fake.requests.clear()
+                self.fake.sent_messages.clear()
+                self.fake.outcomes.clear()
+        if api:
+            self._tell(arrived, path, body, response)
+        return response
+
+    def _tell(self, arrived: float, path: str, body: bytes, response: httpx.Response) -> None:
+        if self.on_answer is None:
+            return
+        api_path = path[len(httpx.URL(self.fake.api_base_url).path) :]
+        recipient = None
+        if api_path == MESSAGE_CS_PATH and body:
+            recipient = (json.loads(body).get("recipient") or {}).get("user_id")
+        try:
+            code = int(response.json().get("error", 0))
+        except ValueError:
+            code = response.status_code  # not Zalo's envelope (e.g. a 404 for a wrong path)
+        self.on_answer(arrived, api_path, recipient, code)
