@@ -221,3 +221,35 @@ async def test_the_province_dashboard_shows_each_wards_ratings(province: Provinc
     row_a = page.split('data-ward="phuong-mau-a"', 1)[1].split("</tr>", 1)[0]
     assert '<td class="rating-average">5.00</td>' in row_a
     assert 'id="total-ratings">2<' in page and 'id="total-rating-average">3.50<' in page
+
+
+# --- the console's simulator: chat as a ward one sees -------------------------------------------
+
+
+async def say(province: Province, csrf: str, text: str, ward: str | None = None) -> httpx.Response:
+    data = {"text": text} if ward is None else {"text": text, "ward": ward}
+    return await province.client.post(
+        "/console/simulator", data=data, headers={"X-CSRF-Token": csrf}
+    )
+
+
+async def test_the_console_simulator_answers_as_the_staff_members_ward(
+    province: Province,
+) -> None:
+    csrf = await province.sign_in("lan", Role.staff, SLUG_B)
+    page = (await province.client.get("/console/simulator")).text
+    assert "Xã Mẫu B" in page and 'id="ward-picker"' not in page
+    answer = (await say(province, csrf, "số điện thoại hộ tịch")).json()["replies"][0]["text"]
+    assert "0200 222 0001" in answer
+    assert (await say(province, csrf, "xin chào", ward="phuong-mau-a")).status_code == 404
+    assert (await province.client.get("/console/simulator?ward=phuong-mau-a")).status_code == 404
+
+
+async def test_a_province_admin_picks_the_ward_to_chat_as(province: Province) -> None:
+    csrf = await province.sign_in("tinh", Role.province, None)
+    page = (await province.client.get("/console/simulator")).text
+    assert "Phường Mẫu A" in page and 'href="/console/simulator?ward=xa-mau-b"' in page
+    first = (await say(province, csrf, "số điện thoại hộ tịch")).json()["replies"][0]["text"]
+    assert "0200 111 0001" in first  # the first ward by default
+    chosen = await say(province, csrf, "phường làm việc mấy giờ", ward=SLUG_B)
+    assert "Xã Mẫu B" in chosen.json()["replies"][0]["text"]
