@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.booking import calendar
@@ -75,7 +75,7 @@ def _catalogue_of(services: Services, access: WardAccess) -> Callable[[str], Cat
 
 @dataclass(frozen=True)
 class _View:
-    """What one visit of the page lists: the wards shown and their bookings' OAs."""
+    """What one visit of the page lists: the days, the wards shown and their bookings' OAs."""
 
     access: WardAccess
     ward: str
@@ -83,28 +83,48 @@ class _View:
     oa_ids: frozenset[str] | None
     catalogue: Catalogue
     """The calendar the days are counted in: the ward's, or the shared one for several."""
+    first: date
+    days: int
 
     @property
     def wards(self) -> Sequence[Ward]:
         return (choose_ward(self.access, self.ward),) if self.ward else self.access.wards
 
+    @property
+    def ward_name(self) -> Callable[[str], str] | None:
+        """The ward column, when several wards are listed."""
+        return ward_names(self.access) if not self.ward else None
 
-def _view(services: Services, access: WardAccess, ward: str) -> _View:
+
+def _view(
+    services: Services, access: WardAccess, ward: str, first: date | None, days: int
+) -> _View:
     oa_ids = listed_oa_ids(access, ward)  # 404 for a ward not visible
     only = choose_ward(access, ward) if ward else access.only
     catalogue = only.catalogue if only is not None else services.knowledge.current.content.catalogue
-    return _View(access, ward, oa_ids, catalogue)
+    today = calendar.local(catalogue.ward, _now(services)).date()
+    return _View(access, ward, oa_ids, catalogue, first or today, days)
 
 
-def _today(services: Services, catalogue: Catalogue) -> date:
-    return calendar.local(catalogue.ward, _now(services)).date()
+async def _queried_view(
+    services: ServicesDep,
+    access: PageWards,
+    date_: Annotated[date | None, Query(alias="date")] = None,
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 3,
+    ward: Annotated[str, Query(max_length=100)] = "",
+) -> _View:
+    return _view(services, access, ward, date_, days)
 
 
-def _page_url(first: date, days: int, ward: str, message: str | None = None) -> str:
-    url = f"/console/bookings?date={first.isoformat()}&days={days}"
-    if ward:
-        url += f"&ward={quote(ward)}"
-    return f"{url}&message={message}" if message else url
+QueriedView = Annotated[_View, Depends(_queried_view)]
+"""The page's and the CSV's days and wards (`date`, `days`, `ward`)."""
+
+
+def _page_url(view: _View, message: str) -> str:
+    url = f"/console/bookings?date={view.first.isoformat()}&days={view.days}"
+    if view.ward:
+        url += f"&ward={quote(view.ward)}"
+    return f"{url}&message={message}"
 
 
 def _grouped(
@@ -120,12 +140,12 @@ def _grouped(
     return [(day, list(slots.items())) for day, slots in by_day.items()]
 
 
-def _rows(services: Services, view: _View, first: date, days: int) -> list[AgendaRow]:
+def _rows(services: Services, view: _View) -> list[AgendaRow]:
     return agenda(
         services.db,
         view.catalogue,
-        first,
-        days,
+        view.first,
+        view.days,
         view.oa_ids,
         _catalogue_of(services, view.access),
     )
@@ -136,23 +156,20 @@ def _render(
     services: Services,
     session: ConsoleSession,
     view: _View,
-    first: date,
-    days: int,
     *,
     message: str | None = None,
     cancelled: str | None = None,
 ) -> HTMLResponse:
-    rows = _rows(services, view, first, days)
-    names = ward_names(view.access) if not view.ward else None
+    rows = _rows(services, view)
     return render(
         request,
         "bookings.html",
         session,
-        first=first,
-        days=days,
+        first=view.first,
+        days=view.days,
         ward=view.ward,
         wards=view.access.wards if view.access.only is None else (),
-        groups=_grouped(rows, names),
+        groups=_grouped(rows, view.ward_name),
         total=len(rows),
         live=len([r for r in rows if r.status == BookingStatus.booked.value]),
         labels=STATUS_LABELS,
@@ -168,31 +185,16 @@ async def bookings_page(
     request: Request,
     services: ServicesDep,
     session: PageSession,
-    access: PageWards,
-    date_: Annotated[date | None, Query(alias="date")] = None,
-    days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 3,
+    view: QueriedView,
     message: Annotated[str, Query(max_length=20)] = "",
-    ward: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
-    view = _view(services, access, ward)
-    first = date_ or _today(services, view.catalogue)
-    return _render(request, services, session, view, first, days, message=MESSAGES.get(message))
+    return _render(request, services, session, view, message=MESSAGES.get(message))
 
 
 @router.get(".csv")
-async def bookings_csv(
-    services: ServicesDep,
-    session: PageSession,
-    access: PageWards,
-    date_: Annotated[date | None, Query(alias="date")] = None,
-    days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 3,
-    ward: Annotated[str, Query(max_length=100)] = "",
-) -> Response:
-    view = _view(services, access, ward)
-    first = date_ or _today(services, view.catalogue)
-    names = ward_names(access) if not ward else None
-    body = to_csv(_rows(services, view, first, days), names)
-    name = f"lich-hen-{first.isoformat()}-{days}-ngay.csv"
+async def bookings_csv(services: ServicesDep, session: PageSession, view: QueriedView) -> Response:
+    body = to_csv(_rows(services, view), view.ward_name)
+    name = f"lich-hen-{view.first.isoformat()}-{view.days}-ngay.csv"
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
@@ -214,6 +216,7 @@ async def bookings_mark(
     days: Annotated[int, Form(ge=1, le=MAX_DAYS)] = 3,
     ward: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    view = _view(services, access, ward, first, days)  # where to go back to, checked first
     booking = get_booking(services.db, booking_id)
     if booking is None:
         raise HTTPException(404, NO_BOOKING)
@@ -221,7 +224,7 @@ async def bookings_mark(
     marked = await _bookings(services).mark(
         booking_id, BookingStatus(status), staff=session.user.username, now=_now(services)
     )
-    return RedirectResponse(_page_url(first, days, ward, status if marked else "refused"), 303)
+    return RedirectResponse(_page_url(view, status if marked else "refused"), 303)
 
 
 @router.post("/cancel-slot", response_class=HTMLResponse)
@@ -239,7 +242,7 @@ async def bookings_cancel_slot(
     ward: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     check_visible(access, oa_id, NO_COUNTER)  # another ward's slot: as if it did not exist
-    view = _view(services, access, ward)
+    view = _view(services, access, ward, first, days)
     if start.tzinfo is None:
         raise HTTPException(422, "Thời điểm khung giờ không hợp lệ.")
     try:
@@ -257,4 +260,4 @@ async def bookings_cancel_slot(
     text = f"Đã hủy khung giờ: {done.cancelled} lịch hẹn bị hủy, {done.told} người dân đã được báo"
     if done.not_told:
         text += f"; {done.not_told} người chưa nhận được tin (Zalo từ chối), cần gọi điện báo"
-    return _render(request, services, session, view, first, days, cancelled=text + ".")
+    return _render(request, services, session, view, cancelled=text + ".")
