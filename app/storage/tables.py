@@ -502,6 +502,11 @@ class CatalogueFileSync(SQLModel, table=True):
 
 class Dossier(SQLModel, table=True):
     __tablename__ = "dossiers"
+    __table_args__ = (
+        # The console's list per ward (newest first), and a code looked up across wards.
+        Index("ix_dossiers_oa_updated", "oa_id", "updated_at"),
+        Index("ix_dossiers_code", "code"),
+    )
 
     oa_id: str = Field(primary_key=True)
     code: str = Field(primary_key=True)
@@ -537,6 +542,7 @@ class ServiceRating(SQLModel, table=True):
     __tablename__ = "service_ratings"
     __table_args__ = (
         UniqueConstraint("oa_id", "user_id", "subject_kind", "subject_ref", name="uq_rating_once"),
+        Index("ix_service_ratings_oa_rated", "oa_id", "rated_at"),  # the console, per ward
     )
 
     id: int | None = Field(default=None, primary_key=True)
