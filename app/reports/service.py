@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from app.dialogue.reply import Reply
+from app.messages import InboundMessage, MessageKind
 from app.outbox import Outbox
 from app.reports.dialogue import (
     NOTHING_TO_ATTACH,
@@ -70,47 +70,6 @@ class ReplyOutcome:
         return self.failure == HELD
 
 
-def image_url_of(payload: dict[str, Any]) -> str | None:
-    for attachment in _attachments(payload):
-        inner = attachment.get("payload")
-        if isinstance(inner, dict):
-            url = inner.get("url") or inner.get("thumbnail")
-            if isinstance(url, str) and url:
-                return url
-    return None
-
-
-def coordinates_of(payload: dict[str, Any]) -> tuple[float, float] | None:
-    """attachments[].payload.coordinates, or message.location (reference §1.4 lists both)."""
-    message = payload.get("message")
-    places: list[Any] = []
-    for attachment in _attachments(payload):
-        inner = attachment.get("payload")
-        if isinstance(inner, dict):
-            places.append(inner.get("coordinates"))
-    if isinstance(message, dict):
-        location = message.get("location")
-        places.append(location.get("coordinates", location) if isinstance(location, dict) else None)
-    for place in places:
-        if not isinstance(place, dict):
-            continue
-        raw_lat: Any = place.get("latitude", place.get("lat"))
-        raw_lon: Any = place.get("longitude", place.get("long", place.get("lng")))
-        try:
-            latitude, longitude = float(raw_lat), float(raw_lon)  # Zalo sends strings
-        except (TypeError, ValueError):
-            continue
-        if -90 <= latitude <= 90 and -180 <= longitude <= 180:
-            return latitude, longitude
-    return None
-
-
-def _attachments(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    message = payload.get("message")
-    items = message.get("attachments") if isinstance(message, dict) else None
-    return [a for a in items if isinstance(a, dict)] if isinstance(items, list) else []
-
-
 class ResidentReports:
     def __init__(self, db: Database, outbox: Outbox) -> None:
         self.db = db
@@ -131,17 +90,16 @@ class ResidentReports:
         step = on_text(text, draft, now)
         return None if step is None else self._apply(oa_id, user_id, step)
 
-    def attachment(
-        self, oa_id: str, user_id: str, event_name: str, payload: dict[str, Any], now: datetime
-    ) -> Reply:
+    def attachment(self, oa_id: str, user_id: str, message: InboundMessage, now: datetime) -> Reply:
+        """A picture or a place the resident sent, added to their report draft."""
         draft = Draft.from_json(load_draft(self.db, oa_id, user_id))
-        if event_name == "user_send_location":
-            found = coordinates_of(payload)
+        if message.kind is MessageKind.location:
+            found = message.coordinates
             if found is None:
                 return NOTHING_TO_ATTACH
             step = on_location(found[0], found[1], None, draft, now)
-        elif event_name in ("user_send_image", "user_send_gif"):
-            step = on_image(image_url_of(payload), draft, now)
+        elif message.kind is MessageKind.image:
+            step = on_image(message.image_url, draft, now)
         else:
             return NOTHING_TO_ATTACH
         return self._apply(oa_id, user_id, step) or NOTHING_TO_ATTACH
