@@ -27,7 +27,7 @@ from app.dialogue.reply import Reply
 from app.knowledge import Knowledge
 from app.messages import InboundMessage, MessageKind
 from app.outbox import Outbox
-from app.reports.service import ResidentReports
+from app.reports.service import ResidentReports, StaffAnswer
 from app.storage.conversations import load_conversation, save_conversation
 from app.storage.database import Database
 from app.storage.events import claim_event, finish_event, message_of
@@ -201,9 +201,7 @@ class Inbox:
             if self.reports is not None and message.kind in REPORT_ATTACHMENTS:
                 reply = self.reports.attachment(event.oa_id, user_id, message, now)
             messages = self._record(event, user_id, (reply,), now)
-        await self.outbox.deliver(messages, now=now)
-        if self.reports is not None:
-            await self.reports.after_message(event.oa_id, user_id, now)
+        await self._send(messages, self._staff_answers(event, user_id, now), now)
 
     def _echo(
         self,
@@ -240,9 +238,8 @@ class Inbox:
             # needs too, and deciding (matching the text) is the slow part.
             messages = self._record(event, user_id, replies, now)
             touch_interaction(self.db, event.oa_id, user_id, now)
-        await self.outbox.deliver(messages, now=now)
-        if reports_follow_up and self.reports is not None:
-            await self.reports.after_message(event.oa_id, user_id, now)
+        staff_answers = self._staff_answers(event, user_id, now) if reports_follow_up else []
+        await self._send(messages, staff_answers, now)
         for feature in self.features:
             await feature.after_message(event.oa_id, user_id, now)
         if self.announcements is not None:
@@ -328,6 +325,26 @@ class Inbox:
         record_unanswered(
             self.db, oa_id=oa_id, user_id=user_id, text=text, kind=turn.kind, candidates=candidates
         )
+
+    def _staff_answers(self, event: InboundEvent, user_id: str, now: datetime) -> list[StaffAnswer]:
+        """Staff answers to the resident's reports that waited for them to write, recorded in
+        the outbox (a transaction of their own: a failure here must not cost the resident
+        the answer already decided)."""
+        if self.reports is None:
+            return []
+        try:
+            return self.reports.record_waiting(event.oa_id, user_id, now)
+        except Exception:
+            log.exception("deferred report replies failed", extra={"event_id": event.id})
+            return []
+
+    async def _send(
+        self, messages: Sequence[int], staff_answers: Sequence[StaffAnswer], now: datetime
+    ) -> None:
+        """The send step: the resident's answer first, then the staff answers that waited."""
+        await self.outbox.deliver(messages, now=now)
+        if staff_answers and self.reports is not None:
+            await self.reports.deliver(staff_answers, now)
 
     def _record(
         self, event: InboundEvent, user_id: str, replies: Sequence[Reply], now: datetime

@@ -5,6 +5,7 @@ until the resident writes again)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,6 +57,15 @@ HELD = "held"
 
 class ReportNotFound(LookupError):
     pass
+
+
+@dataclass(frozen=True)
+class StaffAnswer:
+    """A staff answer recorded in the outbox, waiting for its send step."""
+
+    report_id: int
+    reply_id: int
+    message_id: int
 
 
 @dataclass(frozen=True)
@@ -149,13 +159,23 @@ class ResidentReports:
         log.info("report rated", extra={"report_id": report.id, "rating": rating.value})
         return thanks_for_rating(rating)
 
-    async def after_message(self, oa_id: str, user_id: str, now: datetime) -> None:
-        """The resident wrote: deliver staff answers that waited for the window. Never raises."""
+    def record_waiting(self, oa_id: str, user_id: str, now: datetime) -> list[StaffAnswer]:
+        """The resident wrote (Zalo's window is open): staff answers that waited for it,
+        handed to the outbox in one transaction (each recorded once), for `deliver`."""
+        with self.db.unit():
+            return [
+                self._record(report, row, now)
+                for report, row in waiting_replies(self.db, oa_id, user_id)
+            ]
+
+    async def deliver(self, answers: Sequence[StaffAnswer], now: datetime) -> None:
+        """Send recorded staff answers, oldest first, each marked delivered or why not.
+        Never raises: it must not cost the resident their own reply."""
         try:
-            for report, reply in waiting_replies(self.db, oa_id, user_id):
-                await self._send(report, reply, now)
+            for answer in answers:
+                await self._deliver(answer, now)
         except Exception:
-            log.exception("deferred report replies failed", extra={"user_id": user_id})
+            log.exception("deferred report replies failed")
 
     # Staff side ------------------------------------------------------------------------------
 
@@ -180,25 +200,28 @@ class ResidentReports:
         report = get_report(self.db, report_id)
         if report is None:
             raise ReportNotFound(report_id)
-        row = add_reply(
-            self.db, ReportReply(report_id=report_id, staff=staff, text=text, closing=close)
-        )
-        if close:
-            update_report(self.db, report_id, status=Status.closed, closed_at=now)
-        else:
-            update_report(self.db, report_id, status=Status.answered)
         last = as_utc(last_interaction)
-        if last is None or now - last > CONSULTATION_WINDOW:
+        deferred = last is None or now - last > CONSULTATION_WINDOW
+        # The answer, the report's new status and the outbox's intent: one transaction.
+        with self.db.unit():
+            row = add_reply(
+                self.db, ReportReply(report_id=report_id, staff=staff, text=text, closing=close)
+            )
+            if close:
+                update_report(self.db, report_id, status=Status.closed, closed_at=now)
+            else:
+                update_report(self.db, report_id, status=Status.answered)
+            answer = None if deferred else self._record(report, row, now)
+        if answer is None:
             log.info("report reply deferred", extra={"report_id": report_id})
             return ReplyOutcome(delivered=False, deferred=True)
-        failure = await self._send(report, row, now)
+        failure = await self._deliver(answer, now)
         return ReplyOutcome(delivered=failure is None, deferred=False, failure=failure)
 
-    async def _send(self, report: Report, row: ReportReply, now: datetime) -> str | None:
-        """Send a staff answer through the outbox; the reason it did not go out, or None.
-
-        Sent again (after a refusal, or when the resident writes), only its parts that did
-        not go out are sent: the answer was recorded and split once, the first time."""
+    def _record(self, report: Report, row: ReportReply, now: datetime) -> StaffAnswer:
+        """The staff answer as the outbox's intent: recorded and split once, the first time;
+        sent again (after a refusal, or when the resident writes), only its parts that did
+        not go out are sent."""
         assert report.id is not None and row.id is not None
         message_id = self.outbox.message_for_report_reply(row.id)
         if message_id is None:
@@ -212,14 +235,21 @@ class ResidentReports:
                 purpose=OutboundPurpose.report_reply,
                 report_reply_id=row.id,
             )
-        result = await self.outbox.deliver([message_id], now=now, retry_failed=True)
+        return StaffAnswer(report.id, row.id, message_id)
+
+    async def _deliver(self, answer: StaffAnswer, now: datetime) -> str | None:
+        """Send a recorded staff answer; the reason it did not go out, or None."""
+        result = await self.outbox.deliver([answer.message_id], now=now, retry_failed=True)
         if result.complete:
-            mark_reply(self.db, row.id, now, None)
-            log.info("report reply delivered", extra={"report_id": report.id})
+            mark_reply(self.db, answer.reply_id, now, None)
+            log.info("report reply delivered", extra={"report_id": answer.report_id})
             return None
         failure = HELD if not result.failed else (result.error.reason if result.error else "failed")
-        mark_reply(self.db, row.id, None, failure)
-        log.warning("report reply not delivered", extra={"report_id": report.id, "reason": failure})
+        mark_reply(self.db, answer.reply_id, None, failure)
+        log.warning(
+            "report reply not delivered",
+            extra={"report_id": answer.report_id, "reason": failure},
+        )
         return failure
 
     def delivered_later(self, report_reply_id: int, at: datetime) -> None:
