@@ -49,6 +49,15 @@ class InboundEvent(SQLModel, table=True):
     event_name: str
     user_id: str | None = Field(default=None, index=True)
     payload: str = Field(sa_column=Column(Text, nullable=False))
+    """Kept for audit; the bot reads the typed fields below (app.messages, migration 0016)."""
+    kind: str = Field(default="other")
+    """An `app.messages.MessageKind` (this registry imports nothing of the app)."""
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    msg_id: str | None = None
+    admin_id: str | None = None
+    image_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    latitude: float | None = None
+    longitude: float | None = None
     status: EventStatus = Field(default=EventStatus.received, index=True)
     error: str | None = None
     received_at: datetime = Field(default_factory=utcnow)

@@ -23,6 +23,7 @@ from app.services import Services
 from app.storage.events import NewEvent, record_claimed
 from app.storage.outbox import messages_to
 from app.web.auth import ServicesDep
+from webhooks.events import RawEvent, inbound_message
 
 router = APIRouter()
 SIMULATOR_OA_ID = "simulator-oa"
@@ -65,6 +66,7 @@ async def simulate_event(
             event_name=payload["event_name"],
             user_id=user_id,
             payload=json.dumps(payload, ensure_ascii=False),
+            message=inbound_message(RawEvent.model_validate(payload)),
         ),
     )
     await services.inbox.handle_claimed(event)
