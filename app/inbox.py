@@ -12,12 +12,11 @@ only their parts that did not go out (app.outbox).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from app.announcements.service import ResidentAnnouncements
 from app.booking.dialogue import parse as parse_booking
@@ -26,15 +25,15 @@ from app.catalogue import Procedure
 from app.dialogue.conversation import ConversationState, Dialogue, Turn
 from app.dialogue.reply import Reply
 from app.knowledge import Knowledge
+from app.messages import InboundMessage, MessageKind
 from app.outbox import Outbox
-from app.reports.service import ResidentReports
+from app.reports.service import ResidentReports, StaffAnswer
 from app.storage.conversations import load_conversation, save_conversation
 from app.storage.database import Database
-from app.storage.events import claim_event, finish_event
+from app.storage.events import claim_event, finish_event, message_of
 from app.storage.followers import mark_followed, mark_unfollowed, touch_interaction
 from app.storage.questions import record_procedure_ask, record_unanswered
 from app.storage.tables import EventStatus, InboundEvent, OutboundPurpose
-from app.text import clean_json
 from app.throttle import SLOW_DOWN, ResidentThrottle, Verdict
 
 log = logging.getLogger(__name__)
@@ -45,7 +44,7 @@ NON_TEXT_REPLY = Reply(
 )
 
 
-REPORT_ATTACHMENTS = {"user_send_image", "user_send_gif", "user_send_location"}
+REPORT_ATTACHMENTS = {MessageKind.image, MessageKind.location}
 """Media a resident may add to a report; other media still get NON_TEXT_REPLY."""
 
 
@@ -128,8 +127,7 @@ class Inbox:
                     await self._slow_down(event)
                 status, error = EventStatus.ignored, "throttled"
             else:
-                # Cleaned again: events recorded before the webhook cleaned them at the edge.
-                status = await self._dispatch(event, clean_json(json.loads(event.payload)))
+                status = await self._dispatch(event, message_of(event))
         except Exception as exc:
             finish_event(self.db, event_id, EventStatus.failed, error=type(exc).__name__)
             log.exception("event failed", extra={"event_id": event_id, "event": event.event_name})
@@ -158,8 +156,8 @@ class Inbox:
         )
         await self.outbox.deliver(messages, now=now)
 
-    async def _dispatch(self, event: InboundEvent, payload: dict[str, Any]) -> EventStatus:
-        name, user_id, now = event.event_name, event.user_id, self.clock()
+    async def _dispatch(self, event: InboundEvent, message: InboundMessage) -> EventStatus:
+        user_id, now = event.user_id, self.clock()
         if user_id is None:
             return EventStatus.ignored
         snapshot = self.knowledge.current
@@ -167,52 +165,54 @@ class Inbox:
         if ward is None:
             # An OA no ward claims (the app's webhook serves every OA that authorised it):
             # recorded, never answered.
-            log.info("event of an OA no ward claims", extra={"event_id": event.id, "event": name})
+            log.info(
+                "event of an OA no ward claims",
+                extra={"event_id": event.id, "event": event.event_name},
+            )
             return EventStatus.ignored
         dialogue = snapshot.dialogue_for(ward)
-        if name == "user_send_text":
-            await self._answer_text(event, user_id, _text_of(payload), now, dialogue)
-            return EventStatus.done
-        if name.startswith("user_send_"):
-            with self.db.unit():
+        match message.kind:
+            case MessageKind.text:
+                await self._answer_text(event, user_id, message.text or "", now, dialogue)
+            case MessageKind.image | MessageKind.location | MessageKind.media:
+                await self._answer_media(event, user_id, message, now)
+            case MessageKind.follow:
+                with self.db.unit():
+                    mark_followed(self.db, event.oa_id, user_id, now)
+                    messages = self._record(event, user_id, (dialogue.welcome(),), now)
+                await self.outbox.deliver(messages, now=now)
+            case MessageKind.unfollow:
+                mark_unfollowed(self.db, event.oa_id, user_id, now)
+            case MessageKind.echo:
+                return self._echo(event, user_id, message, now, dialogue)
+            case MessageKind.chatnow:
                 touch_interaction(self.db, event.oa_id, user_id, now)
-                reply = NON_TEXT_REPLY
-                if self.reports is not None and name in REPORT_ATTACHMENTS:
-                    reply = self.reports.attachment(event.oa_id, user_id, name, payload, now)
-                messages = self._record(event, user_id, (reply,), now)
-            await self.outbox.deliver(messages, now=now)
-            if self.reports is not None:
-                await self.reports.after_message(event.oa_id, user_id, now)
-            return EventStatus.done
-        if name == "follow":
-            with self.db.unit():
-                mark_followed(self.db, event.oa_id, user_id, now)
-                welcome = dialogue.welcome()
-                messages = self._record(event, user_id, (welcome,), now)
-            await self.outbox.deliver(messages, now=now)
-            return EventStatus.done
-        if name == "unfollow":
-            mark_unfollowed(self.db, event.oa_id, user_id, now)
-            return EventStatus.done
-        if name.startswith("oa_send_"):
-            return self._echo(event, user_id, payload, now, dialogue)
-        if name == "user_click_chatnow":
+            case _:
+                return EventStatus.ignored
+        return EventStatus.done
+
+    async def _answer_media(
+        self, event: InboundEvent, user_id: str, message: InboundMessage, now: datetime
+    ) -> None:
+        """A picture or a place may belong to a report; other media are not read."""
+        with self.db.unit():
             touch_interaction(self.db, event.oa_id, user_id, now)
-            return EventStatus.done
-        return EventStatus.ignored
+            reply = NON_TEXT_REPLY
+            if self.reports is not None and message.kind in REPORT_ATTACHMENTS:
+                reply = self.reports.attachment(event.oa_id, user_id, message, now)
+            messages = self._record(event, user_id, (reply,), now)
+        await self._send(messages, self._staff_answers(event, user_id, now), now)
 
     def _echo(
         self,
         event: InboundEvent,
         user_id: str,
-        payload: dict[str, Any],
+        message: InboundMessage,
         now: datetime,
         dialogue: Dialogue,
     ) -> EventStatus:
         """Our own messages come back as echoes; one typed by a staff member means a takeover."""
-        sender = payload.get("sender")
-        admin = sender.get("admin_id") if isinstance(sender, dict) else None
-        if not admin:
+        if not message.admin_id:
             return EventStatus.ignored
         state = ConversationState.from_json(load_conversation(self.db, event.oa_id, user_id))
         state = dialogue.staff_replied(state, now, self.policy.staff_takeover)
@@ -238,9 +238,8 @@ class Inbox:
             # needs too, and deciding (matching the text) is the slow part.
             messages = self._record(event, user_id, replies, now)
             touch_interaction(self.db, event.oa_id, user_id, now)
-        await self.outbox.deliver(messages, now=now)
-        if reports_follow_up and self.reports is not None:
-            await self.reports.after_message(event.oa_id, user_id, now)
+        staff_answers = self._staff_answers(event, user_id, now) if reports_follow_up else []
+        await self._send(messages, staff_answers, now)
         for feature in self.features:
             await feature.after_message(event.oa_id, user_id, now)
         if self.announcements is not None:
@@ -327,14 +326,28 @@ class Inbox:
             self.db, oa_id=oa_id, user_id=user_id, text=text, kind=turn.kind, candidates=candidates
         )
 
+    def _staff_answers(self, event: InboundEvent, user_id: str, now: datetime) -> list[StaffAnswer]:
+        """Staff answers to the resident's reports that waited for them to write, recorded in
+        the outbox (a transaction of their own: a failure here must not cost the resident
+        the answer already decided)."""
+        if self.reports is None:
+            return []
+        try:
+            return self.reports.record_waiting(event.oa_id, user_id, now)
+        except Exception:
+            log.exception("deferred report replies failed", extra={"event_id": event.id})
+            return []
+
+    async def _send(
+        self, messages: Sequence[int], staff_answers: Sequence[StaffAnswer], now: datetime
+    ) -> None:
+        """The send step: the resident's answer first, then the staff answers that waited."""
+        await self.outbox.deliver(messages, now=now)
+        if staff_answers and self.reports is not None:
+            await self.reports.deliver(staff_answers, now)
+
     def _record(
         self, event: InboundEvent, user_id: str, replies: Sequence[Reply], now: datetime
     ) -> list[int]:
         """The replies as the outbox's intent, in the decision's transaction."""
         return self.outbox.record(event.oa_id, user_id, replies, now=now, inbound_event_id=event.id)
-
-
-def _text_of(payload: dict[str, Any]) -> str:
-    message = payload.get("message")
-    text = message.get("text") if isinstance(message, dict) else None
-    return text if isinstance(text, str) else ""

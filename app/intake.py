@@ -9,6 +9,7 @@ this process answers events; otherwise (WARDBOT_RUN_WORKER=false) the poller of 
 from __future__ import annotations
 
 from app.jobs.tasks import EventQueue
+from app.messages import InboundMessage
 from app.storage.database import Database
 from app.storage.events import NewEvent
 from app.storage.inbound import InboundRecorder
@@ -20,11 +21,19 @@ class Intake:
         self._queue = queue
 
     async def accept(
-        self, *, oa_id: str, event_key: str, event_name: str, user_id: str | None, payload: str
+        self,
+        *,
+        oa_id: str,
+        event_key: str,
+        event_name: str,
+        user_id: str | None,
+        payload: str,
+        message: InboundMessage,
     ) -> int | None:
-        """Record an inbound event and queue it; None when it is a duplicate delivery."""
+        """Record an inbound event (its raw payload and its typed message) and queue it; None
+        when it is a duplicate delivery."""
         event_id = await self._recorder.record(
-            NewEvent(oa_id, event_key, event_name, user_id, payload)
+            NewEvent(oa_id, event_key, event_name, user_id, payload, message)
         )
         if event_id is not None and self._queue.running:
             self._queue.put(event_id)

@@ -58,6 +58,13 @@ class WardAccess:
         if not self.allows(oa_id):
             raise WardNotVisible(oa_id)
 
+    def oa_ids_of(self, ward: Ward) -> frozenset[str] | None:
+        """The OA ids a list narrowed to `ward` (one of `wards`) keeps; None: everything (the
+        one ward of procedures.yaml, which every row belongs to)."""
+        if self.from_files and ward.oa_id is not None:
+            return frozenset({ward.oa_id})
+        return self.oa_ids
+
     def ward_of(self, oa_id: str) -> Ward | None:
         """The visible ward a row belongs to, for labels (None: no ward claims that OA)."""
         if not self.from_files:

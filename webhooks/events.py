@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from app.messages import InboundMessage, MessageKind
 from app.text import clean_json
 
 MAX_DEPTH = 32
@@ -71,6 +72,8 @@ class EventEnvelope:
     user_id: str | None
     event_key: str
     timestamp_ms: int
+    message: InboundMessage
+    """The event translated, once (`inbound_message`)."""
 
 
 def _is_oa_to_user(name: str) -> bool:
@@ -160,4 +163,92 @@ def envelope(payload: dict[str, Any] | RawEvent) -> EventEnvelope:
         # Retries repeat the body, so its identifying fields make a stable key.
         basis = f"{name}|{oa_id}|{user_id}|{timestamp_ms}"
         key = "evt:" + hashlib.sha256(basis.encode()).hexdigest()[:32]
-    return EventEnvelope(name, str(oa_id), user_id, key, timestamp_ms)
+    return EventEnvelope(name, str(oa_id), user_id, key, timestamp_ms, inbound_message(event))
+
+
+# --- the typed message: Zalo's JSON read once, here ------------------------------------------
+
+_KINDS = {
+    "user_send_text": MessageKind.text,
+    "user_send_image": MessageKind.image,
+    "user_send_gif": MessageKind.image,
+    "user_send_location": MessageKind.location,
+    "follow": MessageKind.follow,
+    "unfollow": MessageKind.unfollow,
+    "user_click_chatnow": MessageKind.chatnow,
+}
+
+
+def kind_of(event_name: str) -> MessageKind:
+    if event_name in _KINDS:
+        return _KINDS[event_name]
+    if event_name.startswith("user_send_"):
+        return MessageKind.media
+    if event_name.startswith("oa_send_"):
+        return MessageKind.echo
+    return MessageKind.other
+
+
+def inbound_message(event: RawEvent) -> InboundMessage:
+    """What the bot reads of an event, as typed fields (app.messages)."""
+    kind = kind_of(event.event_name)
+    message = event.message
+    extra: dict[str, Any] = (message.model_extra or {}) if message else {}
+    coordinates = _coordinates(extra) if kind is MessageKind.location else None
+    return InboundMessage(
+        kind=kind,
+        text=message.text if message else None,
+        msg_id=(message.msg_id or None) if message else None,
+        admin_id=(event.sender.admin_id or None) if event.sender else None,
+        image_url=_image_url(extra) if kind is MessageKind.image else None,
+        latitude=coordinates[0] if coordinates else None,
+        longitude=coordinates[1] if coordinates else None,
+    )
+
+
+def stored_message(event_name: str, payload: str) -> InboundMessage:
+    """The typed message of a stored payload: events recorded before the typed fields
+    (migration 0016's back-fill). A payload that is no valid event gives only its kind."""
+    try:
+        raw: Any = json.loads(payload)
+        return inbound_message(RawEvent.model_validate(clean_json(raw)))
+    except (ValueError, RecursionError):  # ValidationError is a ValueError
+        return InboundMessage(kind=kind_of(event_name))
+
+
+def _attachments(message: dict[str, Any]) -> list[dict[str, Any]]:
+    items = message.get("attachments")
+    return [a for a in items if isinstance(a, dict)] if isinstance(items, list) else []
+
+
+def _image_url(message: dict[str, Any]) -> str | None:
+    for attachment in _attachments(message):
+        inner = attachment.get("payload")
+        if isinstance(inner, dict):
+            url = inner.get("url") or inner.get("thumbnail")
+            if isinstance(url, str) and url:
+                return url
+    return None
+
+
+def _coordinates(message: dict[str, Any]) -> tuple[float, float] | None:
+    """attachments[].payload.coordinates, or message.location (reference §1.4 lists both)."""
+    places: list[Any] = []
+    for attachment in _attachments(message):
+        inner = attachment.get("payload")
+        if isinstance(inner, dict):
+            places.append(inner.get("coordinates"))
+    location = message.get("location")
+    places.append(location.get("coordinates", location) if isinstance(location, dict) else None)
+    for place in places:
+        if not isinstance(place, dict):
+            continue
+        raw_lat: Any = place.get("latitude", place.get("lat"))
+        raw_lon: Any = place.get("longitude", place.get("long", place.get("lng")))
+        try:
+            latitude, longitude = float(raw_lat), float(raw_lon)  # Zalo sends strings
+        except (TypeError, ValueError):
+            continue
+        if -90 <= latitude <= 90 and -180 <= longitude <= 180:
+            return latitude, longitude
+    return None

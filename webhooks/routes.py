@@ -150,6 +150,7 @@ async def answer_webhook(services: Services, signature: str | None, raw: bytes |
         event_name=event.event_name,
         user_id=event.user_id,
         payload=accepted.payload,
+        message=event.message,
     )
     duplicate = event_id is None
     log.info(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
@@ -62,20 +62,28 @@ def _aware(moment: datetime) -> datetime:
 
 
 def agenda(
-    db: Database, catalogue: Catalogue, first: date, days: int, oa_id: str | None = None
+    db: Database,
+    catalogue: Catalogue,
+    first: date,
+    days: int,
+    oa_ids: Collection[str] | None = None,
+    catalogue_of: Callable[[str], Catalogue] | None = None,
 ) -> list[AgendaRow]:
-    """Every booking of `days` days from `first` (the ward's calendar), by slot and counter."""
-    ward = catalogue.ward
-    zone = calendar.zone(ward)
+    """Every booking of `days` days from `first` (`catalogue`'s ward calendar), by slot and
+    counter, of the given wards' OAs (None: every OA). `catalogue_of` gives a booking's own
+    ward (its counters, its calendar) when several wards are listed."""
+    zone = calendar.zone(catalogue.ward)
     start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
     end = start + timedelta(days=days)
     rows = []
-    for booking in store.bookings_between(db, start, end, oa_id):
+    for booking in store.bookings_between(db, start, end, oa_ids):
         assert booking.id is not None
+        own = catalogue_of(booking.oa_id) if catalogue_of is not None else catalogue
+        ward = own.ward
         begins = calendar.local(ward, _aware(booking.slot_start))
         ends = calendar.local(ward, _aware(booking.slot_end))
         counter = ward.booking.counter(booking.counter_id) if ward.booking else None
-        proc = catalogue.procedure(booking.procedure_code) if booking.procedure_code else None
+        proc = own.procedure(booking.procedure_code) if booking.procedure_code else None
         rows.append(
             AgendaRow(
                 booking_id=booking.id,
@@ -110,14 +118,19 @@ CSV_COLUMNS = (
 )
 
 
-def to_csv(rows: Sequence[AgendaRow]) -> str:
-    """UTF-8 with a BOM, so spreadsheet programs read the Vietnamese right."""
+def to_csv(rows: Sequence[AgendaRow], ward_name: Callable[[str], str] | None = None) -> str:
+    """UTF-8 with a BOM, so spreadsheet programs read the Vietnamese right. With `ward_name`
+    (several wards listed), a first column names each booking's ward."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([label for _, label in CSV_COLUMNS])
+    ward_label = ["Phường/xã"] if ward_name is not None else []
+    writer.writerow(ward_label + [label for _, label in CSV_COLUMNS])
     for row in rows:
         values = row.to_json()
         values["status"] = STATUS_LABELS.get(row.status, row.status)
         values["reminder"] = REMINDER_LABELS.get(row.reminder, row.reminder or "")
-        writer.writerow(["" if values[key] is None else values[key] for key, _ in CSV_COLUMNS])
+        ward = [ward_name(row.oa_id)] if ward_name is not None else []
+        writer.writerow(
+            ward + ["" if values[key] is None else values[key] for key, _ in CSV_COLUMNS]
+        )
     return "\ufeff" + out.getvalue()

@@ -22,7 +22,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
-from app.announcements.delivery import announcing_oa_id
 from app.announcements.notices import STATUS_LABELS, reason_label
 from app.announcements.service import (
     AnnouncementInvalid,
@@ -32,6 +31,7 @@ from app.announcements.service import (
     prepare_announcement,
 )
 from app.catalogue.models import ResidentialGroup, WardProfile
+from app.cli.deployment import residents_oa_id
 from app.cli.wards import pick_ward, served_wards
 from app.config import Settings
 from app.storage.announcements import AnnouncementStatus, announcement_status, create_announcement
@@ -66,9 +66,7 @@ def _target(settings: Settings, db: Database, slug: str | None) -> tuple[str, Wa
     database's current catalogue version, not this host's files)."""
     wards = served_wards(settings, db)
     ward = pick_ward(wards, slug)
-    if wards.from_files and ward.oa_id is not None:
-        return ward.oa_id, ward.profile
-    return announcing_oa_id(settings), ward.profile
+    return residents_oa_id(settings, wards, ward), ward.profile
 
 
 def _database(settings: Settings) -> Database:

@@ -1,10 +1,15 @@
-"""The wards a deployment serves, as the operator's commands see them (`--ward SLUG`)."""
+"""The wards a deployment serves, as the operator's commands see them (`--ward SLUG`): the one
+place the commands look a ward up (`wardbot staff`, `announce`, `groups`, `wards list`).
+
+Commands read the wards the service serves: the database's current catalogue version (ward
+files included), not the files on this host, which may differ (app.catalogue_files).
+"""
 
 from __future__ import annotations
 
 from app.announcements.delivery import announcing_oa_id
 from app.catalogue.documents import DocumentPaths
-from app.catalogue.loader import load_documents
+from app.catalogue_files import CatalogueFiles
 from app.catalogue_store import CatalogueStore
 from app.config import Settings
 from app.storage.database import Database
@@ -16,29 +21,29 @@ class WardUnknown(ValueError):
 
 
 def deployment_wards(settings: Settings, db: Database) -> Wards:
-    """The wards of the catalogue version in the database (what the server serves), or of
-    the files before the server first stored one. Raises CatalogueError."""
+    """The wards of the database's current catalogue version (an empty database is seeded
+    from the files first, as a starting service would). Raises CatalogueError."""
     store = CatalogueStore(db)
-    version = store.current_version()
-    if version is not None:
-        content = store.content(version)
-    else:
-        paths = DocumentPaths(settings.procedures_path, settings.intents_path, settings.wards_path)
-        content = load_documents(paths.read(), paths.labels())
-    return wards_of(content, single_oa_id=settings.own_oa_id)
+    paths = DocumentPaths(settings.procedures_path, settings.intents_path, settings.wards_path)
+    version = CatalogueFiles(store, paths).start(watch_files=False).version
+    content = store.content(version)
+    # The simulator answers whichever OA its events name, as the server does.
+    return wards_of(content, single_oa_id=None if settings.simulator else settings.own_oa_id)
 
 
 def named_ward(wards: Wards, slug: str | None) -> Ward:
     """The ward `--ward` names; without it, the only ward (WardUnknown when there are more)."""
-    known = ", ".join(w.slug for w in wards)
-    if slug is None:
-        if wards.only is None:
-            raise WardUnknown(f"--ward is needed: one of {known}")
-        return wards.only
-    found = wards.by_slug(slug)
-    if found is None:
-        raise WardUnknown(f"--ward: no ward {slug!r}; the wards are: {known}")
-    return found
+    if slug is not None:
+        found = wards.by_slug(slug)
+        if found is None:
+            raise WardUnknown(f'Không có phường/xã "{slug}". Các phường/xã: {_slugs(wards)}.')
+        return found
+    if wards.only is None:
+        raise WardUnknown(
+            f"Hệ thống phục vụ {len(wards)} phường/xã: hãy chọn một bằng --ward SLUG "
+            f"({_slugs(wards)})."
+        )
+    return wards.only
 
 
 def residents_oa_id(settings: Settings, wards: Wards, ward: Ward) -> str:
@@ -47,3 +52,9 @@ def residents_oa_id(settings: Settings, wards: Wards, ward: Ward) -> str:
     if wards.from_files and ward.oa_id is not None:
         return ward.oa_id
     return announcing_oa_id(settings)
+
+
+def _slugs(wards: Wards) -> str:
+    names = [w.slug for w in wards]
+    shown = ", ".join(names[:20])
+    return shown + (f" … (+{len(names) - 20})" if len(names) > 20 else "")

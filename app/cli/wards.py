@@ -1,23 +1,18 @@
-"""`wardbot wards list`, and the served wards for the other commands (`announce --ward`).
-
-Commands read the wards the service serves: the database's current catalogue version (ward
-files included), not the files on this host, which may differ (app.catalogue_files).
-"""
+"""`wardbot wards list`, and the served wards for the other commands (`announce --ward`), as
+typer commands want them: a catalogue error or an unknown `--ward` ends the command."""
 
 from __future__ import annotations
 
 import typer
 from rich.console import Console
 
-from app.catalogue.documents import DocumentPaths
-from app.catalogue_files import CatalogueFiles
-from app.catalogue_store import CatalogueStore
+from app.cli.deployment import WardUnknown, deployment_wards, named_ward
 from app.config import Settings
 from app.errors import CatalogueError
 from app.storage.connection import connection_status
 from app.storage.database import Database
 from app.storage.tokens import load_token
-from app.wards import Ward, Wards, wards_of
+from app.wards import Ward, Wards
 
 wards_cli = typer.Typer(help="Các phường/xã (mỗi phường/xã một Zalo OA).", no_args_is_help=True)
 err = Console(stderr=True, highlight=False)
@@ -28,33 +23,20 @@ def register(cli: typer.Typer) -> None:
 
 
 def served_wards(settings: Settings, db: Database) -> Wards:
-    """The wards of the database's current catalogue version (an empty database is seeded
-    from the files first, as a starting service would)."""
-    store = CatalogueStore(db)
-    paths = DocumentPaths(settings.procedures_path, settings.intents_path, settings.wards_path)
+    """The wards the service serves (app.cli.deployment); a catalogue error ends the command."""
     try:
-        version = CatalogueFiles(store, paths).start(watch_files=False).version
-        content = store.content(version)
+        return deployment_wards(settings, db)
     except CatalogueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from exc
-    return wards_of(content, single_oa_id=None if settings.simulator else settings.own_oa_id)
 
 
 def pick_ward(wards: Wards, slug: str | None) -> Ward:
     """The ward `--ward SLUG` names; without it, the only ward (an error with several)."""
-    if slug is not None:
-        ward = wards.by_slug(slug)
-        if ward is None:
-            raise _fail(f'Không có phường/xã "{slug}". Các phường/xã: {_slugs(wards)}.')
-        return ward
-    only = wards.only
-    if only is None:
-        raise _fail(
-            f"Hệ thống phục vụ {len(wards)} phường/xã: hãy chọn một bằng --ward SLUG "
-            f"({_slugs(wards)})."
-        )
-    return only
+    try:
+        return named_ward(wards, slug)
+    except WardUnknown as exc:
+        raise _fail(str(exc)) from exc
 
 
 def token_key(settings: Settings, wards: Wards, ward: Ward) -> str:
@@ -62,12 +44,6 @@ def token_key(settings: Settings, wards: Wards, ward: Ward) -> str:
     if wards.from_files and ward.oa_id is not None:
         return ward.oa_id
     return settings.zalo_oa_id
-
-
-def _slugs(wards: Wards) -> str:
-    names = [w.slug for w in wards]
-    shown = ", ".join(names[:20])
-    return shown + (f" … (+{len(names) - 20})" if len(names) > 20 else "")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.outbox.outbox import Outbox, split_reply
-from app.storage import held as held_store
-from app.storage import outbox as store
+from app.outbox.outbox import Outbox
+from app.storage.outbox import MessageRow
 from app.storage.tables import OutboundPurpose
 
 log = logging.getLogger(__name__)
@@ -66,7 +65,6 @@ class HeldReplies:
         self._outbox = outbox
         self._report_reply_delivered = report_reply_delivered
         """Told when a staff answer to a report went out (app.reports: `delivered_later`)."""
-        self._db = outbox.db
         self._oa_id = oa_id
         self._max_age = max_age
         self._clock = clock
@@ -76,17 +74,13 @@ class HeldReplies:
         built for); stops at the first sign the connection is down."""
         only = oa_id if oa_id is not None else self._oa_id
         counts = ResendCounts()
-        now = self._clock()
-        self._outbox.hold_stale(now)
-        held_store.adopt_unsplit_held(self._db, now, split_reply)
-        for message_id in held_store.held_message_ids(self._db, only, batch):
-            message = store.message(self._db, message_id)
+        for message_id in self._outbox.held_messages(only, batch, self._clock()):
+            message = self._outbox.message(message_id)
             if message is None:
                 continue
             now = self._clock()
             if now - message.created_at > self._max_age:
-                held_store.expire_held(self._db, message_id, now, EXPIRED)
-                self._outbox.outcome(message_id)
+                self._outbox.expire(message_id, now, EXPIRED)
                 counts.expired += 1
                 continue
             self._introduce(message, now)
@@ -113,12 +107,12 @@ class HeldReplies:
             )
         return counts
 
-    def _introduce(self, message: store.MessageRow, now: datetime) -> None:
+    def _introduce(self, message: MessageRow, now: datetime) -> None:
         """The apology, in front of the first reply to a resident message nothing of whose
         answer went out yet (see the module docstring)."""
         if message.purpose is not OutboundPurpose.reply or message.inbound_event_id is None:
             return
-        answer = store.messages_for_event(self._db, message.inbound_event_id)
-        if not answer or answer[0] != message.id or store.went_out(self._db, answer):
+        answer = self._outbox.recorded_for_event(message.inbound_event_id)
+        if not answer or answer[0] != message.id or self._outbox.answer_went_out(answer):
             return
-        held_store.add_apology(self._db, message.id, apology(message.created_at), now)
+        self._outbox.introduce(message.id, apology(message.created_at), now)

@@ -452,6 +452,32 @@ class Outbox:
 
     # --- maintenance ----------------------------------------------------------------------
 
+    # --- the held-replies job's retry loop (app.outbox.held) -------------------------------
+
+    def held_messages(self, oa_id: str | None, batch: int, now: datetime) -> list[int]:
+        """Up to `batch` messages with held parts (of `oa_id` when given), oldest first; parts
+        nobody sends any more are held first, and held messages never split are split."""
+        self.hold_stale(now)
+        held_store.adopt_unsplit_held(self.db, now, split_reply)
+        return held_store.held_message_ids(self.db, oa_id, batch)
+
+    def message(self, message_id: int) -> store.MessageRow | None:
+        return store.message(self.db, message_id)
+
+    def answer_went_out(self, message_ids: Sequence[int]) -> bool:
+        """Whether any part of these messages reached Zalo, or may have."""
+        return store.went_out(self.db, message_ids)
+
+    def introduce(self, message_id: int, text: str, now: datetime) -> bool:
+        """Record a part in front of a held message's parts (the apology), held like them,
+        once; its own parts never change. Whether it was added now."""
+        return held_store.add_apology(self.db, message_id, text, now)
+
+    def expire(self, message_id: int, now: datetime, reason: str) -> None:
+        """Give up a held message too old to send."""
+        held_store.expire_held(self.db, message_id, now, reason)
+        self.outcome(message_id)
+
     def hold_stale(self, now: datetime) -> int:
         """Hand parts nobody is sending any more to the held-replies job (see the store)."""
         held = held_store.hold_stale(self.db, now - self.policy.claim_lease, now)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Protocol
 
@@ -26,6 +26,8 @@ CSV_COLUMNS = (
 
 
 class RatedRow(Protocol):
+    @property
+    def oa_id(self) -> str: ...
     @property
     def subject_kind(self) -> str: ...
     @property
@@ -88,9 +90,15 @@ class Summary:
     by_procedure: list[Group]
     by_counter: list[Group]
     by_month: list[Group]
+    by_ward: list[Group] = field(default_factory=list)
+    """Per ward, when several are listed (`ward_of`)."""
 
 
-def summarise(rows: Sequence[RatedRow], timezone: tzinfo) -> Summary:
+def summarise(
+    rows: Sequence[RatedRow],
+    timezone: tzinfo,
+    ward_of: Callable[[str], str] | None = None,
+) -> Summary:
     def month(row: RatedRow) -> str:
         return f"{local(row.rated_at, timezone):%m/%Y}" if row.rated_at else "?"
 
@@ -106,6 +114,11 @@ def summarise(rows: Sequence[RatedRow], timezone: tzinfo) -> Summary:
             _groups(rows, lambda row: row.counter or UNKNOWN_COUNTER), key=lambda g: g.label
         ),
         by_month=sorted(_groups(rows, month), key=newest_month_first, reverse=True),
+        by_ward=(
+            sorted(_groups(rows, lambda row: ward_of(row.oa_id)), key=lambda g: g.label)
+            if ward_of is not None
+            else []
+        ),
     )
 
 
@@ -114,15 +127,19 @@ def _cell(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
-def to_csv(rows: Iterable[RatedRow], timezone: tzinfo) -> str:
-    """One line per rating (no resident ids), with a BOM so Excel reads Vietnamese."""
+def to_csv(
+    rows: Iterable[RatedRow], timezone: tzinfo, ward_of: Callable[[str], str] | None = None
+) -> str:
+    """One line per rating (no resident ids), with a BOM so Excel reads Vietnamese. With
+    `ward_of` (several wards listed), a first column `ward` names each rating's ward."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow((("ward",) if ward_of is not None else ()) + CSV_COLUMNS)
     for row in rows:
         writer.writerow(
-            (
+            ((ward_of(row.oa_id),) if ward_of is not None else ())
+            + (
                 local(row.rated_at, timezone).strftime("%Y-%m-%d %H:%M") if row.rated_at else "",
                 row.subject_kind,
                 row.subject_ref,

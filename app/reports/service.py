@@ -5,11 +5,12 @@ until the resident writes again)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from app.dialogue.reply import Reply
+from app.messages import InboundMessage, MessageKind
 from app.outbox import Outbox
 from app.reports.dialogue import (
     NOTHING_TO_ATTACH,
@@ -59,6 +60,15 @@ class ReportNotFound(LookupError):
 
 
 @dataclass(frozen=True)
+class StaffAnswer:
+    """A staff answer recorded in the outbox, waiting for its send step."""
+
+    report_id: int
+    reply_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
 class ReplyOutcome:
     delivered: bool
     deferred: bool
@@ -68,47 +78,6 @@ class ReplyOutcome:
     @property
     def held(self) -> bool:
         return self.failure == HELD
-
-
-def image_url_of(payload: dict[str, Any]) -> str | None:
-    for attachment in _attachments(payload):
-        inner = attachment.get("payload")
-        if isinstance(inner, dict):
-            url = inner.get("url") or inner.get("thumbnail")
-            if isinstance(url, str) and url:
-                return url
-    return None
-
-
-def coordinates_of(payload: dict[str, Any]) -> tuple[float, float] | None:
-    """attachments[].payload.coordinates, or message.location (reference §1.4 lists both)."""
-    message = payload.get("message")
-    places: list[Any] = []
-    for attachment in _attachments(payload):
-        inner = attachment.get("payload")
-        if isinstance(inner, dict):
-            places.append(inner.get("coordinates"))
-    if isinstance(message, dict):
-        location = message.get("location")
-        places.append(location.get("coordinates", location) if isinstance(location, dict) else None)
-    for place in places:
-        if not isinstance(place, dict):
-            continue
-        raw_lat: Any = place.get("latitude", place.get("lat"))
-        raw_lon: Any = place.get("longitude", place.get("long", place.get("lng")))
-        try:
-            latitude, longitude = float(raw_lat), float(raw_lon)  # Zalo sends strings
-        except (TypeError, ValueError):
-            continue
-        if -90 <= latitude <= 90 and -180 <= longitude <= 180:
-            return latitude, longitude
-    return None
-
-
-def _attachments(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    message = payload.get("message")
-    items = message.get("attachments") if isinstance(message, dict) else None
-    return [a for a in items if isinstance(a, dict)] if isinstance(items, list) else []
 
 
 class ResidentReports:
@@ -131,17 +100,16 @@ class ResidentReports:
         step = on_text(text, draft, now)
         return None if step is None else self._apply(oa_id, user_id, step)
 
-    def attachment(
-        self, oa_id: str, user_id: str, event_name: str, payload: dict[str, Any], now: datetime
-    ) -> Reply:
+    def attachment(self, oa_id: str, user_id: str, message: InboundMessage, now: datetime) -> Reply:
+        """A picture or a place the resident sent, added to their report draft."""
         draft = Draft.from_json(load_draft(self.db, oa_id, user_id))
-        if event_name == "user_send_location":
-            found = coordinates_of(payload)
+        if message.kind is MessageKind.location:
+            found = message.coordinates
             if found is None:
                 return NOTHING_TO_ATTACH
             step = on_location(found[0], found[1], None, draft, now)
-        elif event_name in ("user_send_image", "user_send_gif"):
-            step = on_image(image_url_of(payload), draft, now)
+        elif message.kind is MessageKind.image:
+            step = on_image(message.image_url, draft, now)
         else:
             return NOTHING_TO_ATTACH
         return self._apply(oa_id, user_id, step) or NOTHING_TO_ATTACH
@@ -191,13 +159,23 @@ class ResidentReports:
         log.info("report rated", extra={"report_id": report.id, "rating": rating.value})
         return thanks_for_rating(rating)
 
-    async def after_message(self, oa_id: str, user_id: str, now: datetime) -> None:
-        """The resident wrote: deliver staff answers that waited for the window. Never raises."""
+    def record_waiting(self, oa_id: str, user_id: str, now: datetime) -> list[StaffAnswer]:
+        """The resident wrote (Zalo's window is open): staff answers that waited for it,
+        handed to the outbox in one transaction (each recorded once), for `deliver`."""
+        with self.db.unit():
+            return [
+                self._record(report, row, now)
+                for report, row in waiting_replies(self.db, oa_id, user_id)
+            ]
+
+    async def deliver(self, answers: Sequence[StaffAnswer], now: datetime) -> None:
+        """Send recorded staff answers, oldest first, each marked delivered or why not.
+        Never raises: it must not cost the resident their own reply."""
         try:
-            for report, reply in waiting_replies(self.db, oa_id, user_id):
-                await self._send(report, reply, now)
+            for answer in answers:
+                await self._deliver(answer, now)
         except Exception:
-            log.exception("deferred report replies failed", extra={"user_id": user_id})
+            log.exception("deferred report replies failed")
 
     # Staff side ------------------------------------------------------------------------------
 
@@ -222,25 +200,28 @@ class ResidentReports:
         report = get_report(self.db, report_id)
         if report is None:
             raise ReportNotFound(report_id)
-        row = add_reply(
-            self.db, ReportReply(report_id=report_id, staff=staff, text=text, closing=close)
-        )
-        if close:
-            update_report(self.db, report_id, status=Status.closed, closed_at=now)
-        else:
-            update_report(self.db, report_id, status=Status.answered)
         last = as_utc(last_interaction)
-        if last is None or now - last > CONSULTATION_WINDOW:
+        deferred = last is None or now - last > CONSULTATION_WINDOW
+        # The answer, the report's new status and the outbox's intent: one transaction.
+        with self.db.unit():
+            row = add_reply(
+                self.db, ReportReply(report_id=report_id, staff=staff, text=text, closing=close)
+            )
+            if close:
+                update_report(self.db, report_id, status=Status.closed, closed_at=now)
+            else:
+                update_report(self.db, report_id, status=Status.answered)
+            answer = None if deferred else self._record(report, row, now)
+        if answer is None:
             log.info("report reply deferred", extra={"report_id": report_id})
             return ReplyOutcome(delivered=False, deferred=True)
-        failure = await self._send(report, row, now)
+        failure = await self._deliver(answer, now)
         return ReplyOutcome(delivered=failure is None, deferred=False, failure=failure)
 
-    async def _send(self, report: Report, row: ReportReply, now: datetime) -> str | None:
-        """Send a staff answer through the outbox; the reason it did not go out, or None.
-
-        Sent again (after a refusal, or when the resident writes), only its parts that did
-        not go out are sent: the answer was recorded and split once, the first time."""
+    def _record(self, report: Report, row: ReportReply, now: datetime) -> StaffAnswer:
+        """The staff answer as the outbox's intent: recorded and split once, the first time;
+        sent again (after a refusal, or when the resident writes), only its parts that did
+        not go out are sent."""
         assert report.id is not None and row.id is not None
         message_id = self.outbox.message_for_report_reply(row.id)
         if message_id is None:
@@ -254,14 +235,21 @@ class ResidentReports:
                 purpose=OutboundPurpose.report_reply,
                 report_reply_id=row.id,
             )
-        result = await self.outbox.deliver([message_id], now=now, retry_failed=True)
+        return StaffAnswer(report.id, row.id, message_id)
+
+    async def _deliver(self, answer: StaffAnswer, now: datetime) -> str | None:
+        """Send a recorded staff answer; the reason it did not go out, or None."""
+        result = await self.outbox.deliver([answer.message_id], now=now, retry_failed=True)
         if result.complete:
-            mark_reply(self.db, row.id, now, None)
-            log.info("report reply delivered", extra={"report_id": report.id})
+            mark_reply(self.db, answer.reply_id, now, None)
+            log.info("report reply delivered", extra={"report_id": answer.report_id})
             return None
         failure = HELD if not result.failed else (result.error.reason if result.error else "failed")
-        mark_reply(self.db, row.id, None, failure)
-        log.warning("report reply not delivered", extra={"report_id": report.id, "reason": failure})
+        mark_reply(self.db, answer.reply_id, None, failure)
+        log.warning(
+            "report reply not delivered",
+            extra={"report_id": answer.report_id, "reason": failure},
+        )
         return failure
 
     def delivered_later(self, report_reply_id: int, at: datetime) -> None:

@@ -12,7 +12,7 @@ roll back only itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -332,9 +332,10 @@ def live_of(db: Database, oa_id: str, user_id: str, since: datetime) -> Sequence
 
 
 def bookings_between(
-    db: Database, start: datetime, end: datetime, oa_id: str | None = None
+    db: Database, start: datetime, end: datetime, oa_ids: Collection[str] | None = None
 ) -> Sequence[Booking]:
-    """Every booking (any status) with a slot starting in [start, end), by slot and counter."""
+    """Every booking (any status) with a slot starting in [start, end), by slot and counter,
+    of the given wards' OAs (None: every OA; per ward it reads ix_bookings_slot)."""
     with db.session() as session:
         query = (
             select(Booking)
@@ -342,8 +343,8 @@ def bookings_between(
             .where(Booking.slot_start < _utc(end))
             .order_by(col(Booking.slot_start), col(Booking.counter_id), col(Booking.id))
         )
-        if oa_id is not None:
-            query = query.where(Booking.oa_id == oa_id)
+        if oa_ids is not None:
+            query = query.where(col(Booking.oa_id).in_(oa_ids))
         return session.exec(query).all()
 
 

@@ -5,6 +5,7 @@ or what the province's system said last (app.dossiers.status)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -136,9 +137,13 @@ def followed_codes(db: Database, oa_id: str, *, skip_state: str | None = None) -
         return list(session.exec(query).all())
 
 
-def oa_ids_with_code(db: Database, code: str) -> list[str]:
+def oa_ids_with_code(db: Database, code: str, oa_ids: Collection[str] | None = None) -> list[str]:
+    """The OAs (wards) that know a dossier code, among `oa_ids` (None: every OA)."""
+    query = select(Dossier.oa_id).where(Dossier.code == code).order_by(col(Dossier.oa_id))
+    if oa_ids is not None:
+        query = query.where(col(Dossier.oa_id).in_(oa_ids))
     with db.session() as session:
-        return list(session.exec(select(Dossier.oa_id).where(Dossier.code == code)).all())
+        return list(session.exec(query).all())
 
 
 def oa_ids_following(db: Database) -> list[str]:
@@ -152,8 +157,11 @@ class DossierListing:
     followers: int
 
 
-def list_dossiers(db: Database, limit: int = 200) -> list[DossierListing]:
-    """The most recently changed dossiers, with how many residents follow each."""
+def list_dossiers(
+    db: Database, limit: int = 200, oa_ids: Collection[str] | None = None
+) -> list[DossierListing]:
+    """The most recently changed dossiers of the given wards' OAs (None: every OA), with how
+    many residents follow each (per ward it reads ix_dossiers_oa_updated)."""
     followers = (
         select(
             DossierFollower.oa_id,
@@ -163,14 +171,16 @@ def list_dossiers(db: Database, limit: int = 200) -> list[DossierListing]:
         .group_by(col(DossierFollower.oa_id), col(DossierFollower.code))
         .subquery()
     )
+    query = (
+        select(Dossier, followers.c.followers)
+        .outerjoin(
+            followers,
+            (followers.c.oa_id == col(Dossier.oa_id)) & (followers.c.code == col(Dossier.code)),
+        )
+        .order_by(col(Dossier.updated_at).desc())
+        .limit(limit)
+    )
+    if oa_ids is not None:
+        query = query.where(col(Dossier.oa_id).in_(oa_ids))
     with db.session() as session:
-        rows = session.exec(
-            select(Dossier, followers.c.followers)
-            .outerjoin(
-                followers,
-                (followers.c.oa_id == col(Dossier.oa_id)) & (followers.c.code == col(Dossier.code)),
-            )
-            .order_by(col(Dossier.updated_at).desc())
-            .limit(limit)
-        ).all()
-        return [DossierListing(d, int(n or 0)) for d, n in rows]
+        return [DossierListing(d, int(n or 0)) for d, n in session.exec(query).all()]

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
+from app.messages import InboundMessage, MessageKind
 from app.storage.database import Database
 from app.storage.tables import EventStatus, InboundEvent, utcnow
 
@@ -39,6 +40,40 @@ class NewEvent:
     event_name: str
     user_id: str | None
     payload: str
+    """The raw body, kept for audit."""
+    message: InboundMessage
+    """What the bot reads of it, translated at the edge (webhooks.events)."""
+
+    def row(self) -> dict[str, object]:
+        """The columns of its inbound_events row."""
+        message = self.message
+        return {
+            "oa_id": self.oa_id,
+            "event_key": self.event_key,
+            "event_name": self.event_name,
+            "user_id": self.user_id,
+            "payload": self.payload,
+            "kind": message.kind.value,
+            "text": message.text,
+            "msg_id": message.msg_id,
+            "admin_id": message.admin_id,
+            "image_url": message.image_url,
+            "latitude": message.latitude,
+            "longitude": message.longitude,
+        }
+
+
+def message_of(event: InboundEvent) -> InboundMessage:
+    """The typed message of a recorded event."""
+    return InboundMessage(
+        kind=MessageKind(event.kind),
+        text=event.text,
+        msg_id=event.msg_id,
+        admin_id=event.admin_id,
+        image_url=event.image_url,
+        latitude=event.latitude,
+        longitude=event.longitude,
+    )
 
 
 # --- recording ----------------------------------------------------------------------------
@@ -58,16 +93,7 @@ def record_events(db: Database, events: Sequence[NewEvent]) -> list[int | None]:
     """
     if not events:
         return []
-    rows = [
-        {
-            "oa_id": event.oa_id,
-            "event_key": event.event_key,
-            "event_name": event.event_name,
-            "user_id": event.user_id,
-            "payload": event.payload,
-        }
-        for event in events
-    ]
+    rows = [event.row() for event in events]
     with db.engine.connect() as connection:
         result = connection.execute(_insert_inbound(db.engine.dialect.name), rows)
         inserted = {(oa_id, key): id_ for id_, oa_id, key in result}
@@ -89,14 +115,8 @@ def _insert_inbound(dialect: str) -> Insert:
 def record_claimed(db: Database, event: NewEvent) -> InboundEvent:
     """Store an event already claimed by the caller, which answers it itself (the
     simulator): no worker polling the database can take it first."""
-    row = InboundEvent(
-        oa_id=event.oa_id,
-        event_key=event.event_key,
-        event_name=event.event_name,
-        user_id=event.user_id,
-        payload=event.payload,
-        status=EventStatus.processing,
-        claimed_at=utcnow(),
+    row = InboundEvent.model_validate(
+        {**event.row(), "status": EventStatus.processing, "claimed_at": utcnow()}
     )
     with db.session() as session:
         session.add(row)

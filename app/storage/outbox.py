@@ -13,7 +13,6 @@ Every datetime is UTC; SQLite hands them back naive, so reads go through `as_utc
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from sqlalchemy import and_, case, exists, func, literal, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
+from app.messages import MessageKind
 from app.storage.database import Database, as_utc, rowcount
 from app.storage.tables import (
     DeliveryOutcome,
@@ -446,23 +446,16 @@ def find_echo(db: Database, part: PartRow, since: datetime) -> str | None:
     )
     with db.session() as session:
         rows = session.exec(
-            select(InboundEvent.event_key, InboundEvent.payload)
+            select(InboundEvent.event_key, InboundEvent.text, InboundEvent.msg_id)
             .where(InboundEvent.oa_id == part.oa_id)
             .where(InboundEvent.user_id == part.user_id)
-            .where(col(InboundEvent.event_name).startswith("oa_send_"))
+            .where(InboundEvent.kind == MessageKind.echo.value)
             .where(col(InboundEvent.received_at) >= since)
             .where(col(InboundEvent.event_key).not_in(known))
             .order_by(col(InboundEvent.id))
         ).all()
     wanted = _comparable(part.text)
-    for key, raw in rows:
-        try:
-            payload = json.loads(raw)
-        except ValueError:
-            continue
-        message = payload.get("message") if isinstance(payload, dict) else None
-        text = message.get("text") if isinstance(message, dict) else None
-        if isinstance(text, str) and _comparable(text) == wanted:
-            msg_id = message.get("msg_id") if isinstance(message, dict) else None
-            return str(msg_id or key.removeprefix("msg:"))
+    for key, text, msg_id in rows:
+        if text is not None and _comparable(text) == wanted:
+            return msg_id or key.removeprefix("msg:")
     return None

@@ -3,11 +3,12 @@ subject (a visit or a dossier), created when the rating is requested, so it is a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from app.storage.database import Database
 from app.storage.tables import ServiceRating
@@ -74,13 +75,37 @@ def awaiting_comment(db: Database, oa_id: str, user_id: str, now: datetime) -> S
         ).first()
 
 
-def rated(db: Database, oa_id: str | None = None) -> Sequence[ServiceRating]:
-    """Every given rating, oldest first (the console's tables and CSV)."""
+def rated(db: Database, oa_ids: Collection[str] | None = None) -> Sequence[ServiceRating]:
+    """Every given rating of the given wards' OAs (None: every OA), oldest first (the
+    console's tables and CSV)."""
     query = select(ServiceRating).where(col(ServiceRating.score).is_not(None))
-    if oa_id is not None:
-        query = query.where(ServiceRating.oa_id == oa_id)
+    if oa_ids is not None:
+        query = query.where(col(ServiceRating.oa_id).in_(oa_ids))
     with db.session() as session:
         return session.exec(query.order_by(col(ServiceRating.rated_at))).all()
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The 1-5 ratings of one OA: how many, and their sum (the average is sum / count)."""
+
+    count: int
+    total: int
+
+    @property
+    def average(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+def scores_per_oa(db: Database) -> dict[str, Scores]:
+    """Given ratings per OA: the province dashboard."""
+    with db.session() as session:
+        rows = session.exec(
+            select(ServiceRating.oa_id, func.count(), func.sum(ServiceRating.score))
+            .where(col(ServiceRating.score).is_not(None))
+            .group_by(col(ServiceRating.oa_id))
+        ).all()
+    return {oa_id: Scores(int(n), int(total or 0)) for oa_id, n, total in rows}
 
 
 def requests_for(db: Database, subject_kind: str, subject_ref: str) -> Sequence[ServiceRating]:

@@ -49,6 +49,15 @@ class InboundEvent(SQLModel, table=True):
     event_name: str
     user_id: str | None = Field(default=None, index=True)
     payload: str = Field(sa_column=Column(Text, nullable=False))
+    """Kept for audit; the bot reads the typed fields below (app.messages, migration 0016)."""
+    kind: str = Field(default="other")
+    """An `app.messages.MessageKind` (this registry imports nothing of the app)."""
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    msg_id: str | None = None
+    admin_id: str | None = None
+    image_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    latitude: float | None = None
+    longitude: float | None = None
     status: EventStatus = Field(default=EventStatus.received, index=True)
     error: str | None = None
     received_at: datetime = Field(default_factory=utcnow)
@@ -502,6 +511,11 @@ class CatalogueFileSync(SQLModel, table=True):
 
 class Dossier(SQLModel, table=True):
     __tablename__ = "dossiers"
+    __table_args__ = (
+        # The console's list per ward (newest first), and a code looked up across wards.
+        Index("ix_dossiers_oa_updated", "oa_id", "updated_at"),
+        Index("ix_dossiers_code", "code"),
+    )
 
     oa_id: str = Field(primary_key=True)
     code: str = Field(primary_key=True)
@@ -537,6 +551,7 @@ class ServiceRating(SQLModel, table=True):
     __tablename__ = "service_ratings"
     __table_args__ = (
         UniqueConstraint("oa_id", "user_id", "subject_kind", "subject_ref", name="uq_rating_once"),
+        Index("ix_service_ratings_oa_rated", "oa_id", "rated_at"),  # the console, per ward
     )
 
     id: int | None = Field(default=None, primary_key=True)

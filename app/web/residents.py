@@ -11,7 +11,6 @@ GET /api/unanswered/{id}          one unanswered question
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,21 +22,11 @@ from app.storage.reports import get_report, list_reports, replies_of
 from app.storage.tables import Report, UnansweredQuestion
 from app.ward_access import WardAccess
 from app.web.auth import ServicesDep
-from app.web.console.auth import ApiWards, StaffOrToken, check_visible, choose_ward
+from app.web.console.auth import ApiWards, StaffOrToken, check_visible, listed_oa_ids
 
 router = APIRouter(prefix="/api", dependencies=[StaffOrToken])
 
 UNANSWERED_DAYS = 30
-
-
-def _oa_ids(access: WardAccess, ward: str) -> Collection[str] | None:
-    """The OAs to list: the caller's, or the one ward asked for (which must be theirs)."""
-    if not ward:
-        return access.oa_ids
-    chosen = choose_ward(access, ward)
-    if access.from_files and chosen.oa_id is not None:
-        return {chosen.oa_id}
-    return access.oa_ids
 
 
 def _ward_slug(access: WardAccess, oa_id: str) -> str | None:
@@ -75,7 +64,7 @@ def _question(access: WardAccess, question: UnansweredQuestion) -> dict[str, Any
 async def reports(
     services: ServicesDep, access: ApiWards, status: str = "", ward: str = ""
 ) -> dict[str, Any]:
-    rows = list_reports(services.db, status or None, oa_ids=_oa_ids(access, ward))
+    rows = list_reports(services.db, status or None, oa_ids=listed_oa_ids(access, ward))
     return {"reports": [_report(access, r) for r in rows]}
 
 
@@ -102,7 +91,7 @@ async def report(report_id: int, services: ServicesDep, access: ApiWards) -> dic
 @router.get("/unanswered")
 async def unanswered(services: ServicesDep, access: ApiWards, ward: str = "") -> dict[str, Any]:
     since = datetime.now(UTC) - timedelta(days=UNANSWERED_DAYS)
-    rows = unanswered_since(services.db, since=since, oa_ids=_oa_ids(access, ward))
+    rows = unanswered_since(services.db, since=since, oa_ids=listed_oa_ids(access, ward))
     return {"questions": [_question(access, q) for q in reversed(rows)]}
 
 

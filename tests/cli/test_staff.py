@@ -112,8 +112,8 @@ def test_a_ward_account_names_its_ward_and_a_province_admin_none(two_wards: str)
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--role", "staff"], "--ward is needed: one of phuong-mau-a, xa-mau-b"),
-        (["--role", "admin", "--ward", "nowhere"], "no ward 'nowhere'"),
+        (["--role", "staff"], "hãy chọn một bằng --ward SLUG (phuong-mau-a, xa-mau-b)"),
+        (["--role", "admin", "--ward", "nowhere"], 'Không có phường/xã "nowhere"'),
         (["--role", "province", "--ward", "xa-mau-b"], "belongs to no ward"),
     ],
 )

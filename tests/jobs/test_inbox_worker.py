@@ -25,6 +25,7 @@ from app.storage.tables import EventStatus, InboundEvent, utcnow
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.support.fake_zalo import FakeZalo
 from tests.support.webhook import OA_ID, text_event
+from webhooks.events import RawEvent, inbound_message
 
 pytestmark = pytest.mark.anyio
 
@@ -136,6 +137,7 @@ def _record(app: RunningApp, user_id: str, text: str = QUESTION) -> int:
             event_name="user_send_text",
             user_id=user_id,
             payload=json.dumps(payload, ensure_ascii=False),
+            message=inbound_message(RawEvent.model_validate(payload)),
         ),
     )
     assert event_id is not None

@@ -48,6 +48,7 @@ class Row:
     subject_kind: str = "visit"
     subject_ref: str = "LH-1"
     comment: str | None = None
+    oa_id: str = "oa-1"
 
 
 def test_groups_per_procedure_counter_and_local_month() -> None:

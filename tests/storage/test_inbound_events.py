@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 import app.storage.inbound
+from app.messages import InboundMessage, MessageKind
 from app.storage.database import Database
 from app.storage.events import (
     EVENT_CLAIM_LEASE,
@@ -30,6 +31,8 @@ from app.storage.events import (
 from app.storage.inbound import InboundRecorder
 from app.storage.tables import EventStatus, InboundEvent, utcnow
 from tests.support.databases import database_url
+
+TEXT = InboundMessage(MessageKind.text, text="chào")
 
 
 @pytest.fixture
@@ -144,13 +147,13 @@ async def test_concurrent_webhooks_share_a_commit(
 
 
 def _new(key: str) -> NewEvent:
-    return NewEvent("oa", key, "user_send_text", "u1", "{}")
+    return NewEvent("oa", key, "user_send_text", "u1", "{}", TEXT)
 
 
 @pytest.mark.anyio
 async def test_a_cancelled_request_does_not_cancel_the_shared_write(db: Database) -> None:
     recorder = InboundRecorder(db)
-    events = [NewEvent("oa", f"hang-up-{i}", "user_send_text", "u1", "{}") for i in range(3)]
+    events = [NewEvent("oa", f"hang-up-{i}", "user_send_text", "u1", "{}", TEXT) for i in range(3)]
     first = asyncio.create_task(recorder.record(events[0]))
     hung_up = asyncio.create_task(recorder.record(events[1]))
     third = asyncio.create_task(recorder.record(events[2]))
@@ -181,7 +184,7 @@ async def test_an_event_the_database_refuses_fails_alone_not_its_whole_batch(
     """Whatever slips past the webhook's validation, one unstorable event (here a lone
     surrogate, which no database encodes) must not cost the others sharing its commit."""
     recorder = InboundRecorder(db)
-    poisoned = NewEvent("oa", "poison", "user_send_text", "u\udfff", "{}")
+    poisoned = NewEvent("oa", "poison", "user_send_text", "u\udfff", "{}", TEXT)
     events = [_new(f"fine-{i}") for i in range(3)] + [poisoned] + [_new("fine-3")]
     results = await asyncio.gather(
         *(recorder.record(event) for event in events), return_exceptions=True

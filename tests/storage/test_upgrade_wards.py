@@ -88,7 +88,7 @@ def test_a_single_oa_database_upgrades_to_wards_without_losing_a_row(tmp_path: P
         upgrade(db.engine)
 
         with db.engine.connect() as connection:
-            assert current_revision(connection) == "0015"  # the head: staff_wards follows wards
+            assert current_revision(connection) == "0016"  # the head: typed messages follow 0017
             assert {t: _count(connection, t) for t in ROWS} == before  # no row lost
             keys = connection.execute(text("SELECT oa_id FROM announcement_deliveries")).all()
             assert {k for (k,) in keys} == {OA}  # deliveries now carry their OA

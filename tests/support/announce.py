@@ -12,10 +12,12 @@ from sqlalchemy import insert
 from app.catalogue import load_catalogue
 from app.catalogue.models import ResidentialGroup
 from app.storage.database import Database
+from app.storage.events import NewEvent
 from app.storage.groups import import_memberships
 from app.storage.tables import Follower, InboundEvent
 from tests.support.databases import database_url
 from tests.support.fake_zalo import FakeMessage
+from webhooks.events import RawEvent, inbound_message
 
 ROOT = Path(__file__).resolve().parents[2]
 OA = "oa-1"
@@ -102,12 +104,16 @@ class EchoWebhook:
             "message": {"text": message.text, "msg_id": message.message_id},
             "timestamp": str(int(self.clock().timestamp() * 1000)),
         }
+        event = NewEvent(
+            self.oa_id,
+            f"msg:{message.message_id}",
+            "oa_send_text",
+            message.user_id,
+            json.dumps(payload, ensure_ascii=False),
+            inbound_message(RawEvent.model_validate(payload)),
+        )
         return {
-            "oa_id": self.oa_id,
-            "event_key": f"msg:{message.message_id}",
-            "event_name": "oa_send_text",
-            "user_id": message.user_id,
-            "payload": json.dumps(payload, ensure_ascii=False),
+            **event.row(),
             "status": "ignored",
             "received_at": self.clock(),
         }

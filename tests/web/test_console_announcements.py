@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.announcements.delivery import announcing_oa_id
+from app.announcements.delivery import DeliveryPolicy, announcing_oa_id
 from app.storage.followers import touch_interaction
 from app.storage.groups import members_per_group, set_membership
 from tests.conftest import RunningApp
@@ -27,6 +27,10 @@ def add_members(running: RunningApp, members: dict[str, str]) -> None:
 async def test_compose_preview_send_and_watch_progress(
     running: RunningApp, fake_zalo: FakeZalo
 ) -> None:
+    # Non-urgent announcements wait out the night's quiet hours; the test must not depend on
+    # the time of day it runs at.
+    assert running.services.announcer is not None
+    running.services.announcer.policy = DeliveryPolicy(quiet_hours=None)
     add_members(running, {"u1": "tdp-5", "u2": "tdp-5", "u3": "tdp-7"})
     make_staff(running.services.db)
     csrf = await log_in(running.client, "canbo")

@@ -18,6 +18,7 @@ from app.storage.tables import EventStatus
 from tests.conftest import RunningApp, make_settings, start_app
 from tests.support.fake_zalo import FakeZalo
 from tests.support.webhook import APP_ID, OA_SECRET, text_event
+from webhooks.events import stored_message
 from webhooks.signature import signature_header
 
 pytestmark = pytest.mark.anyio
@@ -164,8 +165,12 @@ async def test_a_broken_emoji_is_cleaned_and_the_resident_answered(
 async def test_a_stored_payload_with_a_broken_emoji_is_still_answered(
     app: RunningApp, fake_zalo: FakeZalo
 ) -> None:
-    """Events recorded before the edge cleaned them are cleaned when they are handled."""
+    """Events recorded before the edge cleaned them are cleaned when migration 0016 reads
+    their typed message from the stored payload (`stored_message`)."""
     payload = _now_event("u2", "qwzx pmvb \udfff", "emoji-2")  # unanswered: text stored
+    stored = _ascii_body(payload).decode()
+    message = stored_message("user_send_text", stored)
+    assert message.text == "qwzx pmvb \ufffd"
     event_id = record_event(
         app.services.db,
         NewEvent(
@@ -173,7 +178,8 @@ async def test_a_stored_payload_with_a_broken_emoji_is_still_answered(
             event_key="msg:emoji-2",
             event_name="user_send_text",
             user_id="u2",
-            payload=_ascii_body(payload).decode(),
+            payload=stored,
+            message=message,
         ),
     )
     assert event_id is not None

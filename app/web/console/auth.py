@@ -8,6 +8,7 @@ token (form field `csrf_token` or header `X-CSRF-Token`).
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -180,6 +181,22 @@ def choose_ward(access: WardAccess, slug: str | None) -> Ward:
         raise HTTPException(404, "Không có phường/xã này.") from exc
     except WardRequired as exc:
         raise HTTPException(422, "Hãy chọn phường/xã (tham số ward).") from exc
+
+
+def listed_oa_ids(access: WardAccess, slug: str | None) -> frozenset[str] | None:
+    """The OA ids a list keeps (None: every row): every ward the staff member sees, or the
+    one a province admin narrows it to (`ward`; 404 for a ward not visible)."""
+    if not slug:
+        return access.oa_ids
+    return access.oa_ids_of(choose_ward(access, slug))
+
+
+def ward_names(access: WardAccess) -> Callable[[str], str] | None:
+    """The ward column of lists that show several wards: a row's OA id -> its ward's name
+    (the OA id itself for an OA no ward claims). None: one ward visible, no column."""
+    if access.only is not None:
+        return None
+    return lambda oa_id: w.name if (w := access.ward_of(oa_id)) is not None else oa_id
 
 
 async def page_ward_access(services: ServicesDep, session: PageSession) -> WardAccess:

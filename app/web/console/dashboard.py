@@ -15,6 +15,7 @@ from app.staff import ConsoleSession
 from app.storage.events import count_messages, messages_per_oa
 from app.storage.groups import members_per_group
 from app.storage.questions import count_unanswered, top_asked, unanswered_per_oa
+from app.storage.ratings import scores_per_oa
 from app.storage.reports import counts_by, counts_per_oa
 from app.ward_access import WardAccess
 from app.web.auth import ServicesDep
@@ -63,7 +64,8 @@ async def dashboard(
 def _province_dashboard(
     request: Request, services: Services, session: ConsoleSession, access: WardAccess
 ) -> HTMLResponse:
-    """Per ward: messages and unanswered questions of the last 7 days, open reports, ratings.
+    """Per ward: messages and unanswered questions of the last 7 days, open reports, the
+    residents' 1-5 ratings of the service (count and average) and their verdicts on reports.
     Rows of an OA no ward claims are summed under one line rather than dropped."""
     since = datetime.now(ZoneInfo(services.knowledge.current.content.catalogue.ward.timezone))
     since -= timedelta(days=7)
@@ -83,6 +85,9 @@ def _province_dashboard(
     for oa_id, ratings in counts_per_oa(services.db, "rating").items():
         for rating, n in ratings.items():
             add(oa_id, rating, n)
+    for oa_id, scores in scores_per_oa(services.db).items():  # the 1-5 ratings of the service
+        add(oa_id, "rated", scores.count)
+        add(oa_id, "score_total", scores.total)
     rows = [(w.slug, w.name, figures[w.slug]) for w in access.wards]
     if unknown:
         rows.append(("", UNKNOWN_WARD, unknown))

@@ -1,5 +1,8 @@
 """The console's dossiers page: staff record a dossier's status (when no provincial system is
-plugged in, or to correct it) and see who follows each code and how their notice went."""
+plugged in, or to correct it) and see who follows each code and how their notice went.
+
+Each staff member sees and records their own ward's dossiers (another ward's code is a 404, as
+an unknown one); a province admin sees every ward's and names the ward to record in."""
 
 from __future__ import annotations
 
@@ -12,14 +15,24 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.announcements.delivery import announcing_oa_id
 from app.announcements.notices import STATUS_LABELS as NOTICE_LABELS
+from app.catalogue.models import WardProfile
 from app.dossiers.dialogue import status_sentence
 from app.dossiers.service import DossierDesk, status_of
 from app.dossiers.status import DossierState, DossierStatus
 from app.services import Services
 from app.staff import ConsoleSession
 from app.storage.dossiers import follows_of, get_dossier, list_dossiers, oa_ids_with_code
+from app.ward_access import WardAccess
+from app.wards import Ward
 from app.web.auth import ServicesDep
-from app.web.console.auth import PageSession
+from app.web.console.auth import (
+    PageSession,
+    PageWards,
+    choose_ward,
+    listed_oa_ids,
+    ward_names,
+    ward_oa_id,
+)
 from app.web.console.rendering import render
 
 router = APIRouter(prefix="/console/dossiers")
@@ -39,53 +52,82 @@ def _desk(services: Services) -> DossierDesk:
     return services.dossiers
 
 
-def _oa_ids(services: Services, code: str) -> list[str]:
-    """Whose dossier a code is: this deployment's OA, else the OAs that know the code."""
+NO_DOSSIER = "Không có hồ sơ này."
+
+
+def _record_in(services: Services, access: WardAccess, ward: Ward, code: str) -> list[str]:
+    """The OAs a status is recorded in: the ward's. The one ward of procedures.yaml keeps
+    today's rule: this deployment's OA, else the OAs that know the code."""
+    if access.from_files:
+        return [ward_oa_id(services, access, ward)]
     own = services.settings.own_oa_id
     if own is not None:
         return [own]
     return oa_ids_with_code(services.db, code) or [announcing_oa_id(services.settings)]
 
 
+def _profile(services: Services, access: WardAccess, ward: str) -> WardProfile:
+    """The profile whose dossier settings (code format, lookup link) the page follows."""
+    if ward:
+        return choose_ward(access, ward).profile
+    only = access.only
+    return only.profile if only is not None else services.knowledge.current.content.catalogue.ward
+
+
 def _page(
     request: Request,
     services: Services,
     session: ConsoleSession,
+    access: WardAccess,
     *,
     code: str = "",
+    ward: str = "",
     message: str | None = None,
     error: str | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    ward = services.knowledge.current.content.catalogue.ward
-    timezone = ZoneInfo(ward.timezone)
+    profile = _profile(services, access, ward)
+    timezone = ZoneInfo(profile.timezone)
+    oa_ids = listed_oa_ids(access, ward)
+    names = ward_names(access)
     shown = None
     if code:
-        rows = [(oa, get_dossier(services.db, oa, code)) for oa in _oa_ids(services, code)]
-        found = [(oa, row) for oa, row in rows if row is not None]
-        if found:
-            oa_id, row = found[0]
+        found = [
+            row
+            for oa in oa_ids_with_code(services.db, code, oa_ids)
+            if (row := get_dossier(services.db, oa, code)) is not None
+        ]
+        if not found:  # unknown, or another ward's: the same answer
+            error = error or NO_DOSSIER
+            status_code = 404
+        else:
+            row = found[0]
             status = status_of(row)
             shown = {
                 "code": code,
+                "ward": names(row.oa_id) if names is not None else None,
                 "status": status_sentence(status) if status else None,
                 "updated_by": row.updated_by if status else None,
-                "follows": follows_of(services.db, oa_id, code),
+                "follows": follows_of(services.db, row.oa_id, code),
             }
     return render(
         request,
         "dossiers.html",
         session,
         status_code,
-        dossiers=list_dossiers(services.db),
+        dossiers=list_dossiers(services.db, oa_ids=oa_ids),
+        ward=ward,
+        wards=access.wards if access.only is None else (),
+        ward_name=names,
+        slug_of=lambda oa_id: w.slug if (w := access.ward_of(oa_id)) is not None else "",
         states=STATE_LABELS,
         notice_labels=NOTICE_LABELS,
-        lookup=ward.dossiers,
+        lookup=profile.dossiers,
         provider=services.dossiers is not None and services.dossiers.provider is not None,
         shown=shown,
         code=code,
-        form=form or {"code": code},
+        form=form or {"code": code, "ward": ward},
         message=message,
         error=error,
         local=lambda moment: (
@@ -96,9 +138,14 @@ def _page(
 
 @router.get("", response_class=HTMLResponse)
 async def dossiers_page(
-    request: Request, services: ServicesDep, session: PageSession, code: str = ""
+    request: Request,
+    services: ServicesDep,
+    session: PageSession,
+    access: PageWards,
+    code: str = "",
+    ward: str = "",
 ) -> Response:
-    return _page(request, services, session, code=code.strip().upper())
+    return _page(request, services, session, access, code=code.strip().upper(), ward=ward)
 
 
 @router.post("", response_class=HTMLResponse)
@@ -106,11 +153,13 @@ async def dossier_record(
     request: Request,
     services: ServicesDep,
     session: PageSession,
+    access: PageWards,
     code: Annotated[str, Form(max_length=80)],
     state: Annotated[str, Form()],
     missing: Annotated[str, Form(max_length=1000)] = "",
     pickup_date: Annotated[str, Form(max_length=10)] = "",
     procedure_code: Annotated[str, Form(max_length=40)] = "",
+    ward: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     desk = _desk(services)
     form = {
@@ -119,8 +168,12 @@ async def dossier_record(
         "missing": missing,
         "pickup_date": pickup_date,
         "procedure_code": procedure_code,
+        "ward": ward,
     }
-    lookup = services.knowledge.current.content.catalogue.ward.dossiers
+    # The ward to record in, before anything: 404 for another ward's, 422 for a province
+    # admin who named none.
+    chosen = choose_ward(access, ward or None)
+    lookup = chosen.profile.dossiers
     found = lookup.find_code(code) if lookup is not None else code.strip().upper() or None
     problem = None
     if found is None or found != code.strip().upper():
@@ -135,16 +188,18 @@ async def dossier_record(
         except ValueError:
             problem = "Ngày hẹn trả không hợp lệ."
     procedure = procedure_code.strip() or None
-    catalogue = services.knowledge.current.content.catalogue
-    if problem is None and procedure is not None and catalogue.procedure(procedure) is None:
+    if problem is None and procedure is not None and chosen.catalogue.procedure(procedure) is None:
         problem = f"Không có thủ tục mã “{procedure}” trong danh mục."
     if problem is not None or found is None:
-        return _page(request, services, session, error=problem, form=form, status_code=422)
+        return _page(
+            request, services, session, access, ward=ward, error=problem, form=form,
+            status_code=422,
+        )  # fmt: skip
     status = DossierStatus(DossierState(state), missing.strip() or None, day, procedure)
     told = 0
     changed = False
     now = desk.clock()
-    for oa_id in _oa_ids(services, found):
+    for oa_id in _record_in(services, access, chosen, found):
         outcome = await desk.record(oa_id, found, status, by=session.user.username, now=now)
         told += outcome.told
         changed = changed or outcome.changed
@@ -154,4 +209,4 @@ async def dossier_record(
         message = f"Đã cập nhật hồ sơ {found}. {told} người theo dõi được mời đánh giá."
     else:
         message = f"Đã cập nhật hồ sơ {found}. {told} người theo dõi sẽ được báo qua Zalo."
-    return _page(request, services, session, code=found, message=message)
+    return _page(request, services, session, access, code=found, ward=ward, message=message)

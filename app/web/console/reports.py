@@ -4,7 +4,7 @@ staff member sees their own ward's reports; another ward's report is a 404."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -19,7 +19,13 @@ from app.storage.staff import list_staff
 from app.storage.tables import Report
 from app.ward_access import WardAccess
 from app.web.auth import ServicesDep
-from app.web.console.auth import PageSession, PageWards, check_visible, choose_ward
+from app.web.console.auth import (
+    PageSession,
+    PageWards,
+    check_visible,
+    listed_oa_ids,
+    ward_names,
+)
 from app.web.console.rendering import render
 
 router = APIRouter(prefix="/console")
@@ -62,10 +68,7 @@ async def reports_page(
     ward: str = "",
 ) -> Response:
     chosen = status if status in {s.value for s in Status} else None
-    oa_ids = access.oa_ids
-    if ward:  # a province admin narrowing the list to one ward
-        only = choose_ward(access, ward)
-        oa_ids = frozenset({only.oa_id}) if access.from_files and only.oa_id else oa_ids
+    oa_ids = listed_oa_ids(access, ward)  # a province admin may narrow the list to one ward
     return render(
         request,
         "reports.html",
@@ -75,15 +78,8 @@ async def reports_page(
         labels=STATUS_LABELS,
         code=report_code,
         ward=ward,
-        ward_name=_ward_name(access),
+        ward_name=ward_names(access),
     )
-
-
-def _ward_name(access: WardAccess) -> Any:
-    """The ward column of a province admin's lists (None: one ward, no column)."""
-    if access.only is not None:
-        return None
-    return lambda oa_id: w.name if (w := access.ward_of(oa_id)) is not None else oa_id
 
 
 def _report_page(
