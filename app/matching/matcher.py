@@ -50,7 +50,7 @@ from app.matching.learned import (
     Opinion,
 )
 from app.matching.normalize import normalize
-from app.matching.places import ELSEWHERE_FOR, Phrases, other_places
+from app.matching.places import ELSEWHERE_FOR, NamedLocalities, Phrases, other_places
 from app.matching.result import Candidate, CandidateKind, MatchResult
 
 NAME_FACTOR = 1.0
@@ -356,13 +356,21 @@ class Matcher:
                 verbatim.setdefault(normalize(source.text), set()).add(source.owner)
         self._verbatim = frozenset(t for t, found in verbatim.items() if len(found) == 1)
         self._corrector = self._build_corrector(sources)
-        places = other_places((catalogue.ward.name, catalogue.ward.province))
+        home = (catalogue.ward.name, catalogue.ward.province)
+        places = other_places(home)
+        self._named = NamedLocalities(home)
         self._not_for: dict[int, Phrases] = {}
         """An intent -> what a message it is not about names (another place, service...)."""
+        self._offices: set[int] = set()
+        """The OFFICE_INTENTS' owners: a ward, commune or district named is not ours either."""
         for index, owner in enumerate(owners):
-            if owner.kind == "intent" and owner.id in OFFICE_INTENTS:
-                self._not_for[index] = places
-            elif owner.kind == "intent" and owner.id in ELSEWHERE_FOR:
+            if owner.kind != "intent":
+                continue
+            if owner.id in OFFICE_INTENTS:
+                self._offices.add(index)
+                also = ELSEWHERE_FOR.get(owner.id, ())
+                self._not_for[index] = other_places(home, also=also) if also else places
+            elif owner.id in ELSEWHERE_FOR:
                 self._not_for[index] = Phrases(ELSEWHERE_FOR[owner.id])
 
     def _build_learned(
@@ -478,9 +486,10 @@ class Matcher:
         words = clause_words(text)
         if self._advertising.is_advertising(self._rules.rewrite(words)):
             return MatchResult(text=text, kind="none", id=None, score=0.0)
-        return self._decide(text, self._rank(words[:MAX_WORDS], normalised in self._verbatim))
+        ranking = self._rank(words[:MAX_WORDS], normalised in self._verbatim, text)
+        return self._decide(text, ranking)
 
-    def _rank(self, words: Sequence[str], verbatim: bool = False) -> _Ranking:
+    def _rank(self, words: Sequence[str], verbatim: bool = False, text: str = "") -> _Ranking:
         """Owners by score, best first, and the learned scorer's probabilities when it had a
         say. Each owner scores its best phrase under any reading, then the learned opinion."""
         best: dict[int, float] = {}
@@ -500,7 +509,7 @@ class Matcher:
             self._add_cues(scores, likeliest, learned)
         self._drop_social_with_a_topic(scores, likeliest)
         self._drop_rivals(scores, likeliest)
-        self._drop_elsewhere(scores, words)
+        self._drop_elsewhere(scores, words, text)
         ranked = sorted(
             ((o, s) for o, s in scores.items() if s >= INTENT_FROM or not self._is_intent(o)),
             key=lambda item: (-item[1], item[0]),
@@ -559,12 +568,21 @@ class Matcher:
         cue_score = CUE_SCORE * (1 - NONE_PULL * learned[NONE]) if learned else CUE_SCORE
         scores[owner] = max(scores.get(owner, 0.0), cue_score)
 
-    def _drop_elsewhere(self, scores: dict[int, float], words: Sequence[str]) -> None:
-        """Another locality's office is not ours (OFFICE_INTENTS); another service's account or
-        a company's bill is not the ward's online services or officers (places.ELSEWHERE_FOR)."""
+    def _drop_elsewhere(self, scores: dict[int, float], words: Sequence[str], text: str) -> None:
+        """Another locality's office is not ours (OFFICE_INTENTS: a province's name, or a ward,
+        commune or district named in `text`, the message as written); another service's account
+        or a company's bill is not the ward's online services, another agency's phone or hours
+        not the ward's, a job not a question for its officers (places.ELSEWHERE_FOR)."""
+        named: bool | None = None
         for owner, elsewhere in self._not_for.items():
-            if owner in scores and elsewhere.found(words):
+            if owner not in scores:
+                continue
+            if elsewhere.found(words):
                 del scores[owner]
+            elif owner in self._offices:
+                named = self._named.found(text, words) if named is None else named
+                if named:
+                    del scores[owner]
 
     def _drop_rivals(self, scores: dict[int, float], words: Words) -> None:
         """A message naming one of RIVALS is not about a procedure whose phrases name only

@@ -7,7 +7,7 @@ import pytest
 from app.catalogue import Content
 from app.matching.matcher import Matcher
 from app.matching.normalize import normalize
-from app.matching.places import other_places
+from app.matching.places import NamedLocalities, other_places
 
 
 def test_finds_a_province_by_its_folded_words() -> None:
@@ -69,3 +69,32 @@ def test_another_services_account_or_bill_is_not_ours(matcher: Matcher, text: st
 def test_the_wards_own_services_still_are(matcher: Matcher) -> None:
     assert matcher.match("quên mật khẩu vneid thì lấy lại sao").id == "online_services"
     assert matcher.match("tôi muốn khiếu nại cán bộ một cửa").id == "handoff"
+
+
+def test_names_a_ward_commune_or_district_by_its_capitalised_name() -> None:
+    named = NamedLocalities(["Phường Mẫu", "Tỉnh Mẫu"])
+
+    def found(text: str) -> bool:
+        return named.found(text, normalize(text).split())
+
+    assert found("Phường Bến Thành quận 1 thứ 7 có làm việc không")
+    assert found("số điện thoại UBND xã Tân Phú")
+    assert found("ủy ban quận 3 mấy giờ mở cửa")
+    # the ward's own name, an unnamed "phường mình", a span of time, a message in capitals
+    assert not found("Trung tâm phường Mẫu ở đâu")
+    assert not found("Phường mình thứ 7 có làm không")
+    assert not found("tui gửi đơn lên phường 2 tháng rồi")
+    assert not found("PHƯỜNG CÓ LÀM THỨ 7 KHÔNG")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cho xin số điện thoại bệnh viện huyện",
+        "ủy ban phường Tân Định chiều nay làm việc tới mấy giờ",
+    ],
+)
+def test_another_agency_or_a_named_ward_is_not_our_office(matcher: Matcher, text: str) -> None:
+    result = matcher.match(text)
+    assert result.id not in {"contact", "office_hours"}
+    assert all(c.id not in {"contact", "office_hours"} for c in result.alternatives)
