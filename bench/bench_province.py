@@ -65,6 +65,7 @@ from app.storage.announcements import (  # noqa: E402
 from app.storage.database import Database  # noqa: E402
 from app.storage.tables import Follower, GroupMembership  # noqa: E402
 from app.storage.tokens import DatabaseTokenStore  # noqa: E402
+from bench.workload import ANNOUNCEMENT, QUESTIONS  # noqa: E402
 from tests.support.databases import PostgresDatabases  # noqa: E402
 from tests.support.fake_zalo import MESSAGE_CS_PATH  # noqa: E402
 from tests.support.fake_zalo_server import FakeZaloServer, free_port  # noqa: E402
@@ -75,18 +76,6 @@ DEFAULT_SERVER = "postgresql+psycopg://wardbot:wardbot@127.0.0.1:5432/postgres"
 OA_BASE = 7_000_000_000_000_000_000
 GROUPS_PER_WARD = 12
 ASKER, MEMBER = "asker-", "member-"
-ANNOUNCEMENT = (
-    "Thông báo: từ 8h00 đến 11h00 sáng thứ Ba, phường cắt nước để sửa đường ống trên đường "
-    "Nguyễn Trãi. Bà con chủ động dự trữ nước. Xin cảm ơn."
-)
-QUESTIONS = (
-    "thủ tục đăng ký khai sinh cần giấy tờ gì",
-    "làm căn cước cho con ở đâu",
-    "phường làm việc mấy giờ",
-    "đăng ký kết hôn cần gì ạ",
-    "số điện thoại công an phường",
-    "chứng thực bản sao mất bao nhiêu tiền",
-)
 
 
 # --- the wards ---------------------------------------------------------------------------------

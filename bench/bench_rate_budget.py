@@ -9,7 +9,7 @@ in one event loop, against a fake Zalo (an `httpx.MockTransport`) that allows `-
 requests a minute for the whole app and answers -32 beyond, in fixed minutes like Zalo's
 ("reset every minute"). One urgent announcement goes to `--recipients` residents while new
 residents ask questions (`--questions-per-minute`, app time); each question goes to one of
-the processes the way the webhook hands it over (`Services.accept_event`).
+the processes the way the webhook hands it over (`Services.intake.accept`).
 
 Scaled: the default is Zalo's 4,000 requests a minute and a 20,000-recipient announcement
 divided by 20 (200 a minute, 1,000 recipients: about five minutes of saturated budget, as at
@@ -60,28 +60,18 @@ from app.storage.announcements import (  # noqa: E402
     AnnouncementDraft,
     announcement_status,
     create_announcement,
-    import_memberships,
 )
 from app.storage.budget import budget_state  # noqa: E402
 from app.storage.database import Database  # noqa: E402
+from app.storage.groups import import_memberships  # noqa: E402
 from app.zalo.budget import Priority, RateBudget  # noqa: E402
+from bench.workload import ANNOUNCEMENT, QUESTIONS  # noqa: E402
 from tests.support.webhook import APP_ID, OA_ID, OA_SECRET, text_event  # noqa: E402
+from webhooks.events import stored_message  # noqa: E402
 
 API_BASE_URL = "https://zalo.bench"
 OAUTH_BASE_URL = "https://oauth.zalo.bench"
 MESSAGE_PATH = "/v3.0/oa/message/cs"
-ANNOUNCEMENT = (
-    "Thông báo: từ 8h00 đến 11h00 sáng thứ Ba, phường cắt nước để sửa đường ống trên đường "
-    "Nguyễn Trãi. Bà con chủ động dự trữ nước. Xin cảm ơn."
-)
-QUESTIONS = (
-    "thủ tục đăng ký khai sinh cần giấy tờ gì",
-    "làm căn cước cho con ở đâu",
-    "phường làm việc mấy giờ",
-    "đăng ký kết hôn cần gì ạ",
-    "số điện thoại công an phường",
-    "chứng thực bản sao mất bao nhiêu tiền",
-)
 
 
 @dataclass
@@ -193,12 +183,13 @@ async def ask_questions(
         msg_id = f"bench-msg-{n}"
         payload = json.dumps(text_event(user_id, QUESTIONS[n % len(QUESTIONS)], msg_id))
         asked[user_id] = time.perf_counter()
-        await processes[n % len(processes)].accept_event(
+        await processes[n % len(processes)].intake.accept(
             oa_id=OA_ID,
             event_key=msg_id,
             event_name="user_send_text",
             user_id=user_id,
             payload=payload,
+            message=stored_message("user_send_text", payload),
         )
     return asked
 
