@@ -557,6 +557,7 @@ class AnnouncementWorker:
         left when the worker stops or pauses are released unsent, their attempt refunded.
         """
         claimed: deque[DeliveryWork] = deque()
+        open_messages: dict[int, int] = {}
         exhausted = False
         processed = 0
 
@@ -576,6 +577,11 @@ class AnnouncementWorker:
                 )
                 exhausted = not batch
                 claimed.extend(batch)
+                # One look-up for the batch instead of one per delivery: only the holder of
+                # a delivery's claim records or settles its message, so it cannot change.
+                open_messages.update(
+                    self.outbox.open_messages_for_deliveries([w.delivery_id for w in batch])
+                )
             return claimed.popleft() if claimed else None
 
         async def consume() -> None:
@@ -586,7 +592,7 @@ class AnnouncementWorker:
                 work = next_work()  # synchronous: no other consumer runs meanwhile
                 if work is None:
                     break
-                await self._deliver_claimed(work)
+                await self._deliver_claimed(work, open_messages.pop(work.delivery_id, None))
                 processed += 1
 
         try:
@@ -616,17 +622,17 @@ class AnnouncementWorker:
                 refund_attempt=True,
             )
 
-    async def _deliver_claimed(self, work: DeliveryWork) -> None:
+    async def _deliver_claimed(self, work: DeliveryWork, message_id: int | None) -> None:
         try:
-            await self._settle(work)
+            await self._settle(work, message_id)
         except Exception:
             # A bug or the database: the claim expires after the lease and is reconciled.
             log.exception("announcement.delivery_error delivery=%s", work.delivery_id)
 
-    async def _settle(self, work: DeliveryWork) -> None:
+    async def _settle(self, work: DeliveryWork, message_id: int | None) -> None:
+        """Decide and send one claimed delivery; `message_id`: its open message, if any."""
         now = self.clock()
         policy = self.policy
-        message_id = self.outbox.open_message_for_delivery(work.delivery_id)
         # A message that began going out (or may have) is finished before anything else:
         # its parts are confirmed from Zalo's echo, or the rest is sent.
         if message_id is None or not self.outbox.went_out(message_id):

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
+from app.outbox.outbox import split_reply
+from app.storage import outbox as outbox_store
 from app.storage.announcements import (
     AnnouncementDraft,
     announcement_status,
@@ -29,7 +31,7 @@ from app.storage.groups import (
     set_membership,
     tag_syncs_due,
 )
-from app.storage.tables import DeliveryStatus
+from app.storage.tables import DeliveryStatus, OutboundPurpose, PartStatus
 from tests.support.announce import OA, Clock, add_residents, new_database
 
 
@@ -255,3 +257,33 @@ def test_import_adds_moves_and_keeps(db: Database) -> None:
     counts = import_memberships(db, OA, [("a", "tdp-2"), ("b", "tdp-2"), ("z", "tdp-9")], clock())
     assert (counts.added, counts.changed, counts.unchanged) == (1, 1, 1)
     assert memberships(db, OA) == [("a", "tdp-2"), ("b", "tdp-2"), ("z", "tdp-9")]
+
+
+def test_open_messages_of_a_batch_in_one_look_up(db: Database) -> None:
+    clock = Clock()
+    add_residents(db, {"a": "tdp-1", "b": "tdp-1", "c": "tdp-1"}, last_interaction=clock())
+    create_announcement(db, _draft(group_ids=("tdp-1",)), clock())
+    first, second, third = (w.delivery_id for w in claim_due_deliveries(db, clock(), "w", limit=3))
+
+    def record(delivery_id: int) -> int:
+        return outbox_store.record_message(
+            db,
+            oa_id=OA,
+            user_id="a",
+            purpose=OutboundPurpose.announcement,
+            text="Cắt điện",
+            buttons="[]",
+            parts=split_reply("Cắt điện", "[]"),
+            now=clock(),
+            delivery_id=delivery_id,
+        )
+
+    record(first)
+    newest = record(first)
+    given_up = record(second)
+    outbox_store.move_unsent(db, [given_up], clock(), PartStatus.failed, reason="x")
+    found = outbox_store.open_messages_for_deliveries(db, [first, second, third])
+    assert found == {first: newest}  # the newest open one; none for the other two
+    for delivery_id in (first, second, third):
+        assert outbox_store.open_message_for_delivery(db, delivery_id) == found.get(delivery_id)
+    assert outbox_store.open_messages_for_deliveries(db, []) == {}
