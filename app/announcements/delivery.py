@@ -1,6 +1,7 @@
 """Announcement delivery: a rate-limited, resumable worker, and the hand-off of deferred ones.
 
-Each delivery is claimed atomically (pending -> sending) just before it is decided and sent,
+Deliveries are claimed atomically (pending -> sending), a few at a time, just before they
+are decided and sent,
 then settled: sent, deferred (outside Zalo's 7-day consultation window: -230/-232, or a last
 interaction known to be older), failed (unfollowed, -213, -227, -244, or a request Zalo
 refuses), or back to pending with a backoff (-32, HTTP 5xx, timeouts) until `max_attempts`.
@@ -19,9 +20,11 @@ The one ambiguous moment is between Zalo accepting a part and our UPDATE recordi
 crash there (or a timeout whose request did reach Zalo) leaves a part we cannot know was
 sent. The policy:
 
-1. Narrow the window. A delivery is claimed one at a time right before it is sent, the
-   worker's Zalo client does not retry by itself (`attempts=1`; the worker retries), and
-   `stop()` lets every claimed delivery finish and be recorded before the worker ends. A stop,
+1. Narrow the window. Deliveries are claimed in small batches (one per consumer) just
+   before they are sent, the worker's Zalo client does not retry by itself (`attempts=1`;
+   the worker retries), and `stop()` lets every delivery being sent finish and be recorded
+   before the worker ends, and gives back the claims not started (nothing of them was
+   sent). A stop,
    a restart, SIGTERM or Ctrl-C (within `stop`'s grace period) therefore never leaves an
    ambiguous delivery: that part is exactly-once.
 2. Detect, don't guess. After a crash the claims left in `sending` expire after
@@ -78,8 +81,8 @@ from app.outbox import Delivered, Outbox
 from app.storage.announcements import (
     DeliveryWork,
     claim_delivery,
+    claim_due_deliveries,
     deferred_delivery_ids,
-    due_delivery_ids,
     finish_delivery,
     release_stale_claims,
     requeue_if_resident_wrote,
@@ -457,7 +460,7 @@ class AnnouncementWorker:
         clock: Clock = utcnow,
         tags: TagMirror | None = None,
         concurrency: int = 8,
-        batch_size: int = 500,
+        claim_size: int | None = None,
         poll_interval: float = 1.0,
         replies_first: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
@@ -468,7 +471,8 @@ class AnnouncementWorker:
         self.clock = clock
         self.tags = tags
         self.concurrency = max(1, concurrency)
-        self.batch_size = batch_size
+        self.claim_size = claim_size or self.concurrency
+        """Deliveries claimed at once (one UPDATE); by default one per consumer."""
         self.poll_interval = poll_interval
         self.replies_first = replies_first
         """Awaited before each delivery is claimed: in a process that also answers residents,
@@ -545,56 +549,90 @@ class AnnouncementWorker:
         return released
 
     async def drain_due(self) -> int:
-        """Process deliveries until none is due now."""
-        total = 0
-        while not self._stopping.is_set():
-            now = self.clock()
-            if self._paused_until is not None and now < self._paused_until:
-                break
-            quiet = self.policy.quiet_hours is not None and self.policy.quiet_hours.is_quiet(now)
-            ids = due_delivery_ids(self.db, now, urgent_only=quiet, limit=self.batch_size)
-            if not ids:
-                break
-            processed = await self._process(ids)
-            total += processed
-            if processed == 0:
-                break  # all taken by another worker meanwhile: avoid spinning
-        return total
+        """Process deliveries until none is due now.
 
-    async def _process(self, ids: list[int]) -> int:
-        queue = deque(ids)
+        The consumers share a small batch of claims (`claim_size`, claimed in one UPDATE),
+        refilled when it runs out, so two workers take disjoint deliveries. A claim waits at
+        most a few deliveries' time before it is sent (far inside the lease); the claims
+        left when the worker stops or pauses are released unsent, their attempt refunded.
+        """
+        claimed: deque[DeliveryWork] = deque()
+        open_messages: dict[int, int] = {}
+        exhausted = False
         processed = 0
+
+        def next_work() -> DeliveryWork | None:
+            nonlocal exhausted
+            if self._halted():
+                return None
+            if not claimed and not exhausted:
+                now = self.clock()
+                quiet = self.policy.quiet_hours
+                batch = claim_due_deliveries(
+                    self.db,
+                    now,
+                    uuid.uuid4().hex,
+                    limit=self.claim_size,
+                    urgent_only=quiet is not None and quiet.is_quiet(now),
+                )
+                exhausted = not batch
+                claimed.extend(batch)
+                # One look-up for the batch instead of one per delivery: only the holder of
+                # a delivery's claim records or settles its message, so it cannot change.
+                open_messages.update(
+                    self.outbox.open_messages_for_deliveries([w.delivery_id for w in batch])
+                )
+            return claimed.popleft() if claimed else None
 
         async def consume() -> None:
             nonlocal processed
-            while queue and not self._stopping.is_set():
+            while not self._halted():
                 if self.replies_first is not None:
                     await self.replies_first()
-                    if not queue or self._stopping.is_set():
-                        break
-                if await self._deliver_one(queue.popleft()):
-                    processed += 1
+                work = next_work()  # synchronous: no other consumer runs meanwhile
+                if work is None:
+                    break
+                await self._deliver_claimed(work, open_messages.pop(work.delivery_id, None))
+                processed += 1
 
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(self.concurrency, len(ids))):
-                group.create_task(consume())
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(self.concurrency):
+                    group.create_task(consume())
+        finally:
+            self._release(claimed)
         return processed
 
-    async def _deliver_one(self, delivery_id: int) -> bool:
-        work = claim_delivery(self.db, delivery_id, self.clock(), uuid.uuid4().hex)
-        if work is None:
-            return False
+    def _halted(self) -> bool:
+        if self._stopping.is_set():
+            return True
+        return self._paused_until is not None and self.clock() < self._paused_until
+
+    def _release(self, claimed: deque[DeliveryWork]) -> None:
+        """Give back claims not started: nothing of them was sent, so no ambiguity."""
+        now = self.clock()
+        while claimed:
+            work = claimed.popleft()
+            finish_delivery(
+                self.db,
+                work,
+                now,
+                DeliveryStatus.pending,
+                reason=work.last_reason,
+                refund_attempt=True,
+            )
+
+    async def _deliver_claimed(self, work: DeliveryWork, message_id: int | None) -> None:
         try:
-            await self._settle(work)
+            await self._settle(work, message_id)
         except Exception:
             # A bug or the database: the claim expires after the lease and is reconciled.
-            log.exception("announcement.delivery_error delivery=%s", delivery_id)
-        return True
+            log.exception("announcement.delivery_error delivery=%s", work.delivery_id)
 
-    async def _settle(self, work: DeliveryWork) -> None:
+    async def _settle(self, work: DeliveryWork, message_id: int | None) -> None:
+        """Decide and send one claimed delivery; `message_id`: its open message, if any."""
         now = self.clock()
         policy = self.policy
-        message_id = self.outbox.open_message_for_delivery(work.delivery_id)
         # A message that began going out (or may have) is finished before anything else:
         # its parts are confirmed from Zalo's echo, or the rest is sent.
         if message_id is None or not self.outbox.went_out(message_id):

@@ -213,6 +213,10 @@ class Outbox:
     def open_message_for_delivery(self, delivery_id: int) -> int | None:
         return store.open_message_for_delivery(self.db, delivery_id)
 
+    def open_messages_for_deliveries(self, delivery_ids: Sequence[int]) -> dict[int, int]:
+        """{delivery id: its message that still has parts to send}, for a batch, one query."""
+        return store.open_messages_for_deliveries(self.db, delivery_ids)
+
     def went_out(self, message_id: int) -> bool:
         """Whether any part of the message reached Zalo, or may have."""
         return store.went_out(self.db, [message_id])

@@ -5,8 +5,9 @@ when the resident writes again). Every move out of `pending`/`deferred` is a gua
 (`WHERE id = :id AND status = :expected`) whose row count says who won, so two workers never
 own the same delivery; every move out of `sending` also names the claim token, so a worker
 whose claim was taken away (it looked dead) cannot overwrite the new owner's outcome.
-Correctness does not depend on row locks: on PostgreSQL the candidate SELECT may add
-`FOR UPDATE SKIP LOCKED` to cut contention between workers.
+The worker claims due deliveries in batches (`claim_due_deliveries`: one guarded UPDATE of
+up to n rows), so two workers take disjoint batches. Correctness does not depend on row
+locks: on PostgreSQL the candidate SELECT adds `FOR UPDATE SKIP LOCKED` to cut contention.
 
 Every datetime is UTC; SQLite hands them back naive, so reads go through `as_utc`.
 """
@@ -321,6 +322,56 @@ _CLAIM_SKIP_LOCKED = _CLAIM.where(col(Delivery.id) == _UNLOCKED_ROW)
 _CLAIM_PENDING_SKIP_LOCKED = _CLAIM_PENDING.where(col(Delivery.id) == _UNLOCKED_ROW)
 
 
+def claim_due_deliveries(
+    db: Database, now: datetime, token: str, *, limit: int, urgent_only: bool = False
+) -> list[DeliveryWork]:
+    """Claim up to `limit` due deliveries at once (pending -> sending, all under `token`),
+    urgent announcements first; returns them in that order.
+
+    One UPDATE of a batch: two workers take disjoint batches instead of racing for the same
+    ids. On PostgreSQL the candidates are picked `FOR UPDATE OF … SKIP LOCKED`, so a worker
+    skips the rows another one is claiming instead of waiting for them; on SQLite the single
+    writer makes the UPDATE atomic. The outer status guard stays the rule either way. A
+    claim the worker never gets to (it stopped or died) is released by it or by the lease.
+    """
+    due = (
+        core_select(col(Delivery.id))
+        .join(Announcement, col(Announcement.id) == col(Delivery.announcement_id))
+        .where(col(Delivery.status) == DeliveryStatus.pending)
+        .where(col(Delivery.next_attempt_at) <= now)
+        .where(or_(col(Announcement.scheduled_at).is_(None), col(Announcement.scheduled_at) <= now))
+        .order_by(col(Announcement.urgent).desc(), col(Delivery.id))
+        .limit(limit)
+    )
+    if urgent_only:
+        due = due.where(col(Announcement.urgent).is_(True))
+    if db.engine.dialect.name == "postgresql":
+        # OF the deliveries only: the announcement row is shared by every claimer.
+        due = due.with_for_update(skip_locked=True, of=Delivery)
+    claim = (
+        update(Delivery)
+        .where(col(Delivery.id).in_(due))
+        .where(col(Delivery.status) == DeliveryStatus.pending)
+        .values(
+            status=DeliveryStatus.sending,
+            claimed_at=now,
+            claim_token=token,
+            attempts=Delivery.attempts + 1,
+            updated_at=now,
+        )
+        .returning(col(Delivery.id))
+    )
+    with db.engine.begin() as connection:
+        ids = [row[0] for row in connection.execute(claim)]
+        if not ids:
+            return []
+        rows = connection.execute(
+            _WORK_COLUMNS.add_columns(col(Delivery.id)).where(col(Delivery.id).in_(ids))
+        ).all()
+    works = {row.id: _work(row.id, row) for row in rows}
+    return [works[i] for i in sorted(works, key=lambda i: (not works[i].urgent, i))]
+
+
 def claim_delivery(
     db: Database,
     delivery_id: int,
@@ -341,6 +392,10 @@ def claim_delivery(
         if rowcount(connection.execute(statement, parameters)) != 1:
             return None
         row = connection.execute(_WORK, {"b_id": delivery_id}).one()
+    return _work(delivery_id, row)
+
+
+def _work(delivery_id: int, row: Any) -> DeliveryWork:
     claimed_at = as_utc(row.claimed_at)
     assert claimed_at is not None and row.claim_token is not None
     return DeliveryWork(
@@ -365,7 +420,7 @@ def claim_delivery(
     )
 
 
-_WORK = (
+_WORK_COLUMNS = (
     core_select(
         col(Delivery.claim_token),
         col(Delivery.claimed_at),
@@ -393,8 +448,8 @@ _WORK = (
             col(Follower.user_id) == col(Delivery.user_id),
         ),
     )
-    .where(col(Delivery.id) == bindparam("b_id"))
 )
+_WORK = _WORK_COLUMNS.where(col(Delivery.id) == bindparam("b_id"))
 
 
 def finish_delivery(

@@ -157,6 +157,29 @@ def open_message_for_delivery(db: Database, delivery_id: int) -> int | None:
         return int(found) if found is not None else None
 
 
+def open_messages_for_deliveries(db: Database, delivery_ids: Sequence[int]) -> dict[int, int]:
+    """`open_message_for_delivery` for a batch of deliveries in one query: {delivery: message}."""
+    if not delivery_ids:
+        return {}
+    unsent = exists().where(
+        col(OutboundPart.message_id) == col(OutboundMessage.id),
+        col(OutboundPart.status).in_(UNSENT),
+    )
+    with db.session() as session:
+        rows = session.exec(
+            select(OutboundMessage.delivery_id, OutboundMessage.id)
+            .where(col(OutboundMessage.delivery_id).in_(delivery_ids))
+            .where(unsent)
+            .order_by(col(OutboundMessage.id))
+        ).all()
+    # Ascending ids: the newest open message of each delivery wins, as in the one-by-one look-up.
+    return {
+        int(delivery): int(message)
+        for delivery, message in rows
+        if delivery is not None and message is not None
+    }
+
+
 def message_for_report_reply(db: Database, reply_id: int) -> int | None:
     with db.session() as session:
         return session.exec(

@@ -357,7 +357,8 @@ async def test_replies_first_holds_each_claim_until_the_answers_in_hand_are_done
     answering.set()
     await passing
     assert h.status(ann).count(DeliveryStatus.sent) == 3
-    assert asked == [0, 1, 2]  # asked before each delivery
+    # Asked before each delivery, and once more before the claim that found nothing left.
+    assert asked == [0, 1, 2, 3]
 
 
 async def test_stop_lets_claimed_deliveries_finish(harness: Harness) -> None:
@@ -388,6 +389,41 @@ async def test_stop_lets_claimed_deliveries_finish(harness: Harness) -> None:
             ).all()
             == []
         )
+
+
+async def test_claims_not_started_at_stop_go_back_unsent_and_are_sent_once(
+    harness: Harness,
+) -> None:
+    h = harness
+    users = {f"u{i}": "tdp-1" for i in range(60)}
+    add_residents(h.db, users, last_interaction=h.clock())
+    ann = h.announce()
+    worker = h.worker(concurrency=2, claim_size=25, poll_interval=0.01)
+    ten = asyncio.Event()
+    echo = h.fake.on_accept
+
+    def count(message: FakeMessage) -> None:
+        assert echo is not None
+        echo(message)
+        if len(h.fake.sent_messages) >= 10:
+            ten.set()
+
+    h.fake.on_accept = count
+    worker.start()
+    await ten.wait()
+    await worker.stop()
+    h.fake.on_accept = echo
+    report = h.status(ann)
+    sent = report.count(DeliveryStatus.sent)
+    assert report.count(DeliveryStatus.sending) == 0 and sent == len(h.fake.sent_messages) < 60
+    # The claims given back were never attempted: their attempt is refunded.
+    assert {r.attempts for r in delivery_rows(h.db, ann) if r.status is DeliveryStatus.pending} == {
+        0
+    }
+
+    await h.run_until_settled(h.worker(concurrency=4))
+    assert h.status(ann).count(DeliveryStatus.sent) == 60
+    assert h.fake.accepted_per_user() == dict.fromkeys(users, 1)
 
 
 # --- pacing -------------------------------------------------------------------------------------

@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
+from app.outbox.outbox import split_reply
+from app.storage import outbox as outbox_store
 from app.storage.announcements import (
     AnnouncementDraft,
     announcement_status,
     claim_delivery,
+    claim_due_deliveries,
     create_announcement,
     delivery_rows,
     due_delivery_ids,
@@ -28,7 +31,7 @@ from app.storage.groups import (
     set_membership,
     tag_syncs_due,
 )
-from app.storage.tables import DeliveryStatus
+from app.storage.tables import DeliveryStatus, OutboundPurpose, PartStatus
 from tests.support.announce import OA, Clock, add_residents, new_database
 
 
@@ -117,6 +120,72 @@ def test_concurrent_claimers_never_share_a_delivery(db: Database) -> None:
     assert sorted(claimed) == sorted(ids)  # every delivery claimed, none twice
 
 
+def test_two_claimers_take_disjoint_batches_urgent_first(db: Database) -> None:
+    clock = Clock()
+    add_residents(db, {f"u{i}": "tdp-1" for i in range(10)}, last_interaction=clock())
+    plain = create_announcement(db, _draft(group_ids=("tdp-1",)), clock())
+    urgent = create_announcement(db, _draft(group_ids=("tdp-1",), urgent=True), clock())
+
+    first = claim_due_deliveries(db, clock(), "w1", limit=6)
+    second = claim_due_deliveries(db, clock(), "w2", limit=6)
+    assert [w.announcement_id for w in first] == [urgent] * 6
+    assert [w.announcement_id for w in second] == [urgent] * 4 + [plain] * 2
+    assert {w.delivery_id for w in first}.isdisjoint(w.delivery_id for w in second)
+    assert {w.claim_token for w in first} == {"w1"} and {w.attempts for w in first} == {1}
+    # Quiet hours: only urgent ones, and none of those is left.
+    assert claim_due_deliveries(db, clock(), "w3", limit=6, urgent_only=True) == []
+    rest = claim_due_deliveries(db, clock(), "w3", limit=100)
+    assert len(rest) == 8 and {w.announcement_id for w in rest} == {plain}
+    assert claim_due_deliveries(db, clock(), "w4", limit=100) == []
+    counts = announcement_status(db, plain)
+    assert counts is not None and counts.count(DeliveryStatus.sending) == 10
+
+
+def test_concurrent_batch_claimers_never_share_a_delivery(db: Database) -> None:
+    clock = Clock()
+    add_residents(db, {f"u{i}": "tdp-1" for i in range(300)}, last_interaction=clock())
+    create_announcement(db, _draft(group_ids=("tdp-1",)), clock())
+    ids = due_delivery_ids(db, clock(), limit=1000)
+    won: list[list[int]] = [[] for _ in range(4)]
+
+    def claimer(index: int) -> None:
+        while batch := claim_due_deliveries(db, clock(), f"w{index}", limit=7):
+            won[index].extend(work.delivery_id for work in batch)
+
+    threads = [threading.Thread(target=claimer, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    claimed = [i for per_worker in won for i in per_worker]
+    assert sorted(claimed) == sorted(ids)  # every delivery claimed, none twice
+
+
+def test_an_expired_batch_claim_is_claimed_again_and_the_old_one_cannot_record(
+    db: Database,
+) -> None:
+    clock = Clock()
+    add_residents(db, {"a": "tdp-1", "b": "tdp-1"}, last_interaction=clock())
+    ann = create_announcement(db, _draft(group_ids=("tdp-1",)), clock())
+    dead = claim_due_deliveries(db, clock(), "dead", limit=10)
+    assert len(dead) == 2
+    clock.advance(minutes=4)  # inside the lease: still the dead worker's
+    assert release_stale_claims(db, clock() - timedelta(minutes=5), clock()) == 0
+    assert claim_due_deliveries(db, clock(), "alive", limit=10) == []
+
+    clock.advance(minutes=2)  # the lease expired: due again, never lost
+    assert release_stale_claims(db, clock() - timedelta(minutes=5), clock()) == 2
+    again = claim_due_deliveries(db, clock(), "alive", limit=10)
+    assert sorted(w.delivery_id for w in again) == sorted(w.delivery_id for w in dead)
+    assert {w.attempts for w in again} == {2}
+    assert not finish_delivery(db, dead[0], clock(), DeliveryStatus.sent, message_id="late")
+    for work in again:
+        assert finish_delivery(db, work, clock(), DeliveryStatus.sent, message_id="m")
+    assert {(r.status, r.zalo_message_id) for r in delivery_rows(db, ann)} == {
+        (DeliveryStatus.sent, "m")
+    }
+
+
 def test_schedule_and_backoff_decide_what_is_due(db: Database) -> None:
     clock = Clock()
     add_residents(db, {"a": "tdp-1"}, last_interaction=clock())
@@ -188,3 +257,33 @@ def test_import_adds_moves_and_keeps(db: Database) -> None:
     counts = import_memberships(db, OA, [("a", "tdp-2"), ("b", "tdp-2"), ("z", "tdp-9")], clock())
     assert (counts.added, counts.changed, counts.unchanged) == (1, 1, 1)
     assert memberships(db, OA) == [("a", "tdp-2"), ("b", "tdp-2"), ("z", "tdp-9")]
+
+
+def test_open_messages_of_a_batch_in_one_look_up(db: Database) -> None:
+    clock = Clock()
+    add_residents(db, {"a": "tdp-1", "b": "tdp-1", "c": "tdp-1"}, last_interaction=clock())
+    create_announcement(db, _draft(group_ids=("tdp-1",)), clock())
+    first, second, third = (w.delivery_id for w in claim_due_deliveries(db, clock(), "w", limit=3))
+
+    def record(delivery_id: int) -> int:
+        return outbox_store.record_message(
+            db,
+            oa_id=OA,
+            user_id="a",
+            purpose=OutboundPurpose.announcement,
+            text="Cắt điện",
+            buttons="[]",
+            parts=split_reply("Cắt điện", "[]"),
+            now=clock(),
+            delivery_id=delivery_id,
+        )
+
+    record(first)
+    newest = record(first)
+    given_up = record(second)
+    outbox_store.move_unsent(db, [given_up], clock(), PartStatus.failed, reason="x")
+    found = outbox_store.open_messages_for_deliveries(db, [first, second, third])
+    assert found == {first: newest}  # the newest open one; none for the other two
+    for delivery_id in (first, second, third):
+        assert outbox_store.open_message_for_delivery(db, delivery_id) == found.get(delivery_id)
+    assert outbox_store.open_messages_for_deliveries(db, []) == {}
