@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -361,21 +361,28 @@ async def test_replies_first_holds_each_claim_until_the_answers_in_hand_are_done
     assert asked == [0, 1, 2, 3]
 
 
+def when_sent(h: Harness, count: int) -> tuple[asyncio.Event, Callable[[FakeMessage], None]]:
+    """An event set once the fake Zalo has accepted `count` messages, and the fake's own
+    on_accept (the echo), which keeps running and can be put back."""
+    reached = asyncio.Event()
+    echo = h.fake.on_accept
+    assert echo is not None
+
+    def counting(message: FakeMessage) -> None:
+        echo(message)
+        if len(h.fake.sent_messages) >= count:
+            reached.set()
+
+    h.fake.on_accept = counting
+    return reached, echo
+
+
 async def test_stop_lets_claimed_deliveries_finish(harness: Harness) -> None:
     h = harness
     add_residents(h.db, {f"u{i}": "tdp-1" for i in range(200)}, last_interaction=h.clock())
     ann = h.announce()
     worker = h.worker(concurrency=8, poll_interval=0.01)
-    fifty = asyncio.Event()
-    echo = h.fake.on_accept
-
-    def count(message: FakeMessage) -> None:
-        assert echo is not None
-        echo(message)
-        if len(h.fake.sent_messages) >= 50:
-            fifty.set()
-
-    h.fake.on_accept = count
+    fifty, _ = when_sent(h, 50)
     worker.start()
     await fifty.wait()
     await worker.stop()
@@ -399,16 +406,7 @@ async def test_claims_not_started_at_stop_go_back_unsent_and_are_sent_once(
     add_residents(h.db, users, last_interaction=h.clock())
     ann = h.announce()
     worker = h.worker(concurrency=2, claim_size=25, poll_interval=0.01)
-    ten = asyncio.Event()
-    echo = h.fake.on_accept
-
-    def count(message: FakeMessage) -> None:
-        assert echo is not None
-        echo(message)
-        if len(h.fake.sent_messages) >= 10:
-            ten.set()
-
-    h.fake.on_accept = count
+    ten, echo = when_sent(h, 10)
     worker.start()
     await ten.wait()
     await worker.stop()
