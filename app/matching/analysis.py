@@ -132,6 +132,23 @@ def _question_clauses(words: Sequence[str]) -> tuple[list[int], set[int]]:
 
 
 PURPOSE_WORD = "de"
+
+
+def asked_words(words: Sequence[str]) -> list[str]:
+    """The words of the clauses that ask (`words` as clause_words gives them), less each
+    purpose, from "để" to the clause's end: in "vợ bệnh nằm viện, có được xin vô hộ nghèo" the
+    story is the hospital, the question the poor household."""
+    clause_of, asked = _question_clauses(words)
+    kept: list[str] = []
+    aside = False
+    for word, clause in zip(words, clause_of, strict=True):
+        if word in BREAKS:
+            aside = False
+        elif word == PURPOSE_WORD:
+            aside = True
+        if not aside and clause in asked:
+            kept.append(word)
+    return kept
 MAX_READINGS = 6
 AMBIGUOUS_READING_PRIOR = 0.93
 """A reading that uses a less likely meaning of an ambiguous abbreviation starts a little lower."""

@@ -39,6 +39,7 @@ from app.matching.analysis import (
     Words,
     clause_words,
     mark_old_age,
+    asked_words,
 )
 from app.matching.aspects import cue_phrases
 from app.matching.cues import CueTable, rest
@@ -119,6 +120,12 @@ gives it at least LEARNED_SURE. On the phrasings (5-fold), a quarter of the answ
 0.65-0.8 were wrong: this asks about those unless the words' statistics agree (wrong and
 confident 5.6 -> 3.7%, clarified 27 -> 32%; blind sets: 1.2% and 0.8% wrong, 2 points more
 clarified)."""
+
+FOREIGN_TOPIC_PULL = 0.7
+"""A message naming another body's topic (the lexicon's `elsewhere` families) keeps this much of
+its scores: a weak match falls out of scope, a procedure named outright is still answered."""
+
+STORY_TOPIC_PULL = 0.85
 
 THANKS_INTENT = "thanks"
 CHOICE_WORDS = frozenset({"hay", "hoac"})
@@ -356,6 +363,7 @@ class Matcher:
                 verbatim.setdefault(normalize(source.text), set()).add(source.owner)
         self._verbatim = frozenset(t for t, found in verbatim.items() if len(found) == 1)
         self._corrector = self._build_corrector(sources)
+        self._foreign = _foreign_topics(intents, sources)
         home = (catalogue.ward.name, catalogue.ward.province)
         places = other_places(home)
         self._named = NamedLocalities(home)
@@ -510,6 +518,9 @@ class Matcher:
         self._drop_social_with_a_topic(scores, likeliest)
         self._drop_rivals(scores, likeliest)
         self._drop_elsewhere(scores, words, text)
+        pull = self._foreign_pull(words)
+        if pull < 1.0:
+            scores = {o: s * pull for o, s in scores.items()}
         ranked = sorted(
             ((o, s) for o, s in scores.items() if s >= INTENT_FROM or not self._is_intent(o)),
             key=lambda item: (-item[1], item[0]),
@@ -583,6 +594,13 @@ class Matcher:
                 named = self._named.found(text, words) if named is None else named
                 if named:
                     del scores[owner]
+
+    def _foreign_pull(self, words: Sequence[str]) -> float:
+        """What a message naming another body's topic keeps of its scores: FOREIGN_TOPIC_PULL
+        when the question names it, STORY_TOPIC_PULL when only the story around it does."""
+        if not self._foreign.found(words):
+            return 1.0
+        return FOREIGN_TOPIC_PULL if self._foreign.found(asked_words(words)) else STORY_TOPIC_PULL
 
     def _drop_rivals(self, scores: dict[int, float], words: Words) -> None:
         """A message naming one of RIVALS is not about a procedure whose phrases name only
@@ -711,6 +729,15 @@ class Matcher:
             # "Did you mean: hello?" helps nobody: a pleasantry is answered or left alone.
             return MatchResult(text, "none", None, score)
         return MatchResult(text, "clarify", None, score, alternatives=alternatives)
+
+
+def _foreign_topics(intents: IntentSet, sources: Sequence[_Source]) -> Phrases:
+    """The lexicon's `elsewhere` topics that no catalogue phrase and no in-scope phrasing uses:
+    what the ward's own content speaks of is never another body's topic."""
+    texts = [s.text for s in sources]
+    in_scope = " | ".join(normalize(t) for t in texts)
+    topics = (t for family in intents.lexicon.elsewhere.values() for t in family)
+    return Phrases(t for t in topics if f" {normalize(t)} " not in f" {in_scope} ")
 
 
 def _fuse(phrase: Mapping[int, float], learned: Opinion) -> dict[int, float]:
