@@ -149,6 +149,8 @@ def asked_words(words: Sequence[str]) -> list[str]:
         if not aside and clause in asked:
             kept.append(word)
     return kept
+
+
 MAX_READINGS = 6
 AMBIGUOUS_READING_PRIOR = 0.93
 """A reading that uses a less likely meaning of an ambiguous abbreviation starts a little lower."""

@@ -37,9 +37,9 @@ from app.matching.analysis import (
     LexiconRules,
     Term,
     Words,
+    asked_words,
     clause_words,
     mark_old_age,
-    asked_words,
 )
 from app.matching.aspects import cue_phrases
 from app.matching.cues import CueTable, rest
