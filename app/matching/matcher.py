@@ -596,11 +596,16 @@ class Matcher:
                     del scores[owner]
 
     def _foreign_pull(self, words: Sequence[str]) -> float:
-        """What a message naming another body's topic keeps of its scores: FOREIGN_TOPIC_PULL
-        when the question names it, STORY_TOPIC_PULL when only the story around it does."""
-        if not self._foreign.found(words):
-            return 1.0
-        return FOREIGN_TOPIC_PULL if self._foreign.found(asked_words(words)) else STORY_TOPIC_PULL
+        """What a message naming other bodies' topics keeps of its scores: for each family it
+        names, FOREIGN_TOPIC_PULL when the question names it, STORY_TOPIC_PULL when only the
+        story around it does."""
+        pull = 1.0
+        asked: list[str] | None = None
+        for family in self._foreign:
+            if family.found(words):
+                asked = asked_words(words) if asked is None else asked
+                pull *= FOREIGN_TOPIC_PULL if family.found(asked) else STORY_TOPIC_PULL
+        return pull
 
     def _drop_rivals(self, scores: dict[int, float], words: Words) -> None:
         """A message naming one of RIVALS is not about a procedure whose phrases name only
@@ -731,13 +736,16 @@ class Matcher:
         return MatchResult(text, "clarify", None, score, alternatives=alternatives)
 
 
-def _foreign_topics(intents: IntentSet, sources: Sequence[_Source]) -> Phrases:
-    """The lexicon's `elsewhere` topics that no catalogue phrase and no in-scope phrasing uses:
-    what the ward's own content speaks of is never another body's topic."""
-    texts = [s.text for s in sources]
-    in_scope = " | ".join(normalize(t) for t in texts)
-    topics = (t for family in intents.lexicon.elsewhere.values() for t in family)
-    return Phrases(t for t in topics if f" {normalize(t)} " not in f" {in_scope} ")
+def _foreign_topics(intents: IntentSet, sources: Sequence[_Source]) -> tuple[Phrases, ...]:
+    """The lexicon's `elsewhere` families, each less the topics a catalogue phrase uses: what
+    the ward's own procedures speak of is never another body's topic. (Residents' in-scope
+    phrasings do not protect a topic: "ly hôn ở tòa án bên Đức" mentions a court in passing, and
+    a pulled strong match is still offered.)"""
+    in_scope = " | ".join(normalize(s.text) for s in sources)
+    return tuple(
+        Phrases(t for t in family if f" {normalize(t)} " not in f" {in_scope} ")
+        for family in intents.lexicon.elsewhere.values()
+    )
 
 
 def _fuse(phrase: Mapping[int, float], learned: Opinion) -> dict[int, float]:
