@@ -37,7 +37,6 @@ from app.matching.analysis import (
     LexiconRules,
     Term,
     Words,
-    asked_words,
     clause_words,
     mark_old_age,
 )
@@ -53,6 +52,7 @@ from app.matching.learned import (
 from app.matching.normalize import normalize
 from app.matching.places import ELSEWHERE_FOR, NamedLocalities, Phrases, other_places
 from app.matching.result import Candidate, CandidateKind, MatchResult
+from app.matching.topics import ForeignTopics
 
 NAME_FACTOR = 1.0
 EXAMPLE_FACTOR = 0.92
@@ -120,12 +120,6 @@ gives it at least LEARNED_SURE. On the phrasings (5-fold), a quarter of the answ
 0.65-0.8 were wrong: this asks about those unless the words' statistics agree (wrong and
 confident 5.6 -> 3.7%, clarified 27 -> 32%; blind sets: 1.2% and 0.8% wrong, 2 points more
 clarified)."""
-
-FOREIGN_TOPIC_PULL = 0.7
-"""A message naming another body's topic (the lexicon's `elsewhere` families) keeps this much of
-its scores: a weak match falls out of scope, a procedure named outright is still answered."""
-
-STORY_TOPIC_PULL = 0.85
 
 THANKS_INTENT = "thanks"
 CHOICE_WORDS = frozenset({"hay", "hoac"})
@@ -363,7 +357,16 @@ class Matcher:
                 verbatim.setdefault(normalize(source.text), set()).add(source.owner)
         self._verbatim = frozenset(t for t, found in verbatim.items() if len(found) == 1)
         self._corrector = self._build_corrector(sources)
-        self._foreign = _foreign_topics(intents, sources)
+        phrasings = intents.phrasings
+        self._foreign = ForeignTopics(
+            intents.lexicon.elsewhere,
+            (s.text for s in sources),
+            itertools.chain(
+                (s.text for s in sources),
+                *phrasings.procedures.values(),
+                *phrasings.intents.values(),
+            ),
+        )
         home = (catalogue.ward.name, catalogue.ward.province)
         places = other_places(home)
         self._named = NamedLocalities(home)
@@ -518,7 +521,7 @@ class Matcher:
         self._drop_social_with_a_topic(scores, likeliest)
         self._drop_rivals(scores, likeliest)
         self._drop_elsewhere(scores, words, text)
-        pull = self._foreign_pull(words)
+        pull = self._foreign.pull(words)
         if pull < 1.0:
             scores = {o: s * pull for o, s in scores.items()}
         ranked = sorted(
@@ -594,18 +597,6 @@ class Matcher:
                 named = self._named.found(text, words) if named is None else named
                 if named:
                     del scores[owner]
-
-    def _foreign_pull(self, words: Sequence[str]) -> float:
-        """What a message naming other bodies' topics keeps of its scores: for each family it
-        names, FOREIGN_TOPIC_PULL when the question names it, STORY_TOPIC_PULL when only the
-        story around it does."""
-        pull = 1.0
-        asked: list[str] | None = None
-        for family in self._foreign:
-            if family.found(words):
-                asked = asked_words(words) if asked is None else asked
-                pull *= FOREIGN_TOPIC_PULL if family.found(asked) else STORY_TOPIC_PULL
-        return pull
 
     def _drop_rivals(self, scores: dict[int, float], words: Words) -> None:
         """A message naming one of RIVALS is not about a procedure whose phrases name only
@@ -734,18 +725,6 @@ class Matcher:
             # "Did you mean: hello?" helps nobody: a pleasantry is answered or left alone.
             return MatchResult(text, "none", None, score)
         return MatchResult(text, "clarify", None, score, alternatives=alternatives)
-
-
-def _foreign_topics(intents: IntentSet, sources: Sequence[_Source]) -> tuple[Phrases, ...]:
-    """The lexicon's `elsewhere` families, each less the topics a catalogue phrase uses: what
-    the ward's own procedures speak of is never another body's topic. (Residents' in-scope
-    phrasings do not protect a topic: "ly hôn ở tòa án bên Đức" mentions a court in passing, and
-    a pulled strong match is still offered.)"""
-    in_scope = " | ".join(normalize(s.text) for s in sources)
-    return tuple(
-        Phrases(t for t in family if f" {normalize(t)} " not in f" {in_scope} ")
-        for family in intents.lexicon.elsewhere.values()
-    )
 
 
 def _fuse(phrase: Mapping[int, float], learned: Opinion) -> dict[int, float]:

@@ -9,7 +9,8 @@ import pytest
 from app.catalogue import Content
 from app.catalogue.intents import IntentSet
 from app.matching.analysis import asked_words, clause_words
-from app.matching.matcher import FOREIGN_TOPIC_PULL, Matcher
+from app.matching.matcher import Matcher
+from app.matching.topics import FOREIGN_TOPIC_PULL, STORY_TOPIC_PULL, ForeignTopics
 
 
 @pytest.mark.parametrize(
@@ -58,3 +59,27 @@ def test_a_sellers_listing_is_advertising(matcher: Matcher) -> None:
 def test_asked_words_leave_out_the_story_and_the_purpose() -> None:
     words = clause_words("vợ tôi nằm viện, tôi muốn xin giấy xác nhận để nộp bệnh viện thì làm sao")
     assert asked_words(words) == ["toi", "muon", "xin", "giay", "xac", "nhan"]
+
+
+def test_a_topic_spelled_otherwise_in_scope_is_dropped() -> None:
+    """Folded, "bố láo" is "cán bộ lao động" and "hôi thối" is "hỏi thời hạn": a topic the
+    in-scope texts write with other diacritics cannot be told apart, so it never pulls."""
+    families = {"insults": ("bố láo",), "nuisances": ("hôi thối",)}
+    in_scope = ["cho xin số cán bộ lao động thương binh", "cho hỏi thời hạn khai tử"]
+    topics = ForeignTopics(families, catalogue=[], in_scope=in_scope)
+    assert topics.pull(clause_words("số cán bộ lao động xã")) == 1.0
+    assert topics.pull(clause_words("cho hỏi thời hạn làm khai sinh")) == 1.0
+    # Written with the topic's own diacritics, or none at all, in scope: still a topic.
+    kept = ForeignTopics(families, catalogue=[], in_scope=["nhà bên hôi thối", "bo lao"])
+    assert kept.pull(clause_words("cống nhà bên hôi thối quá")) == FOREIGN_TOPIC_PULL
+
+
+def test_each_family_named_pulls_again() -> None:
+    families = {"court": ("khởi kiện",), "taxes": ("thuế đất",), "rites": ("mâm cúng",)}
+    topics = ForeignTopics(families, catalogue=["đăng ký khai sinh"], in_scope=[])
+    assert topics.pull(clause_words("khởi kiện đòi thuế đất thì sao")) == pytest.approx(
+        FOREIGN_TOPIC_PULL**2
+    )
+    story = topics.pull(clause_words("nhà tôi đang khởi kiện, mâm cúng rằm gồm gì"))
+    assert story == pytest.approx(FOREIGN_TOPIC_PULL * STORY_TOPIC_PULL)
+    assert topics.pull(clause_words("xin trích lục để nộp hồ sơ khởi kiện")) == 1.0
