@@ -48,13 +48,11 @@ class ForeignTopics:
     ) -> None:
         """`catalogue`: the catalogue's phrases; `in_scope`: those and the residents' in-scope
         phrasings (for the diacritics check)."""
-        claimed = " | ".join(normalize(t) for t in catalogue)
+        claimed = f" {' | '.join(normalize(t) for t in catalogue)} "
         topics = {t for family in families.values() for t in family}
         others = _other_spellings(topics, in_scope)
         self._families = tuple(
-            Phrases(
-                t for t in family if f" {normalize(t)} " not in f" {claimed} " and t not in others
-            )
+            Phrases(t for t in family if f" {normalize(t)} " not in claimed and t not in others)
             for family in families.values()
         )
 
@@ -77,7 +75,9 @@ def _other_spellings(topics: Iterable[str], texts: Iterable[str]) -> set[str]:
     for topic in topics:
         accented = " ".join(accented_words(topic))
         by_folded.setdefault(tuple(normalize(accented).split()), set()).add(accented)
-    lengths = sorted({len(k) for k in by_folded})
+    lengths: dict[str, set[int]] = {}
+    for key in by_folded:
+        lengths.setdefault(key[0], set()).add(len(key))
     clashing: set[str] = set()
     fold: dict[str, str] = {}
     for text in texts:
@@ -85,8 +85,8 @@ def _other_spellings(topics: Iterable[str], texts: Iterable[str]) -> set[str]:
         if all(w.isascii() for w in words):
             continue
         folded = [fold.get(w) or fold.setdefault(w, normalize(w)) for w in words]
-        for i in range(len(folded)):
-            for n in lengths:
+        for i, first in enumerate(folded):
+            for n in lengths.get(first, ()):
                 spellings = by_folded.get(tuple(folded[i : i + n]))
                 if spellings is None:
                     continue
