@@ -72,6 +72,10 @@ class Lexicon(Frozen):
     advertising: AdvertisingCues = Field(default_factory=lambda: AdvertisingCues())
     """What only an advertisement says: a message that does is not a resident's question, however
     many procedure words it borrows ("làm sổ đỏ cấp tốc, bao trọn gói, ib ngay")."""
+    elsewhere: dict[str, tuple[NonEmpty, ...]] = Field(default_factory=dict)
+    """Topics that are other bodies' business, by family (court cases, customs and rites, taxes,
+    schools...): a message naming one is less likely the ward's ("mâm cúng đầy tháng gồm những
+    gì"). A phrase the catalogue or the residents' in-scope phrasings use is no such topic."""
 
 
 class Phrasings(Frozen):

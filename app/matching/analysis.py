@@ -132,6 +132,32 @@ def _question_clauses(words: Sequence[str]) -> tuple[list[int], set[int]]:
 
 
 PURPOSE_WORD = "de"
+
+
+def without_purposes(words: Sequence[str]) -> list[str]:
+    """`words` (as clause_words gives them) less each purpose, from "để" to the clause's end:
+    "giám hộ cho em để lo giấy tờ đi học" asks about guardianship, not school."""
+    kept: list[str] = []
+    aside = False
+    for word in words:
+        if word in BREAKS:
+            aside = False
+        elif word == PURPOSE_WORD:
+            aside = True
+        if not aside:
+            kept.append(word)
+    return kept
+
+
+def asked_words(words: Sequence[str]) -> list[str]:
+    """The words of the clauses that ask (`words` as clause_words gives them), less each
+    purpose: in "vợ bệnh nằm viện, có được xin vô hộ nghèo không" the story is the hospital,
+    the question the poor household."""
+    clause_of, asked = _question_clauses(words)
+    in_question = [w for w, clause in zip(words, clause_of, strict=True) if clause in asked]
+    return without_purposes(in_question)
+
+
 MAX_READINGS = 6
 AMBIGUOUS_READING_PRIOR = 0.93
 """A reading that uses a less likely meaning of an ambiguous abbreviation starts a little lower."""

@@ -52,6 +52,7 @@ from app.matching.learned import (
 from app.matching.normalize import normalize
 from app.matching.places import ELSEWHERE_FOR, NamedLocalities, Phrases, other_places
 from app.matching.result import Candidate, CandidateKind, MatchResult
+from app.matching.topics import ForeignTopics
 
 NAME_FACTOR = 1.0
 EXAMPLE_FACTOR = 0.92
@@ -356,6 +357,16 @@ class Matcher:
                 verbatim.setdefault(normalize(source.text), set()).add(source.owner)
         self._verbatim = frozenset(t for t, found in verbatim.items() if len(found) == 1)
         self._corrector = self._build_corrector(sources)
+        phrasings = intents.phrasings
+        self._foreign = ForeignTopics(
+            intents.lexicon.elsewhere,
+            (s.text for s in sources),
+            itertools.chain(
+                (s.text for s in sources),
+                *phrasings.procedures.values(),
+                *phrasings.intents.values(),
+            ),
+        )
         home = (catalogue.ward.name, catalogue.ward.province)
         places = other_places(home)
         self._named = NamedLocalities(home)
@@ -510,6 +521,9 @@ class Matcher:
         self._drop_social_with_a_topic(scores, likeliest)
         self._drop_rivals(scores, likeliest)
         self._drop_elsewhere(scores, words, text)
+        pull = self._foreign.pull(words)
+        if pull < 1.0:
+            scores = {o: s * pull for o, s in scores.items()}
         ranked = sorted(
             ((o, s) for o, s in scores.items() if s >= INTENT_FROM or not self._is_intent(o)),
             key=lambda item: (-item[1], item[0]),
