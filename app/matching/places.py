@@ -64,7 +64,8 @@ AGENCIES = (
     "xuat nhap canh", "dang kiem", "ben xe", "san bay", "sieu thi",
     "van phong cong chung", "phong cong chung", "so tu phap", "so tai nguyen",
     # Shops, places of worship and carriers: "tiệm photo gần ủy ban có mở Chủ nhật không" (round 10)
-    "tiem", "cua hang", "nha tho", "di le", "viettel", "vinaphone", "mobifone",
+    "tiem", "cua hang", "nha tho", "di le", "viettel", "vinaphone", "mobifone", "taxi",
+    "khach san", "nha nghi", "tram can",
     # A school's calendar and staff: "lịch nghỉ tết của học sinh" is not the office's hours
     "hoc sinh", "sinh vien", "giao vien", "co giao", "thay giao",
 )  # fmt: skip
