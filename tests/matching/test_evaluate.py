@@ -164,6 +164,11 @@ BLIND_SETS = {
     "blind-23.tsv": (0.973, 0.003, 0.987),
     "blind-24.tsv": (0.966, 0.015, 1.0),
     "blind-25.tsv": (0.952, 0.003, 0.988),
+    # written after round 11, never tuned on: untouched figures
+    "blind-26.tsv": (0.968, 0.01, 0.96),
+    "blind-27.tsv": (0.967, 0.007, 0.972),
+    "blind-28.tsv": (0.962, 0.015, 0.984),
+    "blind-29.tsv": (0.959, 0.006, 0.962),
 }
 
 
