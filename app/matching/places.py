@@ -63,6 +63,9 @@ AGENCIES = (
     "cap nuoc", "buu dien", "bao hiem xa hoi", "bhxh", "dai su quan", "lanh su quan",
     "xuat nhap canh", "dang kiem", "ben xe", "san bay", "sieu thi",
     "van phong cong chung", "phong cong chung", "so tu phap", "so tai nguyen",
+    # Shops, places of worship and carriers: "tiệm photo gần ủy ban có mở Chủ nhật không" (round 10)
+    "tiem", "cua hang", "nha tho", "di le", "viettel", "vinaphone", "mobifone", "taxi",
+    "khach san", "nha nghi", "tram can",
     # A school's calendar and staff: "lịch nghỉ tết của học sinh" is not the office's hours
     "hoc sinh", "sinh vien", "giao vien", "co giao", "thay giao",
 )  # fmt: skip

@@ -21,7 +21,6 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from app.matching.analysis import asked_words, without_purposes
 from app.matching.normalize import normalize
-from app.matching.places import Phrases
 
 FOREIGN_TOPIC_PULL = 0.7
 """What a message whose question names another body's topic keeps of its scores (round 8: 0.8
@@ -51,21 +50,34 @@ class ForeignTopics:
         claimed = f" {' | '.join(normalize(t) for t in catalogue)} "
         topics = {t for family in families.values() for t in family}
         others = _other_spellings(topics, in_scope)
-        self._families = tuple(
-            Phrases(t for t in family if f" {normalize(t)} " not in claimed and t not in others)
-            for family in families.values()
-        )
+        self._by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        """A topic's first folded word -> (its folded words, its family's number)."""
+        for number, family in enumerate(families.values()):
+            for topic in family:
+                words = tuple(normalize(topic).split())
+                if words and f" {' '.join(words)} " not in claimed and topic not in others:
+                    self._by_first.setdefault(words[0], []).append((words, number))
 
     def pull(self, words: Sequence[str]) -> float:
         """What a message (`words` as clause_words gives them) keeps of its scores."""
+        named = self._families_in(without_purposes(words))
+        if not named:
+            return 1.0
+        asked = self._families_in(asked_words(words))
         pull = 1.0
-        topical = without_purposes(words)
-        asked: list[str] | None = None
-        for family in self._families:
-            if family.found(topical):
-                asked = asked_words(words) if asked is None else asked
-                pull *= FOREIGN_TOPIC_PULL if family.found(asked) else STORY_TOPIC_PULL
+        for _ in named & asked:
+            pull *= FOREIGN_TOPIC_PULL
+        for _ in named - asked:
+            pull *= STORY_TOPIC_PULL
         return pull
+
+    def _families_in(self, words: Sequence[str]) -> set[int]:
+        found: set[int] = set()
+        for i, word in enumerate(words):
+            for topic, family in self._by_first.get(word, ()):
+                if tuple(words[i : i + len(topic)]) == topic:
+                    found.add(family)
+        return found
 
 
 def _other_spellings(topics: Iterable[str], texts: Iterable[str]) -> set[str]:

@@ -83,3 +83,27 @@ def test_each_family_named_pulls_again() -> None:
     story = topics.pull(clause_words("nhà tôi đang khởi kiện, mâm cúng rằm gồm gì"))
     assert story == pytest.approx(FOREIGN_TOPIC_PULL * STORY_TOPIC_PULL)
     assert topics.pull(clause_words("xin trích lục để nộp hồ sơ khởi kiện")) == 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lấy chồng Hàn thì đăng ký kết hôn ở đâu",
+        "em cưới vợ Trung Quốc, làm giấy kết hôn cần gì",
+    ],
+)
+def test_a_marriage_to_a_named_nationality_has_a_foreign_element(
+    matcher: Matcher, text: str
+) -> None:
+    result = matcher.match(text)
+    assert result.alternatives[0].id == "2.000806", result
+
+
+def test_a_spouses_affair_is_no_foreigner(matcher: Matcher) -> None:
+    result = matcher.match("chồng ngoại tình, ly hôn thì chia nhà thế nào")
+    assert "2.000806" not in {a.id for a in result.alternatives}
+
+
+def test_a_shops_hours_are_not_the_offices(matcher: Matcher) -> None:
+    assert matcher.match("tiệm photo cạnh ủy ban chủ nhật có mở cửa không").kind == "none"
+    assert matcher.match("ủy ban chủ nhật có mở cửa không").id == "office_hours"
