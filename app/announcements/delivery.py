@@ -612,15 +612,19 @@ class AnnouncementWorker:
         """Give back claims not started: nothing of them was sent, so no ambiguity."""
         now = self.clock()
         while claimed:
-            work = claimed.popleft()
-            finish_delivery(
-                self.db,
-                work,
-                now,
-                DeliveryStatus.pending,
-                reason=work.last_reason,
-                refund_attempt=True,
-            )
+            self._put_back(claimed.popleft(), now)
+
+    def _put_back(self, work: DeliveryWork, now: datetime, at: datetime | None = None) -> None:
+        """Pending again, its attempt refunded: nothing of it went out (due now, or at `at`)."""
+        finish_delivery(
+            self.db,
+            work,
+            now,
+            DeliveryStatus.pending,
+            reason=work.last_reason,
+            next_attempt_at=at,
+            refund_attempt=True,
+        )
 
     async def _deliver_claimed(self, work: DeliveryWork, message_id: int | None) -> None:
         try:
@@ -652,15 +656,7 @@ class AnnouncementWorker:
                 return
             quiet = policy.quiet_hours
             if quiet is not None and not work.urgent and quiet.is_quiet(now):
-                finish_delivery(
-                    self.db,
-                    work,
-                    now,
-                    DeliveryStatus.pending,
-                    reason=work.last_reason,
-                    next_attempt_at=quiet.next_end(now),
-                    refund_attempt=True,
-                )
+                self._put_back(work, now, at=quiet.next_end(now))
                 return
         await self.limiter.acquire()
         if message_id is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -104,20 +104,15 @@ def test_concurrent_claimers_never_share_a_delivery(db: Database) -> None:
     add_residents(db, {f"u{i}": "tdp-1" for i in range(200)}, last_interaction=clock())
     create_announcement(db, _draft(group_ids=("tdp-1",)), clock())
     ids = due_delivery_ids(db, clock(), limit=1000)
-    won: list[list[int]] = [[] for _ in range(4)]
 
-    def claimer(index: int) -> None:
-        for delivery_id in ids:
-            if claim_delivery(db, delivery_id, clock(), f"w{index}-{delivery_id}") is not None:
-                won[index].append(delivery_id)
+    def claimer(index: int) -> list[int]:
+        return [
+            delivery_id
+            for delivery_id in ids
+            if claim_delivery(db, delivery_id, clock(), f"w{index}-{delivery_id}") is not None
+        ]
 
-    threads = [threading.Thread(target=claimer, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    claimed = [i for per_worker in won for i in per_worker]
-    assert sorted(claimed) == sorted(ids)  # every delivery claimed, none twice
+    assert sorted(_in_threads(claimer)) == sorted(ids)  # every delivery claimed, none twice
 
 
 def test_two_claimers_take_disjoint_batches_urgent_first(db: Database) -> None:
@@ -146,19 +141,29 @@ def test_concurrent_batch_claimers_never_share_a_delivery(db: Database) -> None:
     add_residents(db, {f"u{i}": "tdp-1" for i in range(300)}, last_interaction=clock())
     create_announcement(db, _draft(group_ids=("tdp-1",)), clock())
     ids = due_delivery_ids(db, clock(), limit=1000)
-    won: list[list[int]] = [[] for _ in range(4)]
 
-    def claimer(index: int) -> None:
+    def claimer(index: int) -> list[int]:
+        won: list[int] = []
         while batch := claim_due_deliveries(db, clock(), f"w{index}", limit=7):
-            won[index].extend(work.delivery_id for work in batch)
+            won.extend(work.delivery_id for work in batch)
+        return won
 
-    threads = [threading.Thread(target=claimer, args=(i,)) for i in range(4)]
+    assert sorted(_in_threads(claimer)) == sorted(ids)  # every delivery claimed, none twice
+
+
+def _in_threads(claimer: Callable[[int], list[int]], workers: int = 4) -> list[int]:
+    """Run `claimer(i)` for each of `workers` threads at once; every id any of them won."""
+    won: list[list[int]] = [[] for _ in range(workers)]
+
+    def run(index: int) -> None:
+        won[index] = claimer(index)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    claimed = [i for per_worker in won for i in per_worker]
-    assert sorted(claimed) == sorted(ids)  # every delivery claimed, none twice
+    return [i for per_worker in won for i in per_worker]
 
 
 def test_an_expired_batch_claim_is_claimed_again_and_the_old_one_cannot_record(
