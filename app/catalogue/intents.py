@@ -75,7 +75,7 @@ class Lexicon(Frozen):
     elsewhere: dict[str, tuple[NonEmpty, ...]] = Field(default_factory=dict)
     """Topics that are other bodies' business, by family (court cases, customs and rites, taxes,
     schools...): a message naming one is less likely the ward's ("mâm cúng đầy tháng gồm những
-    gì"). A phrase the catalogue or the residents' in-scope phrasings use is no such topic."""
+    gì"). A phrase the catalogue's own phrases use is no such topic (app/matching/topics.py)."""
 
 
 class Phrasings(Frozen):

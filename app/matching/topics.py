@@ -64,12 +64,7 @@ class ForeignTopics:
         if not named:
             return 1.0
         asked = self._families_in(asked_words(words))
-        pull = 1.0
-        for _ in named & asked:
-            pull *= FOREIGN_TOPIC_PULL
-        for _ in named - asked:
-            pull *= STORY_TOPIC_PULL
-        return pull
+        return FOREIGN_TOPIC_PULL ** len(named & asked) * STORY_TOPIC_PULL ** len(named - asked)
 
     def _families_in(self, words: Sequence[str]) -> set[int]:
         found: set[int] = set()
